@@ -1,0 +1,116 @@
+// machines/task.ts: the life of one request inside the app and on the way out.
+//
+// Rules of this file:
+// 1. queued → running (the app has the request) → streaming (the response head is on its way
+//    to the client) → done | failed. Whether a failure can still be answered with a 500 depends
+//    only on which side of `streaming` it happens: before the head, the client gets a complete
+//    500 response; after it, the only honest signal left is to close the connection, so the
+//    client sees a truncated response and never a corrupted next one.
+// 2. No I/O and no app code here: calling the app, writing the head, pumping the body and
+//    reporting to the channel are named actions that src/ provides.
+// 3. A task is created per request and ends in a final state; the channel learns the outcome
+//    from the final state's entry action.
+
+import { setup } from 'xstate';
+
+/** What the shell must do for a task. `response` is whatever the app returned, unchecked. */
+export interface TaskEffects {
+  callApp(): void;
+  writeHead(): void;
+  pumpBody(): void;
+  writeServerError(error: unknown): void;
+  logAppError(error: unknown, phase: 'before-head' | 'after-head'): void;
+  cancelBody(): void;
+  reportDone(): void;
+  reportFailed(): void;
+}
+
+export interface TaskContext {
+  readonly shell: TaskEffects;
+}
+
+export type TaskEvent =
+  | { type: 'task.start' }
+  | { type: 'app.responded'; problem: string | undefined }
+  | { type: 'app.threw'; error: unknown }
+  | { type: 'body.finished'; short: boolean }
+  | { type: 'body.failed'; error: unknown }
+  | { type: 'client.gone' };
+
+const notProvided = (name: string) => () => {
+  throw new Error(`task action "${name}" must be provided by the shell (.provide)`);
+};
+
+export const taskMachine = setup({
+  types: {
+    context: {} as TaskContext,
+    input: {} as TaskContext,
+    events: {} as TaskEvent,
+  },
+  guards: {
+    isUnsendableResponse: ({ event }) => event.type === 'app.responded' && event.problem !== undefined,
+    isShortBody: ({ event }) => event.type === 'body.finished' && event.short,
+  },
+  actions: {
+    callApp: notProvided('callApp'),
+    writeHead: notProvided('writeHead'),
+    pumpBody: notProvided('pumpBody'),
+    writeServerError: notProvided('writeServerError'),
+    logAppError: notProvided('logAppError'),
+    cancelBody: notProvided('cancelBody'),
+    reportDone: notProvided('reportDone'),
+    reportFailed: notProvided('reportFailed'),
+  },
+}).createMachine({
+  id: 'task',
+  initial: 'queued',
+  context: ({ input }) => input,
+  states: {
+    queued: {
+      on: { 'task.start': { target: 'running', actions: 'callApp' } },
+    },
+    running: {
+      description: 'The app has the request; nothing of the response is on the wire yet.',
+      on: {
+        'app.responded': [
+          {
+            guard: 'isUnsendableResponse',
+            target: 'failed',
+            actions: ['logAppError', 'writeServerError', 'cancelBody'],
+            description:
+              'Not a Response, a hop-by-hop field (RFC 9110 §7.6.1) or CR/LF in a field (RFC 9110 §5.5): 500, nothing of it sent.',
+          },
+          { target: 'streaming', actions: 'writeHead' },
+        ],
+        'app.threw': {
+          target: 'failed',
+          actions: ['logAppError', 'writeServerError'],
+          description: 'The app failed before a response head existed: answer 500.',
+        },
+        'client.gone': { target: 'failed' },
+      },
+    },
+    streaming: {
+      description: 'The head is written; the body is being copied to the channel.',
+      entry: 'pumpBody',
+      on: {
+        'body.finished': [
+          {
+            guard: 'isShortBody',
+            target: 'failed',
+            description: 'Fewer octets than Content-Length: only closing can tell the client (RFC 9112 §6.3).',
+          },
+          { target: 'done' },
+        ],
+        'body.failed': {
+          target: 'failed',
+          actions: 'logAppError',
+          description: 'The body failed after the head was sent: close the connection.',
+        },
+        'client.gone': { target: 'failed', actions: 'cancelBody' },
+      },
+    },
+    done: { type: 'final', entry: 'reportDone' },
+    failed: { type: 'final', entry: 'reportFailed' },
+  },
+});

@@ -1,0 +1,433 @@
+// src/channel.ts: one connection's socket glue, carrying out what the channel and parser
+// machines decide.
+//
+// The channel machine (machines/channel.ts) owns the lifecycle; this class turns socket events
+// into machine events and implements the named actions: it scans bytes with the codec in the
+// phase the parser machine is in, writes output, and starts tasks. It makes no protocol
+// decision of its own.
+//
+// Output: everything written while handling one batch of input (several pipelined responses,
+// or a 100 Continue and a response) is collected and leaves in one socket write at the end of
+// the current turn (`queueMicrotask`), so a pipelined burst costs one syscall, not one each.
+//
+//   #input: [ consumed | unparsed bytes (next pipelined request) ]
+//           0          ^ #offset                                 ^ #input.length
+
+import type { Socket } from 'node:net';
+import { channelMachine, type ChannelContext, type ChannelEvent } from '../machines/channel.js';
+import { parserMachine, type ParserContext, type ParserEvent } from '../machines/parser.js';
+import { ChunkedDecoder } from './http/chunked.js';
+import { httpDate } from './http/date.js';
+import { parseHead } from './http/head.js';
+import { errorResponse } from './http/response.js';
+import type { HeadLimits, HttpError, RequestHead } from './http/types.js';
+import type { Logger, Settings } from './options.js';
+import { MachineKind, type Driver } from './runtime.js';
+import { Task, type FetchHandler } from './task.js';
+
+/** Bytes of unparsed input buffered while a request runs before we stop reading the socket. */
+const INPUT_PAUSE_BYTES = 64 * 1024;
+/** Pending output that is written at once rather than at the end of the turn. */
+const OUTPUT_FLUSH_BYTES = 64 * 1024;
+/** How long a closing connection keeps draining the client's bytes before it is destroyed (RFC 9112 §9.6). */
+const LINGER_MS = 2_000;
+const MAX_TRAILER_BYTES = 16 * 1024;
+const EMPTY = Buffer.alloc(0);
+const CONTINUE = 'HTTP/1.1 100 Continue\r\n\r\n';
+
+const channelKind = new MachineKind<ChannelContext, ChannelEvent>(
+  channelMachine.provide({
+    actions: {
+      parseInput: ({ context }) => context.shell.parseInput(),
+      resumeReading: ({ context }) => context.shell.resumeReading(),
+      writeContinue: ({ context }) => context.shell.writeContinue(),
+      writeErrorResponse: ({ context, event }) => {
+        if (event.type === 'request.invalid') context.shell.writeErrorResponse(event.error);
+      },
+      startTask: ({ context }) => context.shell.startTask(),
+      abortTask: ({ context }) => context.shell.abortTask(),
+      closeWhenFlushed: ({ context }) => context.shell.closeWhenFlushed(),
+      release: ({ context }) => context.shell.release(),
+    },
+  }),
+);
+
+const parserKind = new MachineKind<ParserContext, ParserEvent>(
+  parserMachine.provide({
+    actions: {
+      beginBody: ({ context, event }) => {
+        if (event.type === 'head.parsed') context.shell.beginBody(event.head);
+      },
+      deliverRequest: ({ context }) => context.shell.deliverRequest(),
+      rejectRequest: ({ context, event }) => {
+        if (event.type === 'head.failed' || event.type === 'body.failed') context.shell.rejectRequest(event.error);
+      },
+    },
+  }),
+);
+
+/** What every channel of one server shares. */
+export interface ChannelConfig {
+  readonly app: FetchHandler;
+  readonly settings: Settings;
+  readonly logger: Logger;
+  readonly limits: HeadLimits;
+  readonly ident: string | undefined;
+  onClosed(channel: Channel): void;
+}
+
+/** A complete request, ready for a task. */
+export interface ReceivedRequest {
+  readonly head: RequestHead;
+  readonly body: Uint8Array | null;
+}
+
+let nextChannelId = 1;
+
+export class Channel {
+  readonly id = nextChannelId++;
+  readonly config: ChannelConfig;
+  readonly socket: Socket;
+  /** Date.now() at the last byte in or out, for the idle sweep. */
+  lastActivity = Date.now();
+
+  #machine: Driver<ChannelEvent>;
+  #parser: Driver<ParserEvent>;
+  #input: Buffer = EMPTY;
+  #offset = 0;
+  #head: RequestHead | undefined;
+  #bodyParts: Uint8Array[] = [];
+  #bodyRemaining = 0;
+  #decoder: ChunkedDecoder | undefined;
+  #request: ReceivedRequest | undefined;
+  #task: Task | undefined;
+  #out = '';
+  #outParts: (string | Uint8Array)[] = [];
+  #outBytes = 0;
+  #flushQueued = false;
+  #paused = false;
+  #peerEnded = false;
+  #serverClosing = false;
+  #discardInput = false;
+  #released = false;
+  #lingerTimer: NodeJS.Timeout | undefined;
+  #drainWaiters: (() => void)[] = [];
+
+  constructor(socket: Socket, config: ChannelConfig) {
+    this.socket = socket;
+    this.config = config;
+    const runtime = config.settings.machineRuntime;
+    const onError = (error: unknown) => this.#fail(error);
+    this.#parser = parserKind.start(runtime, { shell: this }, onError);
+    this.#machine = channelKind.start(runtime, { shell: this }, onError);
+    socket.on('data', (chunk: Buffer) => this.#onData(chunk));
+    socket.on('end', () => this.#onEnd());
+    socket.on('drain', () => this.#onDrain());
+    socket.on('error', (error) => this.#onSocketError(error));
+    socket.on('close', () => this.#send({ type: 'socket.closed' }));
+  }
+
+  /** The channel machine's state, for the sweep and for tests. */
+  get state(): string {
+    return this.#machine.state;
+  }
+
+  get idle(): boolean {
+    return this.#offset >= this.#input.length && this.#machine.state === 'reading' && this.#parser.state === 'head';
+  }
+
+  /** Send a channel event from outside (server, sweep, task), containing any internal failure. */
+  send(event: ChannelEvent): void {
+    this.#send(event);
+  }
+
+  // ---- socket events -------------------------------------------------------------------------
+
+  #onData(chunk: Buffer): void {
+    this.lastActivity = Date.now();
+    if (this.#discardInput) return;
+    if (this.#offset >= this.#input.length) {
+      this.#input = chunk;
+      this.#offset = 0;
+    } else {
+      this.#input = Buffer.concat([this.#input.subarray(this.#offset), chunk]);
+      this.#offset = 0;
+    }
+    this.#send({ type: 'socket.data' });
+    if (!this.#paused && this.#input.length - this.#offset > INPUT_PAUSE_BYTES && this.#task !== undefined) {
+      // Flow control, not protocol: a client pipelining faster than we answer waits in TCP.
+      this.#paused = true;
+      this.socket.pause();
+    }
+  }
+
+  #onEnd(): void {
+    this.#peerEnded = true;
+    this.#send({ type: 'socket.ended' });
+  }
+
+  #onDrain(): void {
+    this.lastActivity = Date.now();
+    const waiters = this.#drainWaiters;
+    this.#drainWaiters = [];
+    for (const resume of waiters) resume();
+    this.#send({ type: 'output.drained' });
+  }
+
+  #onSocketError(error: Error & { code?: string }): void {
+    if (error.code !== 'ECONNRESET' && error.code !== 'EPIPE') {
+      this.config.logger.warn(`waitstate: connection ${this.id}: socket error:`, error.message);
+    }
+    // 'close' follows and is reported as socket.closed.
+  }
+
+  #send(event: ChannelEvent): void {
+    if (this.#released) return;
+    try {
+      this.#machine.send(event);
+    } catch (error) {
+      this.#fail(error);
+    }
+  }
+
+  /** A defect in our own code: log it and drop the connection, never the process. */
+  #fail(error: unknown): void {
+    this.config.logger.error(`waitstate: connection ${this.id}: internal error, closing:`, error);
+    this.#released = true;
+    this.socket.destroy();
+    this.#task?.abandon();
+    this.config.onClosed(this);
+  }
+
+  // ---- channel machine actions ---------------------------------------------------------------
+
+  parseInput(): void {
+    const parser = this.#parser;
+    for (;;) {
+      const phase = parser.state;
+      if (phase === 'head') {
+        if (this.#offset >= this.#input.length) break;
+        const result = parseHead(this.#input, this.#offset, this.config.limits);
+        if (result.kind === 'need-more') break;
+        if (result.kind === 'error') {
+          parser.send({ type: 'head.failed', error: result.error });
+          break;
+        }
+        this.#offset += result.consumed;
+        this.#head = result.head;
+        parser.send({ type: 'head.parsed', head: result.head });
+      } else if (phase === 'body-fixed') {
+        const available = this.#input.length - this.#offset;
+        if (available === 0) break;
+        const take = Math.min(available, this.#bodyRemaining);
+        this.#bodyParts.push(this.#input.subarray(this.#offset, this.#offset + take));
+        this.#offset += take;
+        this.#bodyRemaining -= take;
+        if (this.#bodyRemaining > 0) break;
+        parser.send({ type: 'body.complete' });
+      } else if (phase === 'body-chunked') {
+        if (this.#offset >= this.#input.length) break;
+        const result = this.#decoder!.decode(this.#input, this.#offset, this.#input.length, this.#bodyParts);
+        if (result.kind === 'error') {
+          parser.send({ type: 'body.failed', error: result.error });
+          break;
+        }
+        this.#offset += result.consumed;
+        if (result.kind === 'need-more') break;
+        parser.send({ type: 'body.complete' });
+      } else {
+        break; // complete (waiting for the channel) or error (final)
+      }
+    }
+    if (this.#offset >= this.#input.length && this.#input !== EMPTY) {
+      this.#input = EMPTY;
+      this.#offset = 0;
+    }
+  }
+
+  resumeReading(): void {
+    this.#task = undefined;
+    this.#request = undefined;
+    if (this.#parser.state === 'complete') this.#parser.send({ type: 'parser.reset' });
+    if (this.#paused) {
+      this.#paused = false;
+      this.socket.resume();
+    }
+    const nothingBuffered = this.#offset >= this.#input.length;
+    if (this.#serverClosing) this.#machine.send({ type: 'server.closing', idle: nothingBuffered });
+    if (this.#peerEnded && nothingBuffered) this.#machine.send({ type: 'socket.ended' });
+    this.parseInput();
+  }
+
+  writeContinue(): void {
+    this.#write(CONTINUE);
+  }
+
+  writeErrorResponse(error: HttpError): void {
+    this.config.logger.info(`waitstate: connection ${this.id}: ${error.status} ${error.code}: ${error.reason}`);
+    this.#writeBytesOrString(errorResponse(error, '1.1', httpDate(Date.now()), this.config.ident));
+  }
+
+  startTask(): void {
+    const request = this.#request!;
+    this.#task = new Task(this, request);
+    this.#task.start();
+  }
+
+  abortTask(): void {
+    this.#task?.abandon();
+  }
+
+  closeWhenFlushed(): void {
+    this.#discardInput = true;
+    this.#input = EMPTY;
+    this.#offset = 0;
+    this.#flush();
+    // Half-close and keep reading (and discarding) until the client closes too, so unread
+    // request bytes do not turn our FIN into a reset that destroys the response (RFC 9112 §9.6).
+    this.socket.end();
+    if (this.#paused) this.socket.resume();
+    this.#lingerTimer = setTimeout(() => this.socket.destroy(), LINGER_MS);
+    this.#lingerTimer.unref();
+  }
+
+  release(): void {
+    if (this.#released) return;
+    this.#released = true;
+    if (this.#lingerTimer !== undefined) clearTimeout(this.#lingerTimer);
+    this.#task?.abandon();
+    const waiters = this.#drainWaiters;
+    this.#drainWaiters = [];
+    for (const resume of waiters) resume();
+    this.socket.destroy();
+    this.config.onClosed(this);
+  }
+
+  // ---- parser machine actions ----------------------------------------------------------------
+
+  beginBody(head: RequestHead): void {
+    this.#bodyParts = [];
+    if (head.framing.kind === 'length') {
+      this.#bodyRemaining = head.framing.length;
+    } else {
+      this.#decoder = new ChunkedDecoder(this.config.limits.maxBodyBytes, MAX_TRAILER_BYTES);
+    }
+    if (head.expectsContinue) {
+      this.#machine.send({ type: 'request.head', expectsContinue: true, bodyStarted: this.#offset < this.#input.length });
+    }
+  }
+
+  deliverRequest(): void {
+    const parts = this.#bodyParts;
+    let body: Uint8Array | null = null;
+    if (parts.length === 1) body = parts[0]!;
+    else if (parts.length > 1) body = Buffer.concat(parts);
+    else if (this.#head!.framing.kind !== 'none') body = EMPTY;
+    this.#bodyParts = [];
+    this.#decoder = undefined;
+    this.#request = { head: this.#head!, body };
+    this.#machine.send({ type: 'request.complete' });
+  }
+
+  rejectRequest(error: HttpError): void {
+    this.#machine.send({ type: 'request.invalid', error });
+  }
+
+  // ---- output, for tasks ---------------------------------------------------------------------
+
+  /** Queue a latin1 string (a head, or a body known to be ASCII). */
+  writeLatin1(text: string): void {
+    this.#write(text);
+  }
+
+  writeBytes(bytes: Uint8Array): void {
+    if (bytes.byteLength === 0) return;
+    if (this.#out !== '') {
+      this.#outParts.push(this.#out);
+      this.#out = '';
+    }
+    this.#outParts.push(bytes);
+    this.#outBytes += bytes.byteLength;
+    this.#queueFlush();
+  }
+
+  /** Write what is queued now (streamed bodies) rather than at the end of the turn. */
+  flushNow(): void {
+    this.#flush();
+  }
+
+  /** True when the socket's buffer is over its high-water mark. */
+  get backedUp(): boolean {
+    return this.socket.writableNeedDrain;
+  }
+
+  /** Resolve once the socket has drained (or the connection is gone). */
+  drained(): Promise<void> {
+    if (!this.socket.writableNeedDrain || this.#released) return Promise.resolve();
+    return new Promise((resolve) => this.#drainWaiters.push(resolve));
+  }
+
+  get gone(): boolean {
+    return this.#released || this.socket.destroyed;
+  }
+
+  /** Whether a response may leave the connection open: no FIN from the client, no shutdown. */
+  get mayPersist(): boolean {
+    return !this.#peerEnded && !this.#serverClosing;
+  }
+
+  /** The server is stopping: close now if idle, else after the response in progress. */
+  shutdown(): void {
+    this.#serverClosing = true;
+    this.#send({ type: 'server.closing', idle: this.#offset >= this.#input.length });
+  }
+
+  #writeBytesOrString(data: string | Uint8Array): void {
+    if (typeof data === 'string') this.#write(data);
+    else this.writeBytes(data);
+  }
+
+  #write(text: string): void {
+    this.#out += text;
+    this.#outBytes += text.length;
+    this.#queueFlush();
+  }
+
+  #queueFlush(): void {
+    if (this.#outBytes >= OUTPUT_FLUSH_BYTES) {
+      this.#flush();
+      return;
+    }
+    if (!this.#flushQueued) {
+      this.#flushQueued = true;
+      queueMicrotask(() => this.#flush());
+    }
+  }
+
+  #flush(): void {
+    this.#flushQueued = false;
+    const socket = this.socket;
+    if (this.#outBytes === 0 || socket.destroyed) {
+      this.#out = '';
+      this.#outParts = [];
+      this.#outBytes = 0;
+      return;
+    }
+    this.lastActivity = Date.now();
+    const parts = this.#outParts;
+    if (parts.length === 0) {
+      socket.write(this.#out, 'latin1');
+    } else {
+      if (this.#out !== '') parts.push(this.#out);
+      socket.cork();
+      for (const part of parts) {
+        if (typeof part === 'string') socket.write(part, 'latin1');
+        else socket.write(part);
+      }
+      socket.uncork();
+      this.#outParts = [];
+    }
+    this.#out = '';
+    this.#outBytes = 0;
+  }
+}

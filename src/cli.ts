@@ -1,0 +1,145 @@
+#!/usr/bin/env node
+// src/cli.ts: `waitstate-serve [OPTIONS] MODULE:OBJECT`, the waitress-serve of waitstate.
+//
+// Flags come from the options table (src/options.ts): `--max-request-body-size=N`,
+// `--expose-tracebacks` / `--no-expose-tracebacks`, `--listen` repeatable. MODULE is a path to
+// an ES module (relative to the current directory, or absolute); OBJECT is a dotted path to the
+// app inside it (`app`, `default`, `app.fetch`). Errors print one line and exit 1; SIGINT and
+// SIGTERM close the server gracefully and exit 0.
+
+import { realpathSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { flagOf, OptionError, OPTIONS, type OptionName } from './options.js';
+import { serve, type App } from './server.js';
+
+const USAGE = 'Usage: waitstate-serve [OPTIONS] MODULE:OBJECT';
+
+export function helpText(): string {
+  const lines = [USAGE, '', 'Serve the Fetch app OBJECT exported by the ES module MODULE (a path).', '', 'Options:'];
+  for (const [name, spec] of Object.entries(OPTIONS)) {
+    const flag = spec.kind === 'boolean' ? `${flagOf(name)}, --no-${flagOf(name).slice(2)}` : `${flagOf(name)}=${spec.kind === 'integer' ? 'N' : 'VALUE'}`;
+    const def = spec.kind === 'list' ? '' : ` (default: ${JSON.stringify(spec.default)})`;
+    lines.push(`  ${flag}`, `      ${spec.help}${def}`);
+  }
+  lines.push('  --help', '      Show this help and exit.');
+  return lines.join('\n');
+}
+
+export interface ParsedArgs {
+  options: Record<string, unknown>;
+  target: string | undefined;
+  help: boolean;
+}
+
+const byFlag = new Map(Object.keys(OPTIONS).map((name) => [flagOf(name), name as OptionName]));
+
+export function parseArgs(argv: readonly string[]): ParsedArgs {
+  const options: Record<string, unknown> = {};
+  const positional: string[] = [];
+  let help = false;
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (arg === '--help' || arg === '-h') {
+      help = true;
+      continue;
+    }
+    if (!arg.startsWith('--')) {
+      positional.push(arg);
+      continue;
+    }
+    const eq = arg.indexOf('=');
+    const flag = eq === -1 ? arg : arg.slice(0, eq);
+    let value: string | undefined = eq === -1 ? undefined : arg.slice(eq + 1);
+    const negated = flag.startsWith('--no-') ? byFlag.get('--' + flag.slice(5)) : undefined;
+    if (negated !== undefined && OPTIONS[negated].kind === 'boolean') {
+      if (value !== undefined) throw new OptionError(negated, `${flag} takes no value`);
+      options[negated] = false;
+      continue;
+    }
+    const name = byFlag.get(flag);
+    if (name === undefined) throw new OptionError(flag, 'is not an option (see --help)');
+    const spec = OPTIONS[name];
+    if (spec.kind === 'boolean') {
+      if (value === undefined) options[name] = true;
+      else if (/^(1|true|yes|on)$/i.test(value)) options[name] = true;
+      else if (/^(0|false|no|off)$/i.test(value)) options[name] = false;
+      else throw new OptionError(name, `${flag} must be true or false (got "${value}")`);
+      continue;
+    }
+    if (value === undefined) {
+      value = argv[++i];
+      if (value === undefined) throw new OptionError(name, `${flag} needs a value`);
+    }
+    if (spec.kind === 'list') {
+      const list = (options[name] as string[] | undefined) ?? [];
+      list.push(...value.split(/\s+/).filter((x) => x !== ''));
+      options[name] = list;
+    } else {
+      options[name] = value;
+    }
+  }
+  if (positional.length > 1) throw new OptionError('MODULE:OBJECT', `give one app, not ${positional.length} (${positional.join(' ')})`);
+  return { options, target: positional[0], help };
+}
+
+/** Import MODULE and walk OBJECT's dotted path; a method is bound to its object. */
+export async function loadApp(target: string, cwd: string): Promise<App> {
+  const colon = target.lastIndexOf(':');
+  if (colon <= 0 || colon === target.length - 1) {
+    throw new OptionError('MODULE:OBJECT', `"${target}" is not MODULE:OBJECT (for example examples/hello/app.mjs:app)`);
+  }
+  const modulePath = target.slice(0, colon);
+  const objectPath = target.slice(colon + 1).split('.');
+  let mod: Record<string, unknown>;
+  try {
+    mod = (await import(pathToFileURL(resolve(cwd, modulePath)).href)) as Record<string, unknown>;
+  } catch (error) {
+    throw new OptionError('MODULE:OBJECT', `cannot import ${modulePath}: ${(error as Error).message}`);
+  }
+  let holder: unknown = undefined;
+  let value: unknown = mod;
+  for (const key of objectPath) {
+    if (value === null || (typeof value !== 'object' && typeof value !== 'function') || !(key in (value as object))) {
+      throw new OptionError('MODULE:OBJECT', `${modulePath} has no export "${objectPath.join('.')}"`);
+    }
+    holder = value;
+    value = (value as Record<string, unknown>)[key];
+  }
+  if (typeof value === 'function') return holder !== mod ? (value as (...a: unknown[]) => Response).bind(holder) : (value as App);
+  if (value !== null && typeof value === 'object' && typeof (value as { fetch?: unknown }).fetch === 'function') return value as App;
+  throw new OptionError('MODULE:OBJECT', `${target} is neither a function nor an object with a fetch method`);
+}
+
+export async function main(argv: readonly string[], out: (line: string) => void = console.log): Promise<number> {
+  const args = parseArgs(argv);
+  if (args.help) {
+    out(helpText());
+    return 0;
+  }
+  if (args.target === undefined) throw new OptionError('MODULE:OBJECT', `specify an application. ${USAGE}`);
+  const app = await loadApp(args.target, process.cwd());
+  const server = await serve(app, args.options);
+  for (const address of server.addresses) out(`Serving on ${address.url}`);
+  await new Promise<void>((resolveSignal) => {
+    const stop = () => resolveSignal();
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
+  out('Shutting down: finishing requests in progress');
+  await server.close();
+  return 0;
+}
+
+// Run only when executed (npm's bin entry is a symlink, hence realpath), not when imported by tests.
+const invokedDirectly = process.argv[1] !== undefined && import.meta.url === pathToFileURL(realpathSync(process.argv[1])).href;
+if (invokedDirectly) {
+  main(process.argv.slice(2)).then(
+    (code) => process.exit(code),
+    (error: unknown) => {
+      const message = error instanceof OptionError ? error.message : error instanceof Error ? error.message : String(error);
+      process.stderr.write(`waitstate-serve: error: ${message}\n`);
+      process.exit(1);
+    },
+  );
+}

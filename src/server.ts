@@ -1,0 +1,139 @@
+// src/server.ts: listeners, the set of live channels, the idle sweep, and close().
+//
+// Each accepted socket becomes a Channel whose machine runs independently (a root, never a
+// child: research/xstate-comlink.md §1.6 on the cost of many children); the server keeps them
+// in a plain Set. close() stops the listeners, tells every channel the server is closing (idle
+// ones close at once, busy ones after their response) and resolves when the last one is gone.
+
+import { createServer, type Server, type Socket } from 'node:net';
+import { Channel, type ChannelConfig } from './channel.js';
+import { parseListenEntry, resolveOptions, type ListenAddress, type ServeOptions } from './options.js';
+import { installLiteResponse } from './response.js';
+import type { FetchHandler, RequestInfo } from './task.js';
+
+/** A Fetch handler, or an object with one as its `fetch` method (a Hono app, for instance). */
+export type App = FetchHandler | { fetch(request: Request, info: RequestInfo): Response | Promise<Response> };
+
+export interface BoundAddress {
+  readonly host: string;
+  readonly port: number;
+  readonly family: 'IPv4' | 'IPv6';
+  /** `http://127.0.0.1:8080`, IPv6 in brackets. */
+  readonly url: string;
+}
+
+export interface ServerHandle {
+  /** What was really bound (port 0 resolved). */
+  readonly addresses: readonly BoundAddress[];
+  /** Open connections right now. */
+  readonly connections: number;
+  /** Stop accepting, let running requests finish, close idle connections; resolves when all are closed. */
+  close(): Promise<void>;
+}
+
+function toHandler(app: App): FetchHandler {
+  if (typeof app === 'function') return app;
+  if (app !== null && typeof app === 'object' && typeof app.fetch === 'function') {
+    return (request, info) => app.fetch(request, info);
+  }
+  throw new TypeError('app must be a function (request, info) => Response, or an object with such a fetch method');
+}
+
+function listenAddresses(settings: { listen: readonly string[]; host: string; port: number }): ListenAddress[] {
+  if (settings.listen.length === 0) return [{ host: settings.host === '' ? '0.0.0.0' : settings.host, port: settings.port }];
+  return settings.listen.map((entry) => parseListenEntry(entry, settings.port)!);
+}
+
+function listen(server: Server, address: ListenAddress): Promise<BoundAddress> {
+  return new Promise((resolve, reject) => {
+    const onError = (error: Error) => reject(new Error(`listen ${address.host}:${address.port}: ${error.message}`, { cause: error }));
+    server.once('error', onError);
+    server.listen({ host: address.host, port: address.port }, () => {
+      server.off('error', onError);
+      const bound = server.address();
+      if (bound === null || typeof bound === 'string') {
+        reject(new Error(`listen ${address.host}:${address.port}: no TCP address`));
+        return;
+      }
+      const family = bound.family === 'IPv6' ? 'IPv6' : 'IPv4';
+      const host = family === 'IPv6' ? `[${bound.address}]` : bound.address;
+      resolve({ host: bound.address, port: bound.port, family, url: `http://${host}:${bound.port}` });
+    });
+  });
+}
+
+/** Serve a Fetch app over HTTP/1.1; resolves once every listener is bound. */
+export async function serve(app: App, options: ServeOptions = {}): Promise<ServerHandle> {
+  const handler = toHandler(app);
+  const settings = resolveOptions(options as Record<string, unknown>);
+  const { logger } = settings;
+  const channels = new Set<Channel>();
+  let closing = false;
+  let resolveClosed: (() => void) | undefined;
+
+  const config: ChannelConfig = {
+    app: handler,
+    settings,
+    logger,
+    limits: { maxHeaderBytes: settings.maxRequestHeaderSize, maxBodyBytes: settings.maxRequestBodySize },
+    ident: settings.ident === '' ? undefined : settings.ident,
+    onClosed(channel) {
+      channels.delete(channel);
+      if (closing && channels.size === 0) resolveClosed?.();
+    },
+  };
+
+  const onConnection = (socket: Socket) => {
+    if (closing) {
+      socket.destroy();
+      return;
+    }
+    channels.add(new Channel(socket, config));
+  };
+
+  const servers: Server[] = [];
+  const addresses: BoundAddress[] = [];
+  try {
+    for (const address of listenAddresses(settings)) {
+      const server = createServer({ allowHalfOpen: true, noDelay: true }, onConnection);
+      servers.push(server);
+      addresses.push(await listen(server, address));
+    }
+  } catch (error) {
+    for (const server of servers) server.close();
+    throw error;
+  }
+
+  const releaseGlobals = settings.overrideGlobalObjects ? installLiteResponse() : () => {};
+
+  // The idle sweep (Waitress's maintenance): the channel machine decides whether a timeout
+  // closes it (never while its task runs).
+  const sweep = setInterval(() => {
+    const deadline = Date.now() - settings.channelTimeout * 1000;
+    for (const channel of channels) if (channel.lastActivity < deadline) channel.send({ type: 'channel.timeout' });
+  }, settings.cleanupInterval * 1000);
+  sweep.unref();
+
+  let closed: Promise<void> | undefined;
+  return {
+    addresses,
+    get connections() {
+      return channels.size;
+    },
+    close() {
+      closed ??= (async () => {
+        closing = true;
+        clearInterval(sweep);
+        const listenersClosed = Promise.all(servers.map((server) => new Promise<void>((resolve) => server.close(() => resolve()))));
+        const channelsClosed = new Promise<void>((resolve) => {
+          resolveClosed = resolve;
+          if (channels.size === 0) resolve();
+        });
+        for (const channel of [...channels]) channel.shutdown();
+        await Promise.all([listenersClosed, channelsClosed]);
+        releaseGlobals();
+      })();
+      return closed;
+    },
+  };
+}

@@ -1,0 +1,356 @@
+// src/task.ts: one request in the app and its response on the way out, carrying out what the
+// task machine (machines/task.ts) decides.
+//
+// The app gets an IncomingRequest (lazy, src/request.ts) and an `info` object. What it returns is
+// checked once (`#inspect`): a Response whose fields can go on the wire, or a problem that the
+// machine turns into a 500. The head and a known-length body leave together; a streamed body is
+// copied chunk by chunk, waiting for the socket to drain when it backs up.
+
+import { taskMachine, type TaskContext, type TaskEvent } from '../machines/task.js';
+import { httpDate } from './http/date.js';
+import { CHUNK_CRLF, checkAppHeader, chunkHeader, errorResponse, LAST_CHUNK, planResponseFraming, serializeResponseHead } from './http/response.js';
+import type { RequestHead, ResponseFraming } from './http/types.js';
+import type { Channel, ReceivedRequest } from './channel.js';
+import { IncomingRequest, requestUrl } from './request.js';
+import { LiteResponse, RealResponse, readKnownBody } from './response.js';
+import { MachineKind, type Driver } from './runtime.js';
+
+/** What the app learns about the connection besides the Request (Waitress's environ extras). */
+export interface RequestInfo {
+  readonly remoteAddress: string;
+  readonly remotePort: number;
+  readonly urlScheme: string;
+  readonly scriptName: string;
+  readonly serverName: string;
+  readonly serverPort: number;
+}
+
+export type FetchHandler = (request: Request, info: RequestInfo) => Response | Promise<Response>;
+
+const ASCII = /^[\x00-\x7f]*$/;
+const GENERIC_500 = 'The server encountered an unexpected internal server error';
+
+const taskKind = new MachineKind<TaskContext, TaskEvent>(
+  taskMachine.provide({
+    actions: {
+      callApp: ({ context }) => context.shell.callApp(),
+      writeHead: ({ context }) => context.shell.writeHead(),
+      pumpBody: ({ context }) => context.shell.pumpBody(),
+      writeServerError: ({ context, event }) => context.shell.writeServerError(event.type === 'app.threw' ? event.error : undefined),
+      logAppError: ({ context, event }) => {
+        if (event.type === 'app.threw') context.shell.logAppError(event.error, 'before-head');
+        else if (event.type === 'app.responded') context.shell.logAppError(event.problem, 'before-head');
+        else if (event.type === 'body.failed') context.shell.logAppError(event.error, 'after-head');
+      },
+      cancelBody: ({ context }) => context.shell.cancelBody(),
+      reportDone: ({ context }) => context.shell.reportDone(),
+      reportFailed: ({ context }) => context.shell.reportFailed(),
+    },
+  }),
+);
+
+type KnownBody = string | Uint8Array | null;
+
+export class Task {
+  readonly #channel: Channel;
+  readonly #head: RequestHead;
+  readonly #body: Uint8Array | null;
+  readonly #machine: Driver<TaskEvent>;
+  // The checked response, filled in by #inspect.
+  #status = 200;
+  #statusText = '';
+  #headers: string[] = [];
+  #declaredLength: number | undefined;
+  #known: KnownBody = null;
+  #stream: ReadableStream<Uint8Array> | undefined;
+  #framing: ResponseFraming = { kind: 'none' };
+  #persistent = false;
+  #short = false;
+  #abandoned = false;
+
+  constructor(channel: Channel, request: ReceivedRequest) {
+    this.#channel = channel;
+    this.#head = request.head;
+    this.#body = request.body;
+    this.#machine = taskKind.start(channel.config.settings.machineRuntime, { shell: this }, (error) => {
+      channel.config.logger.error('waitstate: task machine failed:', error);
+      channel.socket.destroy();
+    });
+  }
+
+  start(): void {
+    this.#machine.send({ type: 'task.start' });
+  }
+
+  /** The connection is gone: stop caring about the app's answer. */
+  abandon(): void {
+    if (this.#abandoned) return;
+    this.#abandoned = true;
+    this.#machine.send({ type: 'client.gone' });
+  }
+
+  // ---- task machine actions ------------------------------------------------------------------
+
+  callApp(): void {
+    const channel = this.#channel;
+    const { settings } = channel.config;
+    const socket = channel.socket;
+    const localPort = socket.localPort ?? 0;
+    const localAddress = socket.localAddress ?? '127.0.0.1';
+    const authority = `${localAddress.includes(':') ? `[${localAddress}]` : localAddress}:${localPort}`;
+    const url = requestUrl(this.#head, settings.urlScheme, authority);
+    if (url === undefined) {
+      this.#machine.send({ type: 'app.threw', error: new TypeError(`request target "${this.#head.target}" is not a valid URL`) });
+      return;
+    }
+    const request = new IncomingRequest(this.#head, url, this.#body) as unknown as Request;
+    const info: RequestInfo = {
+      remoteAddress: socket.remoteAddress ?? '',
+      remotePort: socket.remotePort ?? 0,
+      urlScheme: settings.urlScheme,
+      scriptName: '',
+      serverName: settings.serverName,
+      serverPort: localPort,
+    };
+    let result: unknown;
+    try {
+      result = channel.config.app(request, info);
+    } catch (error) {
+      this.#machine.send({ type: 'app.threw', error });
+      return;
+    }
+    if (result !== null && typeof result === 'object' && typeof (result as PromiseLike<unknown>).then === 'function') {
+      (result as PromiseLike<unknown>).then(
+        (response) => this.#responded(response),
+        (error: unknown) => this.#machine.send({ type: 'app.threw', error }),
+      );
+    } else {
+      this.#responded(result);
+    }
+  }
+
+  writeHead(): void {
+    const head = this.#head;
+    const isHead = head.method === 'HEAD';
+    const known = this.#known;
+    const knownLength = this.#stream !== undefined ? undefined : known === null ? 0 : typeof known === 'string' ? known.length : known.byteLength;
+    const framing = planResponseFraming({
+      version: head.version,
+      isHead,
+      status: this.#status,
+      declaredLength: this.#declaredLength,
+      knownLength,
+    });
+    this.#framing = framing;
+    this.#persistent = head.keepAlive && framing.kind !== 'close' && this.#channel.mayPersist;
+    const connection = !this.#persistent ? 'close' : head.version === '1.0' ? 'keep-alive' : undefined;
+    const { ident } = this.#channel.config;
+    const text = serializeResponseHead('1.1', this.#status, this.#statusText, this.#headers, framing, connection, httpDate(Date.now()), ident);
+    if (this.#stream !== undefined || isHead || framing.kind === 'none' || known === null) {
+      this.#channel.writeLatin1(text);
+      return;
+    }
+    let body = known;
+    const length = typeof body === 'string' ? body.length : body.byteLength;
+    if (framing.kind === 'length' && length !== framing.length) {
+      if (length > framing.length) {
+        this.#channel.config.logger.warn(
+          `waitstate: ${head.method} ${head.target}: the app sent ${length} body bytes for Content-Length ${framing.length}; the rest was cut`,
+        );
+        body = typeof body === 'string' ? body.slice(0, framing.length) : body.subarray(0, framing.length);
+      } else {
+        this.#short = true;
+      }
+    }
+    if (typeof body === 'string') this.#channel.writeLatin1(text + body);
+    else {
+      this.#channel.writeLatin1(text);
+      this.#channel.writeBytes(body);
+    }
+  }
+
+  pumpBody(): void {
+    const stream = this.#stream;
+    const isHead = this.#head.method === 'HEAD';
+    if (stream === undefined) {
+      const framing = this.#framing;
+      const nothingSent = this.#known === null && framing.kind === 'length' && framing.length > 0 && !isHead;
+      this.#machine.send({ type: 'body.finished', short: this.#short || nothingSent });
+      return;
+    }
+    if (isHead || this.#framing.kind === 'none') {
+      this.cancelBody();
+      this.#machine.send({ type: 'body.finished', short: false });
+      return;
+    }
+    void this.#pump(stream);
+  }
+
+  writeServerError(error: unknown): void {
+    const { settings, ident } = this.#channel.config;
+    let detail = GENERIC_500;
+    if (settings.exposeTracebacks && error !== undefined) {
+      detail = error instanceof Error ? (error.stack ?? `${error.name}: ${error.message}`) : String(error);
+    }
+    const response = errorResponse({ status: 500, reason: detail }, '1.1', httpDate(Date.now()), ident);
+    if (typeof response === 'string') this.#channel.writeLatin1(response);
+    else this.#channel.writeBytes(response);
+  }
+
+  logAppError(error: unknown, phase: 'before-head' | 'after-head'): void {
+    const where = phase === 'before-head' ? 'before the response head (answered 500)' : 'after the response head (connection closed)';
+    this.#channel.config.logger.error(`waitstate: ${this.#head.method} ${this.#head.target}: app error ${where}:`, error);
+  }
+
+  cancelBody(): void {
+    const stream = this.#stream;
+    if (stream === undefined) return;
+    this.#stream = undefined;
+    if (!stream.locked) stream.cancel().catch(() => {});
+  }
+
+  reportDone(): void {
+    this.#channel.send({ type: 'task.done', persistent: this.#persistent && this.#channel.mayPersist, backlog: this.#channel.backedUp });
+  }
+
+  reportFailed(): void {
+    this.#channel.send({ type: 'task.failed' });
+  }
+
+  // ---- helpers -------------------------------------------------------------------------------
+
+  /** Check what the app returned; the machine decides what a problem means. */
+  #responded(value: unknown): void {
+    if (this.#abandoned) {
+      if (value instanceof RealResponse) cancelResponse(value);
+      return;
+    }
+    let problem: string | undefined;
+    try {
+      problem = this.#inspect(value);
+    } catch (error) {
+      problem = `the response could not be read: ${String(error)}`;
+    }
+    this.#machine.send({ type: 'app.responded', problem });
+  }
+
+  #inspect(value: unknown): string | undefined {
+    if (!(value instanceof RealResponse)) {
+      return `the app returned ${value === null ? 'null' : typeof value}, not a Response`;
+    }
+    const peek = value instanceof LiteResponse ? LiteResponse.peek(value) : undefined;
+    let headers: string[];
+    if (peek !== undefined) {
+      this.#status = peek.status;
+      this.#statusText = peek.statusText;
+      headers = flattenHeaders(peek.headers);
+      const body = peek.body;
+      if (typeof body === 'string') {
+        if (!hasField(headers, 'content-type')) headers.push('content-type', 'text/plain;charset=UTF-8');
+        this.#known = ASCII.test(body) ? body : Buffer.from(body, 'utf8');
+      } else if (body instanceof ArrayBuffer) {
+        this.#known = new Uint8Array(body);
+      } else {
+        this.#known = body;
+      }
+    } else {
+      const response = value instanceof LiteResponse ? value.materialize() : value;
+      this.#status = response.status;
+      this.#statusText = response.statusText;
+      headers = flattenHeaders(response.headers);
+      const known = readKnownBody(response);
+      if (known !== undefined) {
+        this.#known = typeof known === 'string' ? (ASCII.test(known) ? known : Buffer.from(known, 'utf8')) : known;
+      } else if (response.body !== null) {
+        this.#stream = response.body;
+      }
+    }
+    if (/[\r\n]/.test(this.#statusText)) return 'the status text contains CR or LF (RFC 9112 §4)';
+    const kept: string[] = [];
+    for (let i = 0; i < headers.length; i += 2) {
+      const name = headers[i]!.toLowerCase();
+      const value = headers[i + 1]!;
+      const problem = checkAppHeader(name, value);
+      if (problem !== undefined) return `field "${name}": ${problem}`;
+      if (name === 'content-length') {
+        if (!/^\d{1,15}$/.test(value) || (this.#declaredLength !== undefined && this.#declaredLength !== Number(value))) {
+          return `field "content-length" is not one valid length: "${value}" (RFC 9110 §8.6)`;
+        }
+        this.#declaredLength = Number(value);
+        continue;
+      }
+      kept.push(name, value);
+    }
+    this.#headers = kept;
+    return undefined;
+  }
+
+  async #pump(stream: ReadableStream<Uint8Array>): Promise<void> {
+    const channel = this.#channel;
+    const framing = this.#framing;
+    let remaining = framing.kind === 'length' ? framing.length : Infinity;
+    const reader = stream.getReader();
+    try {
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (this.#abandoned) {
+          reader.cancel().catch(() => {});
+          return;
+        }
+        if (done) break;
+        if (!(value instanceof Uint8Array)) throw new TypeError('a response body chunk is not a Uint8Array');
+        if (value.byteLength === 0) continue;
+        let chunk = value;
+        if (chunk.byteLength > remaining) {
+          channel.config.logger.warn(
+            `waitstate: ${this.#head.method} ${this.#head.target}: the app sent more body bytes than its Content-Length; the rest was cut`,
+          );
+          chunk = chunk.subarray(0, remaining);
+        }
+        if (framing.kind === 'chunked') {
+          channel.writeLatin1(chunkHeader(chunk.byteLength));
+          channel.writeBytes(chunk);
+          channel.writeLatin1(CHUNK_CRLF);
+        } else {
+          channel.writeBytes(chunk);
+        }
+        remaining -= chunk.byteLength;
+        channel.flushNow();
+        if (remaining === 0) {
+          reader.cancel().catch(() => {});
+          break;
+        }
+        if (channel.backedUp) await channel.drained();
+      }
+    } catch (error) {
+      if (!this.#abandoned) this.#machine.send({ type: 'body.failed', error });
+      return;
+    }
+    if (framing.kind === 'chunked') channel.writeLatin1(LAST_CHUNK);
+    this.#machine.send({ type: 'body.finished', short: remaining !== Infinity && remaining > 0 });
+  }
+}
+
+function cancelResponse(response: Response): void {
+  if (response.body !== null && !response.body.locked) response.body.cancel().catch(() => {});
+}
+
+function hasField(flat: readonly string[], name: string): boolean {
+  for (let i = 0; i < flat.length; i += 2) if (flat[i]!.toLowerCase() === name) return true;
+  return false;
+}
+
+type HeadersLike = Headers | readonly (readonly [string, string])[] | Record<string, string> | undefined;
+
+function flattenHeaders(headers: HeadersLike): string[] {
+  const flat: string[] = [];
+  if (headers === undefined) return flat;
+  if (headers instanceof Headers) {
+    headers.forEach((value, name) => flat.push(name, value));
+  } else if (Array.isArray(headers)) {
+    for (const pair of headers as readonly (readonly [string, string])[]) flat.push(String(pair[0]), String(pair[1]));
+  } else {
+    for (const name of Object.keys(headers)) flat.push(name, String((headers as Record<string, string>)[name]));
+  }
+  return flat;
+}

@@ -1,0 +1,112 @@
+// What the server does when the app misbehaves: 500 before the head, a close after it, and
+// nothing unsafe on the wire.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { exchange, RawClient, recordingLogger, startServer, type TestServer } from '../helpers/raw-client.js';
+
+function failingStream(): ReadableStream<Uint8Array> {
+  let sent = false;
+  return new ReadableStream({
+    pull(controller) {
+      if (!sent) {
+        sent = true;
+        controller.enqueue(new TextEncoder().encode('12345'));
+      } else {
+        controller.error(new Error('stream broke'));
+      }
+    },
+  });
+}
+
+const routes: Record<string, () => Response | Promise<Response>> = {
+  '/throw': () => {
+    throw new Error('boom €');
+  },
+  '/reject': () => Promise.reject(new Error('async boom')),
+  '/not-a-response': () => ({ status: 200 }) as unknown as Response,
+  '/hop-by-hop': () => new Response('x', { headers: { connection: 'close' } }),
+  '/upgrade': () => new Response('x', { headers: { upgrade: 'websocket' } }),
+  '/crlf': () => new Response('x', { headers: [['x-a', 'ok']] }),
+  '/after-head': () => new Response(failingStream()),
+  '/after-head-cl': () => new Response(failingStream(), { headers: { 'content-length': '10' } }),
+  '/short': () => new Response('abc', { headers: { 'content-length': '10' } }),
+  '/long': () => new Response('abcdefghij', { headers: { 'content-length': '4' } }),
+  '/bad-cl': () => new Response('abc', { headers: { 'content-length': 'three' } }),
+};
+
+const log = recordingLogger();
+let t: TestServer;
+let traced: TestServer;
+beforeAll(async () => {
+  const app = (request: Request) => routes[new URL(request.url).pathname]!();
+  t = await startServer(app, { logger: log });
+  traced = await startServer(app, { exposeTracebacks: true, logger: log });
+});
+afterAll(async () => {
+  await t.close();
+  await traced.close();
+});
+
+const get = (path: string) => `GET ${path} HTTP/1.1\r\nHost: a\r\n\r\n`;
+
+describe('app errors before the response head: 500 and close', () => {
+  it.each(['/throw', '/reject', '/not-a-response', '/hop-by-hop', '/upgrade'])('%s', async (path) => {
+    log.lines.length = 0;
+    const r = await exchange(t.port, get(path));
+    expect(r.status).toBe(500);
+    expect(r.header('connection')).toBe('close');
+    expect(r.header('content-type')).toBe('text/plain; charset=utf-8');
+    expect(r.body.toString()).toContain('Internal Server Error');
+    expect(r.body.toString()).not.toContain('boom');
+    expect(r.raw.toString('latin1').toLowerCase()).not.toContain('upgrade: websocket');
+    expect(r.closed).toBe(true);
+    expect(log.lines.some((l) => l.startsWith('error:'))).toBe(true);
+  });
+  it('puts the traceback in the body only with expose_tracebacks, Content-Length in UTF-8 bytes', async () => {
+    const r = await exchange(traced.port, get('/throw'));
+    expect(r.status).toBe(500);
+    expect(r.body.toString('utf8')).toContain('boom €');
+    expect(Number(r.header('content-length'))).toBe(r.body.byteLength);
+  });
+  it('refuses an invalid app Content-Length with 500', async () => {
+    expect((await exchange(t.port, get('/bad-cl'))).status).toBe(500);
+  });
+  it('refuses CR/LF in a field value before anything is sent (the Headers class throws in the app)', async () => {
+    const crlf = await startServer(() => new Response('x', { headers: { 'x-a': 'a\r\nInjected: yes' } }), { logger: log });
+    const r = await exchange(crlf.port, get('/'));
+    expect(r.status).toBe(500);
+    expect(r.raw.toString('latin1')).not.toContain('Injected');
+    await crlf.close();
+  });
+});
+
+describe('app errors after the response head: the connection closes', () => {
+  it('a chunked body that fails is left unterminated', async () => {
+    const client = await RawClient.connect(t.port);
+    client.write(get('/after-head'));
+    const { closed, extra } = await client.expectClosed();
+    expect(closed).toBe(true);
+    expect(extra).toMatch(/^HTTP\/1\.1 200 OK\r\n/);
+    expect(extra.endsWith('\r\n\r\n5\r\n12345\r\n')).toBe(true);
+  });
+  it('a body with a Content-Length that fails is left short', async () => {
+    const client = await RawClient.connect(t.port);
+    client.write(get('/after-head-cl'));
+    const { closed, extra } = await client.expectClosed();
+    expect(closed).toBe(true);
+    expect(extra).toMatch(/Content-Length: 10\r\n/i);
+    expect(extra.endsWith('\r\n\r\n12345')).toBe(true);
+  });
+  it('a body shorter than its Content-Length closes the connection', async () => {
+    const r = await exchange(t.port, get('/short'));
+    expect(r.header('content-length')).toBe('10');
+    expect(r.body.toString()).toBe('abc');
+    expect(r.closed).toBe(true);
+  });
+  it('a body longer than its Content-Length is cut and logged; the connection persists', async () => {
+    log.lines.length = 0;
+    const r = await exchange(t.port, get('/long'));
+    expect(r.body.toString()).toBe('abcd');
+    expect(r.closed).toBe(false);
+    expect(log.lines.some((l) => l.includes('cut'))).toBe(true);
+  });
+});

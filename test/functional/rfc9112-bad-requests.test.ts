@@ -1,0 +1,72 @@
+// Requests we refuse, as Waitress does (a complete error response with Connection: close, then
+// a close), but following RFC 9112 where it is stricter than Waitress 1.2.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { exchange, startServer, type TestServer } from '../helpers/raw-client.js';
+import { echoApp, parseEcho } from './echo-app.js';
+
+let t: TestServer;
+beforeAll(async () => {
+  t = await startServer(echoApp, { maxRequestHeaderSize: 1000, maxRequestBodySize: 1000 });
+});
+afterAll(() => t.close());
+
+const cases: [string, string, number][] = [
+  ['a malformed request line (two spaces)', 'GET  / HTTP/1.1\r\nHost: a\r\n\r\n', 400],
+  ['a request line without a version', 'GET /\r\nHost: a\r\n\r\n', 400],
+  ['a lowercase method', 'get / HTTP/1.1\r\nHost: a\r\n\r\n', 400],
+  ['non-ASCII in the target', 'GET /caf\xc3\xa9 HTTP/1.1\r\nHost: a\r\n\r\n', 400],
+  ['a space-free malformed header line', 'GET / HTTP/1.1\r\nHost: a\r\nNoColon\r\n\r\n', 400],
+  ['whitespace before a colon (RFC 9112 §5.1)', 'GET / HTTP/1.1\r\nHost: a\r\nX-A : b\r\n\r\n', 400],
+  ['a bare CR in a field', 'GET / HTTP/1.1\r\nHost: a\r\nX-A: b\rc\r\n\r\n', 400],
+  ['a bare LF line ending', 'GET / HTTP/1.1\nHost: a\r\n\r\n', 400],
+  ['a head using only LF', 'GET / HTTP/1.1\nHost: a\n\n', 400],
+  ['a NUL in a field value', 'GET / HTTP/1.1\r\nHost: a\r\nX-A: b\x00c\r\n\r\n', 400],
+  ['invalid chunked encoding', 'POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n', 400],
+  ['Content-Length with Transfer-Encoding', 'POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n', 400],
+  ['a Transfer-Encoding other than chunked', 'POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip\r\n\r\n', 400],
+  ['chunked not the final coding', 'POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked, gzip\r\n\r\n', 400],
+  ['Transfer-Encoding on HTTP/1.0 (RFC 9112 §6.1)', 'POST / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n', 400],
+  ['an invalid Content-Length', 'POST / HTTP/1.1\r\nHost: a\r\nContent-Length: abc\r\n\r\n', 400],
+  ['a signed Content-Length', 'POST / HTTP/1.1\r\nHost: a\r\nContent-Length: +3\r\n\r\nabc', 400],
+  ['conflicting Content-Lengths', 'POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\nContent-Length: 4\r\n\r\nabcd', 400],
+  ['a Content-Length list', 'POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 3, 3\r\n\r\nabc', 400],
+  ['HTTP/1.1 without Host (RFC 9112 §3.2)', 'GET / HTTP/1.1\r\n\r\n', 400],
+  ['two Host fields', 'GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n', 400],
+  ['an invalid Host', 'GET / HTTP/1.1\r\nHost: a b\r\n\r\n', 400],
+  ['obs-fold on the first field line', 'GET / HTTP/1.1\r\n Host: a\r\n\r\n', 400],
+  ['HTTP/2.0 in a request line', 'GET / HTTP/2.0\r\nHost: a\r\n\r\n', 505],
+  ['HTTP/1.2 in a request line', 'GET / HTTP/1.2\r\nHost: a\r\n\r\n', 505],
+  ['a head larger than max_request_header_size', `GET / HTTP/1.1\r\nHost: a\r\nX-Big: ${'x'.repeat(1100)}\r\n\r\n`, 431],
+  ['a body larger than max_request_body_size', 'POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 1001\r\n\r\n', 413],
+];
+
+describe('refused requests get a complete error response, Connection: close, then a close', () => {
+  it.each(cases)('%s → %i', async (_name, request, status) => {
+    const r = await exchange(t.port, request);
+    expect(r.status).toBe(status);
+    expect(r.header('connection')).toBe('close');
+    expect(r.header('content-type')).toBe('text/plain; charset=utf-8');
+    expect(Number(r.header('content-length'))).toBe(r.body.byteLength);
+    expect(r.header('date')).toBeDefined();
+    expect(r.header('server')).toBe('waitstate');
+    expect(r.closed).toBe(true);
+  });
+  it('a head exactly at max_request_header_size is accepted', async () => {
+    const base = 'GET / HTTP/1.1\r\nHost: a\r\nX-Pad: \r\n\r\n';
+    const request = base.replace('X-Pad: ', `X-Pad: ${'p'.repeat(1000 - base.length)}`);
+    expect(request.length).toBe(1000);
+    expect((await exchange(t.port, request)).status).toBe(200);
+  });
+});
+
+describe('fields the app never sees', () => {
+  it('drops field names containing an underscore (Waitress)', async () => {
+    const echo = parseEcho((await exchange(t.port, 'GET / HTTP/1.1\r\nHost: a\r\nX_Auth_User: admin\r\nX-Ok: 1\r\n\r\n')).body);
+    expect(echo.headers.map(([n]) => n)).toEqual(expect.arrayContaining(['host', 'x-ok']));
+    expect(echo.headers.map(([n]) => n)).not.toContain('x_auth_user');
+  });
+  it('replaces obs-fold with a space (RFC 9112 §5.2)', async () => {
+    const echo = parseEcho((await exchange(t.port, 'GET / HTTP/1.1\r\nHost: a\r\nX-Fold: a\r\n  b\r\n\r\n')).body);
+    expect(echo.headers).toContainEqual(['x-fold', 'a b']);
+  });
+});
