@@ -1,0 +1,94 @@
+// waitstate-serve over real processes: it must load an app by path, print what it serves on,
+// answer, stop on SIGTERM with exit 0, and fail with one clear line on bad input.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { exchange } from '../helpers/raw-client.js';
+
+const root = fileURLToPath(new URL('../..', import.meta.url));
+const cli = `${root}dist/src/cli.js`;
+const children: ChildProcess[] = [];
+
+beforeAll(() => {
+  if (!existsSync(cli)) throw new Error('dist/src/cli.js is missing: run `npm run build` (npm test does it)');
+});
+afterEach(() => {
+  for (const child of children.splice(0)) child.kill('SIGKILL');
+});
+
+function run(args: string[], cwd = root): { child: ChildProcess; stdout: () => string; stderr: () => string; exit: Promise<number | null> } {
+  const child = spawn(process.execPath, [cli, ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+  children.push(child);
+  let out = '';
+  let err = '';
+  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+  const exit = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  return { child, stdout: () => out, stderr: () => err, exit };
+}
+
+async function servingPort(proc: ReturnType<typeof run>): Promise<number> {
+  for (let i = 0; i < 100; i++) {
+    const m = /Serving on http:\/\/127\.0\.0\.1:(\d+)/.exec(proc.stdout());
+    if (m !== null) return Number(m[1]);
+    if (proc.child.exitCode !== null) break;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`no "Serving on" line; stdout ${proc.stdout()} stderr ${proc.stderr()}`);
+}
+
+describe('waitstate-serve', () => {
+  it('serves examples/hello, prints its address, and exits 0 on SIGTERM', async () => {
+    const proc = run(['--listen=127.0.0.1:0', 'examples/hello/app.mjs:app']);
+    const port = await servingPort(proc);
+    const r = await exchange(port, 'GET / HTTP/1.1\r\nHost: a\r\n\r\n');
+    expect(r.body.toString()).toBe('Hello, World!');
+    proc.child.kill('SIGTERM');
+    expect(await proc.exit).toBe(0);
+  });
+  it.each([
+    ['test/fixtures/apps.mjs:plain', 'plain'],
+    ['test/fixtures/apps.mjs:holder', 'from a method'],
+    ['test/fixtures/apps.mjs:holder.fetch', 'from a method'],
+    ['test/fixtures/apps.mjs:nested.inner.app', 'nested'],
+    ['test/fixtures/apps.mjs:default', 'default export'],
+  ])('loads %s', async (target, body) => {
+    const proc = run(['--host', '127.0.0.1', '--port', '0', '--ident=custom', target]);
+    const port = await servingPort(proc);
+    const r = await exchange(port, 'GET / HTTP/1.1\r\nHost: a\r\n\r\n');
+    expect(r.body.toString()).toBe(body);
+    expect(r.header('server')).toBe('custom');
+  });
+  it('takes an absolute module path', async () => {
+    const proc = run(['--listen=127.0.0.1:0', `${root}test/fixtures/apps.mjs:plain`], '/');
+    await servingPort(proc);
+  });
+  it('passes limits through: --max-request-header-size', async () => {
+    const proc = run(['--listen=127.0.0.1:0', '--max-request-header-size=100', 'test/fixtures/apps.mjs:plain']);
+    const port = await servingPort(proc);
+    expect((await exchange(port, `GET / HTTP/1.1\r\nHost: a\r\nX: ${'y'.repeat(200)}\r\n\r\n`)).status).toBe(431);
+  });
+  it('prints help generated from the options table', async () => {
+    const proc = run(['--help']);
+    expect(await proc.exit).toBe(0);
+    for (const flag of ['--host', '--port', '--listen', '--ident', '--max-request-header-size', '--max-request-body-size', '--expose-tracebacks', '--channel-timeout', '--threads']) {
+      expect(proc.stdout()).toContain(flag);
+    }
+  });
+  it.each([
+    [['--bogus', 'examples/hello/app.mjs:app'], /--bogus/],
+    [['--port=abc', 'examples/hello/app.mjs:app'], /^waitstate-serve: error: port: /],
+    [['--threads=4', 'examples/hello/app.mjs:app'], /threads/],
+    [['missing.mjs:app'], /cannot import missing\.mjs/],
+    [['examples/hello/app.mjs:nope'], /no export "nope"/],
+    [['examples/hello/app.mjs'], /MODULE:OBJECT/],
+    [[], /specify an application/],
+  ])('fails with one clear line for %j', async (args, message) => {
+    const proc = run(args);
+    expect(await proc.exit).toBe(1);
+    const lines = proc.stderr().trim().split('\n');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(message);
+  });
+});
