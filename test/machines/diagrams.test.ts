@@ -1,0 +1,16 @@
+// diagrams/ is generated from the machine definitions; this fails when it is stale.
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { renderMachine } from '../../machines/diagram.js';
+import { DIAGRAMS } from '../../machines/index.js';
+
+describe('diagrams/ matches the machines', () => {
+  it.each(DIAGRAMS.map((d) => [d.file, d] as const))('%s is up to date (run `npm run diagrams`)', (file, d) => {
+    const onDisk = readFileSync(new URL(`../../diagrams/${file}`, import.meta.url), 'utf8');
+    expect(onDisk).toBe(renderMachine(d.machine, d.title));
+  });
+  it('shows every state, guard and RFC-carrying description of the channel', () => {
+    const text = renderMachine(DIAGRAMS[0]!.machine, 'x');
+    for (const word of ['awaiting-continue', 'pending-close', 'wantsContinue', 'isClosing', 'RFC 9110 §10.1.1']) expect(text).toContain(word);
+  });
+});

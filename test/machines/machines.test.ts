@@ -1,0 +1,140 @@
+// The machines as tables of decisions: pure `transition()` tests asserting the next state and the
+// actions it asks the shell for (no actor, socket or timer), and a reachability check.
+import { describe, expect, it } from 'vitest';
+import { getShortestPaths } from 'xstate/graph';
+import { initialTransition, transition, type AnyStateMachine } from 'xstate';
+import { channelMachine, type ChannelEvent } from '../../machines/channel.js';
+import { parserMachine, type ParserEvent } from '../../machines/parser.js';
+import { taskMachine, type TaskEvent } from '../../machines/task.js';
+import type { HttpError, RequestHead } from '../../src/http/types.js';
+
+const input = { shell: {} as never };
+const error: HttpError = { status: 400, code: 'WS_ERR_TEST', reason: 'Test. (RFC 9112 §2.2)' };
+
+function walk(machine: AnyStateMachine, events: { type: string }[]): { state: string; actions: string[] } {
+  const [initial, entry] = initialTransition(machine, input);
+  let snapshot = initial;
+  let actions: string[] = entry.map((a) => a.type);
+  for (const event of events) {
+    const [next, executed] = transition(machine, snapshot, event);
+    snapshot = next;
+    actions = executed.map((a) => a.type);
+  }
+  return { state: String(snapshot.value), actions };
+}
+
+const head = (framing: RequestHead['framing'], expectsContinue = false): RequestHead => ({
+  method: 'POST', target: '/', targetForm: 'origin', version: '1.1', headers: [], host: 'h', framing, keepAlive: true, expectsContinue,
+});
+
+describe('channel machine', () => {
+  const c = (...events: ChannelEvent[]) => walk(channelMachine, events);
+  it('starts reading', () => expect(c()).toEqual({ state: 'reading', actions: ['resumeReading'] }));
+  it('parses input only while reading or awaiting a body', () => {
+    expect(c({ type: 'socket.data' }).actions).toEqual(['parseInput']);
+    expect(c({ type: 'request.complete' }, { type: 'socket.data' })).toEqual({ state: 'dispatched', actions: [] });
+  });
+  it('invites the body with 100 Continue only when none of it has arrived (RFC 9110 §10.1.1)', () => {
+    expect(c({ type: 'request.head', expectsContinue: true, bodyStarted: false })).toEqual({ state: 'awaiting-continue', actions: ['writeContinue'] });
+    expect(c({ type: 'request.head', expectsContinue: true, bodyStarted: true })).toEqual({ state: 'reading', actions: [] });
+    expect(c({ type: 'request.head', expectsContinue: false, bodyStarted: false })).toEqual({ state: 'reading', actions: [] });
+  });
+  it('runs a complete request as a task', () => expect(c({ type: 'request.complete' })).toEqual({ state: 'dispatched', actions: ['startTask'] }));
+  it('answers a refused request, then closes when flushed', () => {
+    expect(c({ type: 'request.invalid', error })).toEqual({ state: 'pending-close', actions: ['writeErrorResponse', 'closeWhenFlushed'] });
+  });
+  it('reads the next request after a persistent response, flushing first when backed up', () => {
+    const done = (persistent: boolean, backlog: boolean): ChannelEvent => ({ type: 'task.done', persistent, backlog });
+    expect(c({ type: 'request.complete' }, done(true, false))).toEqual({ state: 'reading', actions: ['resumeReading'] });
+    expect(c({ type: 'request.complete' }, done(true, true))).toEqual({ state: 'flushing', actions: [] });
+    expect(c({ type: 'request.complete' }, done(true, true), { type: 'output.drained' })).toEqual({ state: 'reading', actions: ['resumeReading'] });
+    expect(c({ type: 'request.complete' }, done(false, false))).toEqual({ state: 'pending-close', actions: ['closeWhenFlushed'] });
+  });
+  it('never times out a running task; closes idle channels', () => {
+    expect(c({ type: 'request.complete' }, { type: 'channel.timeout' }).state).toBe('dispatched');
+    expect(c({ type: 'channel.timeout' })).toEqual({ state: 'closed', actions: ['release'] });
+  });
+  it('keeps a half-closed client until its response is out (RFC 9112 §9.6)', () => {
+    expect(c({ type: 'request.complete' }, { type: 'socket.ended' }).state).toBe('dispatched');
+    expect(c({ type: 'socket.ended' }).state).toBe('closed');
+  });
+  it('closes idle channels at shutdown and busy ones only after their response', () => {
+    expect(c({ type: 'server.closing', idle: true }).state).toBe('closed');
+    expect(c({ type: 'server.closing', idle: false }).state).toBe('reading');
+    expect(c({ type: 'request.complete' }, { type: 'server.closing', idle: true }).state).toBe('dispatched');
+  });
+  it('aborts the task when the socket dies under it', () => {
+    expect(c({ type: 'request.complete' }, { type: 'socket.closed' })).toEqual({ state: 'closed', actions: ['abortTask', 'release'] });
+  });
+  it('parses nothing once closing (CVE-2024-49768)', () => {
+    expect(c({ type: 'request.invalid', error }, { type: 'socket.data' }).actions).toEqual([]);
+  });
+});
+
+describe('parser machine', () => {
+  const p = (...events: ParserEvent[]) => walk(parserMachine, events);
+  it('chooses the body phase from the framing (RFC 9112 §6.3)', () => {
+    expect(p({ type: 'head.parsed', head: head({ kind: 'chunked' }) })).toEqual({ state: 'body-chunked', actions: ['beginBody'] });
+    expect(p({ type: 'head.parsed', head: head({ kind: 'length', length: 5 }) })).toEqual({ state: 'body-fixed', actions: ['beginBody'] });
+    expect(p({ type: 'head.parsed', head: head({ kind: 'none' }) })).toEqual({ state: 'complete', actions: ['deliverRequest'] });
+  });
+  it('delivers a complete body, then resets for the next request', () => {
+    expect(p({ type: 'head.parsed', head: head({ kind: 'length', length: 5 }) }, { type: 'body.complete' }).actions).toEqual(['deliverRequest']);
+    expect(p({ type: 'head.parsed', head: head({ kind: 'none' }) }, { type: 'parser.reset' }).state).toBe('head');
+  });
+  it('ends in error on a bad head or a bad chunked body, and stays there', () => {
+    expect(p({ type: 'head.failed', error })).toEqual({ state: 'error', actions: ['rejectRequest'] });
+    expect(p({ type: 'head.parsed', head: head({ kind: 'chunked' }) }, { type: 'body.failed', error })).toEqual({ state: 'error', actions: ['rejectRequest'] });
+    expect(p({ type: 'head.failed', error }, { type: 'parser.reset' }).state).toBe('error');
+  });
+});
+
+describe('task machine', () => {
+  const k = (...events: TaskEvent[]) => walk(taskMachine, events);
+  const start: TaskEvent = { type: 'task.start' };
+  it('calls the app, writes the head, pumps the body, reports done', () => {
+    expect(k(start).actions).toEqual(['callApp']);
+    expect(k(start, { type: 'app.responded', problem: undefined })).toEqual({ state: 'streaming', actions: ['writeHead', 'pumpBody'] });
+    expect(k(start, { type: 'app.responded', problem: undefined }, { type: 'body.finished', short: false })).toEqual({ state: 'done', actions: ['reportDone'] });
+  });
+  it('answers 500 when the app fails before the head or returns something unsendable', () => {
+    expect(k(start, { type: 'app.threw', error: new Error() })).toEqual({ state: 'failed', actions: ['logAppError', 'writeServerError', 'reportFailed'] });
+    expect(k(start, { type: 'app.responded', problem: 'hop-by-hop' })).toEqual({
+      state: 'failed',
+      actions: ['logAppError', 'writeServerError', 'cancelBody', 'reportFailed'],
+    });
+  });
+  it('fails without a 500 once the head is out (the connection closes)', () => {
+    const streaming = [start, { type: 'app.responded', problem: undefined }] as TaskEvent[];
+    expect(k(...streaming, { type: 'body.failed', error: new Error() })).toEqual({ state: 'failed', actions: ['logAppError', 'reportFailed'] });
+    expect(k(...streaming, { type: 'body.finished', short: true })).toEqual({ state: 'failed', actions: ['reportFailed'] });
+  });
+});
+
+describe('every state is reachable', () => {
+  const serializeState = (s: { value: unknown }) => JSON.stringify(s.value);
+  const channelEvents: ChannelEvent[] = [
+    { type: 'socket.data' }, { type: 'socket.ended' }, { type: 'socket.closed' },
+    { type: 'request.head', expectsContinue: true, bodyStarted: false }, { type: 'request.complete' },
+    { type: 'request.invalid', error }, { type: 'task.done', persistent: true, backlog: true },
+    { type: 'task.done', persistent: false, backlog: false }, { type: 'task.failed' }, { type: 'output.drained' },
+    { type: 'server.closing', idle: true }, { type: 'channel.timeout' },
+  ];
+  const parserEvents: ParserEvent[] = [
+    { type: 'head.parsed', head: head({ kind: 'chunked' }) }, { type: 'head.parsed', head: head({ kind: 'length', length: 1 }) },
+    { type: 'head.parsed', head: head({ kind: 'none' }) }, { type: 'head.failed', error }, { type: 'body.complete' },
+    { type: 'body.failed', error }, { type: 'parser.reset' },
+  ];
+  const taskEvents: TaskEvent[] = [
+    { type: 'task.start' }, { type: 'app.responded', problem: undefined }, { type: 'app.responded', problem: 'x' },
+    { type: 'app.threw', error }, { type: 'body.finished', short: false }, { type: 'body.failed', error }, { type: 'client.gone' },
+  ];
+  it.each([
+    ['channel', channelMachine, channelEvents, ['reading', 'awaiting-continue', 'dispatched', 'flushing', 'pending-close', 'closed']],
+    ['parser', parserMachine, parserEvents, ['head', 'body-fixed', 'body-chunked', 'complete', 'error']],
+    ['task', taskMachine, taskEvents, ['queued', 'running', 'streaming', 'done', 'failed']],
+  ] as const)('%s', (_name, machine, events, states) => {
+    const paths = getShortestPaths(machine as AnyStateMachine, { input, serializeState, events } as never);
+    expect(new Set(paths.map((p) => String(p.state.value)))).toEqual(new Set(states));
+  });
+});
