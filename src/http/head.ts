@@ -351,7 +351,7 @@ export function parseHead(buf: Uint8Array, start: number, limits: HeadLimits): H
       for (let k = ca; k < cb; k++) {
         if (FIELD_VALUE_CHAR[s.charCodeAt(k)] !== 1) return failIn(s, ERR.fieldValueInvalid);
       }
-      if (cb > ca) value = value === '' ? s.slice(ca, cb) : value + ' ' + s.slice(ca, cb);
+      if (cb > ca) value = value === '' ? s.slice(ca, cb) : value + s.slice(ca, cb);
       pos = end + 2;
     }
 
