@@ -46,7 +46,7 @@
 
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
-import { request as httpRequest } from 'node:http';
+import { Agent, request as httpRequest } from 'node:http';
 import { connect } from 'node:net';
 import { availableParallelism, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -299,10 +299,11 @@ async function startServer(kind, port, nodeFlags = []) {
 // ---------------------------------------------------------------------------------------------
 // Checks before loading
 
-/** One GET /: {status, rawHeaders, body}. */
+/** One keep-alive GET /: {status, rawHeaders, body}. */
 function getOnce(port) {
+  const agent = new Agent({ keepAlive: true, maxSockets: 1 });
   return new Promise((resolve, reject) => {
-    const req = httpRequest({ host: '127.0.0.1', port, path: '/', agent: false, timeout: 5000 }, (res) => {
+    const req = httpRequest({ host: '127.0.0.1', port, path: '/', agent, timeout: 5000 }, (res) => {
       let body = '';
       res.setEncoding('utf8');
       res.on('data', (chunk) => (body += chunk));
@@ -312,7 +313,7 @@ function getOnce(port) {
     req.on('timeout', () => req.destroy(new Error('no answer in 5 s')));
     req.on('error', reject);
     req.end();
-  });
+  }).finally(() => agent.destroy());
 }
 
 /** Write `depth` GETs in one write on one connection; resolves with the number of hello bodies read (5 s max). */

@@ -431,7 +431,7 @@ export function parseHead(buf: Uint8Array, start: number, limits: HeadLimits): H
     // RFC 9112 §6.3: chunked not final → the length cannot be determined → 400.
     if (!te.lastIsChunked) return failIn(s, ERR.chunkedNotFinal);
     // RFC 9112 §6.1: a coding we do not understand under chunked → 501.
-    
+    if (te.other) return failIn(s, ERR.transferCodingUnsupported);
     framing = FRAMING_CHUNKED;
   } else if (length > 0) {
     // RFC 9110 §15.5.14: refuse an oversized body before reading any of it.

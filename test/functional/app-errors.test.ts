@@ -31,6 +31,7 @@ const routes: Record<string, () => Response | Promise<Response>> = {
   '/short': () => new Response('abc', { headers: { 'content-length': '10' } }),
   '/long': () => new Response('abcdefghij', { headers: { 'content-length': '4' } }),
   '/bad-cl': () => new Response('abc', { headers: { 'content-length': 'three' } }),
+  '/status-crlf': () => new Response('x', { statusText: 'OK\r\nInjected: yes' }),
 };
 
 const log = recordingLogger();
@@ -66,6 +67,11 @@ describe('app errors before the response head: 500 and close', () => {
     expect(r.status).toBe(500);
     expect(r.body.toString('utf8')).toContain('boom €');
     expect(Number(r.header('content-length'))).toBe(r.body.byteLength);
+  });
+  it('refuses CR/LF in the status text with 500, nothing of it on the wire', async () => {
+    const r = await exchange(t.port, get('/status-crlf'));
+    expect(r.status).toBe(500);
+    expect(r.raw.toString('latin1')).not.toContain('Injected');
   });
   it('refuses an invalid app Content-Length with 500', async () => {
     expect((await exchange(t.port, get('/bad-cl'))).status).toBe(500);

@@ -23,9 +23,15 @@ const routes: Record<string, () => Response> = {
   '/custom': () => new Response('x', { status: 201, statusText: 'Made', headers: { 'x-a': '1', server: 'mine', date: 'Sun, 06 Nov 1994 08:49:37 GMT' } }),
 };
 
+// Run everything twice: with LiteResponse as globalThis.Response (the default) and with the
+// real undici Response, which the server reads through its body source or its stream.
+describe.each([
+  ['LiteResponse', true],
+  ['undici Response', false],
+] as const)('with %s', (_label, overrideGlobalObjects) => {
 let t: TestServer;
 beforeAll(async () => {
-  t = await startServer((request) => routes[new URL(request.url).pathname]!());
+  t = await startServer((request) => routes[new URL(request.url).pathname]!(), { overrideGlobalObjects });
 });
 afterAll(() => t.close());
 
@@ -118,10 +124,11 @@ describe('fields on every response (RFC 9110 §6.6.1, §10.2.4)', () => {
     expect(r.header('x-a')).toBe('1');
   });
   it('omits Server when ident is empty', async () => {
-    const quiet = await startServer(() => new Response('x'), { ident: '' });
+    const quiet = await startServer(() => new Response('x'), { ident: '', overrideGlobalObjects });
     const r = await exchange(quiet.port, get('/'));
     expect(r.header('server')).toBeUndefined();
     expect(r.header('date')).toBeDefined();
     await quiet.close();
   });
+});
 });
