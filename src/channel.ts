@@ -23,7 +23,8 @@ import { errorResponse } from './http/response.js';
 import type { HeadLimits, HttpError, RequestHead } from './http/types.js';
 import type { Logger, Settings } from './options.js';
 import { MachineKind, type Driver } from './runtime.js';
-import { Task, type FetchHandler } from './task.js';
+import { requestUrl } from './request.js';
+import { Task, type FetchHandler, type RequestInfo } from './task.js';
 
 /** Bytes of unparsed input buffered while a request runs before we stop reading the socket. */
 const INPUT_PAUSE_BYTES = 64 * 1024;
@@ -79,8 +80,17 @@ export interface ChannelConfig {
 /** A complete request, ready for a task. */
 export interface ReceivedRequest {
   readonly head: RequestHead;
+  /** The absolute URL the app sees as request.url (RFC 9112 §3.3). */
+  readonly url: string;
   readonly body: Uint8Array | null;
 }
+
+// RFC 9112 §3.2: a target that cannot be turned into a URL (e.g. `http://[::1/`) is malformed.
+const TARGET_NOT_A_URL: HttpError = {
+  status: 400,
+  code: 'WS_ERR_TARGET_NOT_URL',
+  reason: 'The request-target does not form a valid URI. (RFC 9112 §3.2)',
+};
 
 let nextChannelId = 1;
 
@@ -90,12 +100,17 @@ export class Channel {
   readonly socket: Socket;
   /** Date.now() at the last byte in or out, for the idle sweep. */
   lastActivity = Date.now();
+  /** What the app learns about this connection; the same object for every request on it. */
+  readonly info: RequestInfo;
+  /** Our own address as an authority, for request.url when a request has no Host. */
+  readonly #authority: string;
 
   #machine: Driver<ChannelEvent>;
   #parser: Driver<ParserEvent>;
   #input: Buffer = EMPTY;
   #offset = 0;
   #head: RequestHead | undefined;
+  #url = '';
   #bodyParts: Uint8Array[] = [];
   #bodyRemaining = 0;
   #decoder: ChunkedDecoder | undefined;
@@ -116,6 +131,17 @@ export class Channel {
   constructor(socket: Socket, config: ChannelConfig) {
     this.socket = socket;
     this.config = config;
+    const localAddress = socket.localAddress ?? '127.0.0.1';
+    const localPort = socket.localPort ?? 0;
+    this.#authority = `${localAddress.includes(':') ? `[${localAddress}]` : localAddress}:${localPort}`;
+    this.info = Object.freeze({
+      remoteAddress: socket.remoteAddress ?? '',
+      remotePort: socket.remotePort ?? 0,
+      urlScheme: config.settings.urlScheme,
+      scriptName: '',
+      serverName: config.settings.serverName,
+      serverPort: localPort,
+    });
     const runtime = config.settings.machineRuntime;
     const onError = (error: unknown) => this.#fail(error);
     this.#parser = parserKind.start(runtime, { shell: this }, onError);
@@ -214,7 +240,13 @@ export class Channel {
           break;
         }
         this.#offset += result.consumed;
+        const url = requestUrl(result.head, this.config.settings.urlScheme, this.#authority);
+        if (url === undefined) {
+          parser.send({ type: 'head.failed', error: TARGET_NOT_A_URL });
+          break;
+        }
         this.#head = result.head;
+        this.#url = url;
         parser.send({ type: 'head.parsed', head: result.head });
       } else if (phase === 'body-fixed') {
         const available = this.#input.length - this.#offset;
@@ -325,7 +357,7 @@ export class Channel {
     else if (this.#head!.framing.kind !== 'none') body = EMPTY;
     this.#bodyParts = [];
     this.#decoder = undefined;
-    this.#request = { head: this.#head!, body };
+    this.#request = { head: this.#head!, url: this.#url, body };
     this.#machine.send({ type: 'request.complete' });
   }
 

@@ -11,7 +11,7 @@ import { httpDate } from './http/date.js';
 import { CHUNK_CRLF, checkAppHeader, chunkHeader, errorResponse, LAST_CHUNK, planResponseFraming, serializeResponseHead } from './http/response.js';
 import type { RequestHead, ResponseFraming } from './http/types.js';
 import type { Channel, ReceivedRequest } from './channel.js';
-import { IncomingRequest, requestUrl } from './request.js';
+import { IncomingRequest } from './request.js';
 import { LiteResponse, RealResponse, readKnownBody } from './response.js';
 import { MachineKind, type Driver } from './runtime.js';
 
@@ -55,6 +55,7 @@ export class Task {
   readonly #channel: Channel;
   readonly #head: RequestHead;
   readonly #body: Uint8Array | null;
+  readonly #url: string;
   readonly #machine: Driver<TaskEvent>;
   // The checked response, filled in by #inspect.
   #status = 200;
@@ -72,6 +73,7 @@ export class Task {
     this.#channel = channel;
     this.#head = request.head;
     this.#body = request.body;
+    this.#url = request.url;
     this.#machine = taskKind.start(channel.config.settings.machineRuntime, { shell: this }, (error) => {
       channel.config.logger.error('waitstate: task machine failed:', error);
       channel.socket.destroy();
@@ -93,28 +95,10 @@ export class Task {
 
   callApp(): void {
     const channel = this.#channel;
-    const { settings } = channel.config;
-    const socket = channel.socket;
-    const localPort = socket.localPort ?? 0;
-    const localAddress = socket.localAddress ?? '127.0.0.1';
-    const authority = `${localAddress.includes(':') ? `[${localAddress}]` : localAddress}:${localPort}`;
-    const url = requestUrl(this.#head, settings.urlScheme, authority);
-    if (url === undefined) {
-      this.#machine.send({ type: 'app.threw', error: new TypeError(`request target "${this.#head.target}" is not a valid URL`) });
-      return;
-    }
-    const request = new IncomingRequest(this.#head, url, this.#body) as unknown as Request;
-    const info: RequestInfo = {
-      remoteAddress: socket.remoteAddress ?? '',
-      remotePort: socket.remotePort ?? 0,
-      urlScheme: settings.urlScheme,
-      scriptName: '',
-      serverName: settings.serverName,
-      serverPort: localPort,
-    };
+    const request = new IncomingRequest(this.#head, this.#url, this.#body) as unknown as Request;
     let result: unknown;
     try {
-      result = channel.config.app(request, info);
+      result = channel.config.app(request, channel.info);
     } catch (error) {
       this.#machine.send({ type: 'app.threw', error });
       return;
