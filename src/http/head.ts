@@ -217,6 +217,8 @@ export function parseHead(buf: Uint8Array, start: number, limits: HeadLimits): H
   if (consumed > max) return fail(headTooLarge(max)); // RFC 6585 §5
 
   // The head text without its final CRLFCRLF: request line, then "\r\n" + field line, ...
+  // Positions below are indexes into `s`; s[k] is the octet buf[p + k]. The per-octet loops read
+  // the buffer (about twice as fast as charCodeAt here) and `s` is only sliced.
   const s = latin1Slice.call(buf, p, f - 3);
   const sLen = s.length;
 
@@ -233,7 +235,7 @@ export function parseHead(buf: Uint8Array, start: number, limits: HeadLimits): H
   // RFC 9110 §9.1: method = token, case-sensitive.
   let lower = false;
   for (let i = 0; i < sp1; i++) {
-    const c = s.charCodeAt(i);
+    const c = buf[p + i]!;
     if (TCHAR[c] !== 1) return failIn(s, ERR.methodInvalid);
     if (c >= 0x61 && c <= 0x7a) lower = true;
   }
@@ -265,7 +267,7 @@ export function parseHead(buf: Uint8Array, start: number, limits: HeadLimits): H
 
   // RFC 9112 §3.2: request-target is visible US-ASCII (RFC 3986 §2).
   for (let i = sp1 + 1; i < sp2; i++) {
-    if (TARGET_CHAR[s.charCodeAt(i)] !== 1) return failIn(s, ERR.targetInvalidChar);
+    if (TARGET_CHAR[buf[p + i]!] !== 1) return failIn(s, ERR.targetInvalidChar);
   }
   const target = s.slice(sp1 + 1, sp2);
   let targetForm: TargetForm;
@@ -310,7 +312,7 @@ export function parseHead(buf: Uint8Array, start: number, limits: HeadLimits): H
     let upper = false;
     let underscore = false;
     for (; i < end; i++) {
-      const c = s.charCodeAt(i);
+      const c = buf[p + i]!;
       if (c === COLON) break;
       if (TCHAR[c] !== 1) {
         if (isOws(c)) {
@@ -330,11 +332,11 @@ export function parseHead(buf: Uint8Array, start: number, limits: HeadLimits): H
     // RFC 9112 §5: field-line = field-name ":" OWS field-value OWS
     let a = nameEnd + 1;
     let b = end;
-    while (a < b && isOws(s.charCodeAt(a))) a++;
-    while (b > a && isOws(s.charCodeAt(b - 1))) b--;
-    for (let k = a; k < b; k++) {
+    while (a < b && isOws(buf[p + a]!)) a++;
+    while (b > a && isOws(buf[p + b - 1]!)) b--;
+    for (let k = p + a, kEnd = p + b; k < kEnd; k++) {
       // RFC 9110 §5.5: no CTL but HTAB; obs-text (0x80-0xFF) is allowed and kept.
-      if (FIELD_VALUE_CHAR[s.charCodeAt(k)] !== 1) return failIn(s, ERR.fieldValueInvalid);
+      if (FIELD_VALUE_CHAR[buf[k]!] !== 1) return failIn(s, ERR.fieldValueInvalid);
     }
     let value = s.slice(a, b);
     pos = end + 2;
@@ -346,10 +348,10 @@ export function parseHead(buf: Uint8Array, start: number, limits: HeadLimits): H
       end = lf === -1 ? sLen : lf - 1;
       let ca = pos;
       let cb = end;
-      while (ca < cb && isOws(s.charCodeAt(ca))) ca++;
-      while (cb > ca && isOws(s.charCodeAt(cb - 1))) cb--;
-      for (let k = ca; k < cb; k++) {
-        if (FIELD_VALUE_CHAR[s.charCodeAt(k)] !== 1) return failIn(s, ERR.fieldValueInvalid);
+      while (ca < cb && isOws(buf[p + ca]!)) ca++;
+      while (cb > ca && isOws(buf[p + cb - 1]!)) cb--;
+      for (let k = p + ca, kEnd = p + cb; k < kEnd; k++) {
+        if (FIELD_VALUE_CHAR[buf[k]!] !== 1) return failIn(s, ERR.fieldValueInvalid);
       }
       if (cb > ca) value = value === '' ? s.slice(ca, cb) : value + ' ' + s.slice(ca, cb);
       pos = end + 2;

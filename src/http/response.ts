@@ -164,7 +164,7 @@ export function serializeResponseHead(
     // Only names of these lengths can be one the server decides; skip toLowerCase otherwise.
     switch (name.length) {
       case 4:
-        
+        if (name.toLowerCase() === 'date') appDate = true;
         break;
       case 6:
         if (name.toLowerCase() === 'server') appServer = true;

@@ -43,7 +43,7 @@ function decodeSplit(buf: Uint8Array, cuts: readonly number[], maxBody = MAX_BOD
     if (last.kind === 'done') break;
     expect(last.consumed).toBe(piece.length); // need-more always uses everything
   }
-  return { last, consumed, data: concat(views), bodyBytes: d.bodyBytes };
+  return { last, consumed, data: concat(views), views, bodyBytes: d.bodyBytes };
 }
 
 describe('RFC 9112 §7.1 chunked transfer coding', () => {
@@ -174,6 +174,8 @@ describe('RFC 9112 §7.1.1 chunk extensions', () => {
     '5;a=b;',
     '5;"q"',
     '5;a="x"y',
+    '5;a="\\\x01"',
+    '5;a="x\\\x7f"',
   ])('Waitress: %j is 400', (line) => {
     expectError(decodeAll(`${line}\r\nhello\r\n0\r\n\r\n`).result, ERR.chunkExtensionInvalid);
   });
@@ -272,6 +274,7 @@ describe('RFC 9112 §7.1 chunked decoding split at any byte (property b)', () =>
     expect(whole.result).toEqual({ kind: 'done', consumed: wire.length });
     expect([...concat(whole.views)]).toEqual([...data]);
     const split = decodeSplit(input, cuts);
+    expect(split.views.every((v) => v.length > 0)).toBe(true); // no empty views handed out
     expect(split.last.kind).toBe('done');
     expect(split.consumed).toBe(wire.length);
     expect([...split.data]).toEqual([...data]);
