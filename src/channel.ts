@@ -10,8 +10,8 @@
 // or a 100 Continue and a response) is collected and leaves in one socket write at the end of
 // the current turn (`queueMicrotask`), so a pipelined burst costs one syscall, not one each.
 //
-//   #input: [ consumed | unparsed bytes (next pipelined request) ]
-//           0          ^ #offset                                 ^ #input.length
+// Input: bytes are appended to an InputBuffer (src/input-buffer.ts) and consumed by the
+// scanner of the parser's current phase; what is left is the next pipelined request.
 
 import type { Socket } from 'node:net';
 import { channelMachine, type ChannelContext, type ChannelEvent } from '../machines/channel.js';
@@ -23,6 +23,7 @@ import { errorResponse } from './http/response.js';
 import type { HeadLimits, HttpError, RequestHead } from './http/types.js';
 import type { Logger, Settings } from './options.js';
 import { MachineKind, type Driver } from './runtime.js';
+import { InputBuffer } from './input-buffer.js';
 import { requestUrl } from './request.js';
 import { Task, type FetchHandler, type RequestInfo } from './task.js';
 
@@ -107,10 +108,11 @@ export class Channel {
 
   #machine: Driver<ChannelEvent>;
   #parser: Driver<ParserEvent>;
-  #input: Buffer = EMPTY;
-  #offset = 0;
+  readonly #input = new InputBuffer();
   #head: RequestHead | undefined;
   #url = '';
+  /** Bytes of an incomplete head (from the input's start) already searched by parseHead. */
+  #headScanned = 0;
   #bodyParts: Uint8Array[] = [];
   #bodyRemaining = 0;
   #decoder: ChunkedDecoder | undefined;
@@ -159,7 +161,7 @@ export class Channel {
   }
 
   get idle(): boolean {
-    return this.#offset >= this.#input.length && this.#machine.state === 'reading' && this.#parser.state === 'head';
+    return this.#input.pending === 0 && this.#machine.state === 'reading' && this.#parser.state === 'head';
   }
 
   /** Send a channel event from outside (server, sweep, task), containing any internal failure. */
@@ -172,15 +174,9 @@ export class Channel {
   #onData(chunk: Buffer): void {
     this.lastActivity = Date.now();
     if (this.#discardInput) return;
-    if (this.#offset >= this.#input.length) {
-      this.#input = chunk;
-      this.#offset = 0;
-    } else {
-      this.#input = Buffer.concat([this.#input.subarray(this.#offset), chunk]);
-      this.#offset = 0;
-    }
+    this.#input.append(chunk);
     this.#send({ type: 'socket.data' });
-    if (!this.#paused && this.#input.length - this.#offset > INPUT_PAUSE_BYTES && this.#task !== undefined) {
+    if (!this.#paused && this.#input.pending > INPUT_PAUSE_BYTES && this.#task !== undefined) {
       // Flow control, not protocol: a client pipelining faster than we answer waits in TCP.
       this.#paused = true;
       this.socket.pause();
@@ -229,17 +225,24 @@ export class Channel {
 
   parseInput(): void {
     const parser = this.#parser;
+    const input = this.#input;
     for (;;) {
       const phase = parser.state;
+      if (input.pending === 0 || (phase !== 'head' && phase !== 'body-fixed' && phase !== 'body-chunked')) break;
+      const bytes = input.bytes;
+      const start = input.start;
       if (phase === 'head') {
-        if (this.#offset >= this.#input.length) break;
-        const result = parseHead(this.#input, this.#offset, this.config.limits);
-        if (result.kind === 'need-more') break;
+        const result = parseHead(bytes, start, this.config.limits, start + this.#headScanned);
+        if (result.kind === 'need-more') {
+          this.#headScanned = input.pending;
+          break;
+        }
+        this.#headScanned = 0;
         if (result.kind === 'error') {
           parser.send({ type: 'head.failed', error: result.error });
           break;
         }
-        this.#offset += result.consumed;
+        input.consume(result.consumed);
         const url = requestUrl(result.head, this.config.settings.urlScheme, this.#authority);
         if (url === undefined) {
           parser.send({ type: 'head.failed', error: TARGET_NOT_A_URL });
@@ -249,31 +252,22 @@ export class Channel {
         this.#url = url;
         parser.send({ type: 'head.parsed', head: result.head });
       } else if (phase === 'body-fixed') {
-        const available = this.#input.length - this.#offset;
-        if (available === 0) break;
-        const take = Math.min(available, this.#bodyRemaining);
-        this.#bodyParts.push(this.#input.subarray(this.#offset, this.#offset + take));
-        this.#offset += take;
+        const take = Math.min(input.pending, this.#bodyRemaining);
+        this.#bodyParts.push(bytes.subarray(start, start + take));
+        input.consume(take);
         this.#bodyRemaining -= take;
         if (this.#bodyRemaining > 0) break;
         parser.send({ type: 'body.complete' });
-      } else if (phase === 'body-chunked') {
-        if (this.#offset >= this.#input.length) break;
-        const result = this.#decoder!.decode(this.#input, this.#offset, this.#input.length, this.#bodyParts);
+      } else {
+        const result = this.#decoder!.decode(bytes, start, bytes.length, this.#bodyParts);
         if (result.kind === 'error') {
           parser.send({ type: 'body.failed', error: result.error });
           break;
         }
-        this.#offset += result.consumed;
+        input.consume(result.consumed);
         if (result.kind === 'need-more') break;
         parser.send({ type: 'body.complete' });
-      } else {
-        break; // complete (waiting for the channel) or error (final)
       }
-    }
-    if (this.#offset >= this.#input.length && this.#input !== EMPTY) {
-      this.#input = EMPTY;
-      this.#offset = 0;
     }
   }
 
@@ -285,7 +279,7 @@ export class Channel {
       this.#paused = false;
       this.socket.resume();
     }
-    const nothingBuffered = this.#offset >= this.#input.length;
+    const nothingBuffered = this.#input.pending === 0;
     if (this.#serverClosing) this.#machine.send({ type: 'server.closing', idle: nothingBuffered });
     if (this.#peerEnded && nothingBuffered) this.#machine.send({ type: 'socket.ended' });
     this.parseInput();
@@ -312,8 +306,7 @@ export class Channel {
 
   closeWhenFlushed(): void {
     this.#discardInput = true;
-    this.#input = EMPTY;
-    this.#offset = 0;
+    this.#input.clear();
     this.#flush();
     // Half-close and keep reading (and discarding) until the client closes too, so unread
     // request bytes do not turn our FIN into a reset that destroys the response (RFC 9112 §9.6).
@@ -345,7 +338,7 @@ export class Channel {
       this.#decoder = new ChunkedDecoder(this.config.limits.maxBodyBytes, MAX_TRAILER_BYTES);
     }
     if (head.expectsContinue) {
-      this.#machine.send({ type: 'request.head', expectsContinue: true, bodyStarted: this.#offset < this.#input.length });
+      this.#machine.send({ type: 'request.head', expectsContinue: true, bodyStarted: this.#input.pending > 0 });
     }
   }
 
@@ -411,7 +404,7 @@ export class Channel {
   /** The server is stopping: close now if idle, else after the response in progress. */
   shutdown(): void {
     this.#serverClosing = true;
-    this.#send({ type: 'server.closing', idle: this.#offset >= this.#input.length });
+    this.#send({ type: 'server.closing', idle: this.#input.pending === 0 });
   }
 
   #writeBytesOrString(data: string | Uint8Array): void {

@@ -172,8 +172,13 @@ function isAuthorityForm(t: string): boolean {
 /**
  * Parse the request head that begins at buf[start]. See the file header for the contract;
  * `consumed` counts from `start` through the final CRLFCRLF, leading empty lines included.
+ *
+ * `scannedTo` (optional) is where the previous call on this same head stopped (the buffer's end
+ * when it returned need-more): the bytes before it were already searched for the end of the head
+ * and for bare CR/LF, so only the new ones are. Without it, a head trickled in one byte per
+ * packet would be rescanned whole each time: quadratic work up to max_request_header_size.
  */
-export function parseHead(buf: Uint8Array, start: number, limits: HeadLimits): HeadResult {
+export function parseHead(buf: Uint8Array, start: number, limits: HeadLimits, scannedTo = start): HeadResult {
   const len = buf.length;
   const max = limits.maxHeaderBytes;
 
@@ -184,7 +189,8 @@ export function parseHead(buf: Uint8Array, start: number, limits: HeadLimits): H
   // The final LF of an acceptable head lies before `limit` (consumed = f + 1 - start <= max).
   const limit = start + max;
   let f = -1;
-  for (let i = p; ; ) {
+  // Back up 3 bytes so an end of head split across calls ("\r\n\r" | "\n") is still seen.
+  for (let i = Math.max(p, scannedTo - 3); ; ) {
     const lf = buf.indexOf(LF, i);
     if (lf === -1 || lf >= limit) break;
     // RFC 9112 §2.2: a bare LF is not a line terminator. Refusing it as soon as it is seen means a
@@ -208,7 +214,7 @@ export function parseHead(buf: Uint8Array, start: number, limits: HeadLimits): H
     // RFC 9112 §2.2: a bare CR is as fatal as a bare LF; find it early too (incomplete path only,
     // a complete head finds it while validating).
     const scanEnd = len - 1; // a CR in the last byte may still be followed by LF
-    for (let k = buf.indexOf(CR, p); k !== -1 && k < scanEnd; k = buf.indexOf(CR, k + 1)) {
+    for (let k = buf.indexOf(CR, Math.max(p, scannedTo - 1)); k !== -1 && k < scanEnd; k = buf.indexOf(CR, k + 1)) {
       if (buf[k + 1] !== LF) return fail(ERR.bareCarriageReturn);
     }
     return NEED_MORE;

@@ -148,6 +148,33 @@ describe('RFC 9112 §2.2 incremental parsing of valid heads (property a)', () =>
     },
   );
 
+  test.prop([request, fc.uniqueArray(fc.double({ min: 0, max: 1, noNaN: true }), { maxLength: 10 })], { numRuns: 300 })(
+    'resuming with scannedTo after each need-more gives the same head as parsing it whole',
+    (r, cuts) => {
+      const { wire, head } = model(r);
+      const buf = bytes(wire);
+      const ends = [...new Set(cuts.map((c) => Math.floor(c * wire.length)))].filter((e) => e < wire.length).sort((a, b) => a - b);
+      let scannedTo = 0;
+      for (const end of ends) {
+        const res = parseHead(buf.subarray(0, end), 0, LIMITS, scannedTo);
+        if (res.kind !== 'need-more') expect.fail(`prefix of ${end} bytes gave ${JSON.stringify(res)}`);
+        scannedTo = end;
+      }
+      expect(parseHead(buf, 0, LIMITS, scannedTo)).toEqual({ kind: 'head', head, consumed: wire.length });
+    },
+  );
+
+  test.prop([fc.uint8Array({ maxLength: 200 }), fc.nat(200)], { numRuns: 500 })(
+    'a resumed scan refuses bare CR/LF exactly when a whole scan does',
+    (input, split) => {
+      const buf = Buffer.from(input);
+      const cut = Math.min(split, buf.length);
+      const first = parseHead(buf.subarray(0, cut), 0, LIMITS);
+      if (first.kind !== 'need-more') return;
+      expect(parseHead(buf, 0, LIMITS, cut)).toEqual(parseHead(buf, 0, LIMITS));
+    },
+  );
+
   test.prop([request], { numRuns: 100 })('maxHeaderBytes is inclusive: equal passes, one less is 431', (r) => {
     const { wire } = model(r);
     const buf = bytes(wire);
