@@ -9,7 +9,10 @@
 // dist/src, dist/machines, xstate, other node_modules, the bench/example app) plus V8's own
 // pseudo-frames: (garbage collector), (idle) = waiting in epoll, (program) = native VM work not
 // attributed to a JS function. "% busy" leaves (idle) out; "µs/req" divides self time by
-// REQUESTS (the requests served while the profile ran), i.e. CPU cost per request.
+// REQUESTS (the requests served while the profile ran), i.e. cost per request. The profiler
+// samples wall-clock time on the JS thread: a native function's time includes the system calls it
+// makes (writeLatin1String / writeUtf8String = socket write(2), with loopback TCP delivery), and
+// time the thread spent preempted by other processes lands on whatever was running.
 
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -77,6 +80,8 @@ export function selfTimes(profile) {
   return { total, idle: groups.get('idle') ?? 0, functions: [...functions.values()].sort((a, b) => b.us - a.us), groups };
 }
 
+const SHORT = { 'node internals': 'node:internal', 'native (no script)': 'native', 'program (VM, unattributed)': 'program', 'bench + example app': 'app', 'other node_modules': 'node_modules' };
+
 const pad = (s, n) => String(s).padEnd(n);
 const lpad = (s, n) => String(s).padStart(n);
 
@@ -95,15 +100,15 @@ export function summarize(profile, { requests, title = 'profile', top = 25 } = {
   out.push('');
   out.push(`  ${pad('group', 28)}${lpad('% total', 9)}${lpad('% busy', 9)}${lpad('µs/req', 9)}`);
   for (const [group, us] of [...groups].sort((a, b) => b[1] - a[1])) {
-    out.push(`  ${pad(group, 28)}${lpad(pct(us, total), 9)}${lpad(group === 'idle' ? '' : pct(us, busy), 9)}${lpad(perReq(us), 9)}`);
+    out.push(`  ${pad(group, 28)}${lpad(pct(us, total), 9)}${lpad(group === 'idle' ? '' : pct(us, busy), 9)}${lpad(group === 'idle' ? '' : perReq(us), 9)}`);
   }
   out.push('');
   out.push(`  top ${top} functions by self time:`);
   out.push(`  ${lpad('% total', 8)}${lpad('% busy', 8)}${lpad('µs/req', 8)}  ${pad('group', 16)}function  (file:line)`);
   for (const f of functions.slice(0, top)) {
     out.push(
-      `  ${lpad(pct(f.us, total), 8)}${lpad(f.group === 'idle' ? '' : pct(f.us, busy), 8)}${lpad(perReq(f.us), 8)}  ` +
-        `${pad(f.group.split(' ')[0], 16)}${f.name}${f.place ? `  (${f.place})` : ''}`,
+      `  ${lpad(pct(f.us, total), 8)}${lpad(f.group === 'idle' ? '' : pct(f.us, busy), 8)}${lpad(f.group === 'idle' ? '' : perReq(f.us), 8)}  ` +
+        `${pad(SHORT[f.group] ?? f.group, 15)}${f.name}${f.place ? `  (${f.place})` : ''}`,
     );
   }
   return out.join('\n');

@@ -19,17 +19,22 @@
 // wrk if it is on PATH, else autocannon (--tool forces one). After a warm-up per server and
 // scenario (not recorded), rounds are interleaved round -> scenario -> server, and the server
 // that goes first alternates from round to round; the table shows medians over rounds. Before
-// each run the driver waits (at most 5 s) for the other processes on the machine to be quiet, and
-// measures their CPU during the run ("foreign"): a run during which they used >= 5 % of a core is
-// re-run once, and marked * if it is still noisy. Each server is checked first: one GET must
-// answer 200 "Hello, World!", and 16 pipelined GETs on one connection must get 16 answers.
+// each run the driver waits (at most 5 s) for a quiet second, and measures the CPU that other
+// processes used during the run ("foreign" = machine busy time from /proc/stat, minus kernel
+// threads, minus the servers, the tool and this driver): a run during which they used >= 5 % of
+// a core is re-run once, and marked * if it is still noisy. Each server is checked first: one
+// GET must answer 200 "Hello, World!", and 16 pipelined GETs on one connection 16 answers.
+//
+// Files: run.mjs (this driver), server.mjs (the two servers), pipeline.lua (wrk pipelining),
+// autocannon-load.mjs (one autocannon run in its own pinned process), cpuprofile.mjs (--profile).
 //
 // HOW TO READ IT. "ratio" = waitstate median / node:http median, from the same interleaved run:
 // compare ratios, not absolute req/s (this box drifts +-15 % between runs minutes apart; treat
 // differences under ~20 % as noise). Targets (the issue): keep-alive ratio must be >= 0.5 (goal
 // 1.0), pipelined must be >= 1.0 (goal 3). "srv CPU" near 100 % means the server's core is
-// saturated (the number is a server limit); "load CPU" near 100 % means the client is the limit
-// (then the server figure is a lower bound and the ratio can be understated). autocannon tops
+// saturated (the number is a server limit); "load CPU" near 100 %, or >= 75 % while the server is
+// below 90 %, means the client is the limit (then the server figure is a lower bound and the
+// ratio can be understated). autocannon tops
 // out near 150k req/s on one core here, so a pipelined waitstate faster than that needs wrk.
 // Non-2xx responses and socket errors/timeouts are counted; a run that has any is flagged (!).
 // The last line, BENCH_JSON {...}, holds everything in machine-readable form.
@@ -68,7 +73,8 @@ const SCENARIOS = [
 ];
 const BODY = 'Hello, World!';
 const FOREIGN_LIMIT = 5; // % of one core used by other processes during a run
-const CLIENT_BOUND_CPU = 90; // % of one core used by the load tool
+const SATURATED_CPU = 90; // % of one core: that process is the limit
+const BUSY_CLIENT_CPU = 75; // % of one core: a load tool this busy while the server is not saturated is the likely limit
 const AUTOCANNON_CEILING = 140_000; // req/s; autocannon saturates its core at ~150-155k here
 
 // ---------------------------------------------------------------------------------------------
@@ -157,43 +163,61 @@ function cpuTicks(pid) {
   }
 }
 
-/** CPU ticks of every user-space process (kernel threads left out). */
-function allTicks() {
-  const ticks = new Map();
-  if (!HAVE_PROC) return ticks;
+/** Busy ticks (user + nice + system) of the whole machine, all cores, from /proc/stat. */
+function machineTicks() {
+  const f = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0].trim().split(/\s+/).slice(1).map(Number);
+  return f[0] + f[1] + f[2];
+}
+
+/** Pids of the kernel threads (their work, e.g. ksoftirqd for loopback TCP, is not "foreign"). */
+function kernelThreads() {
+  const pids = [];
   for (const name of readdirSync('/proc')) {
     if (!/^\d+$/.test(name)) continue;
     try {
-      const f = statFields(name);
-      if (Number(f[6]) & 0x00200000) continue; // PF_KTHREAD
-      ticks.set(Number(name), Number(f[11]) + Number(f[12]));
+      if (Number(statFields(name)[6]) & 0x00200000) pids.push(Number(name)); // PF_KTHREAD
     } catch {
-      // the process ended while we looked
+      // it ended while we looked
     }
   }
-  return ticks;
+  return pids;
 }
 
-/** % of one core used by processes other than `ours` between two allTicks() snapshots. */
-function foreignPercent(before, after, ours, ms) {
-  let sum = 0;
-  for (const [pid, t] of after) {
-    if (ours.has(pid)) continue;
-    sum += Math.max(0, t - (before.get(pid) ?? 0));
-  }
-  return (100 * sum) / CLK_TCK / (ms / 1000);
+/**
+ * A CPU snapshot: the machine's busy ticks, the kernel threads' and those of each of our pids.
+ * Foreign CPU between two snapshots = machine - kernel threads - ours: it counts short-lived
+ * processes too (a test runner forking workers), which a per-process scan would miss.
+ */
+function snapshot(pids, kthreads) {
+  if (!HAVE_PROC) return undefined;
+  let kernel = 0;
+  for (const pid of kthreads) kernel += cpuTicks(pid) ?? 0;
+  return { t: performance.now(), machine: machineTicks(), kernel, pids: new Map(pids.map((pid) => [pid, cpuTicks(pid)])) };
 }
 
-/** Wait (at most maxMs) for a 0.5 s window in which other processes use < FOREIGN_LIMIT %. */
+/** % of one core used by others between snapshots a and b; pid's % of one core. */
+function cpuBetween(a, b) {
+  const secs = (b.t - a.t) / 1000;
+  const pidPct = (pid) => {
+    const [x, y] = [a.pids.get(pid), b.pids.get(pid)];
+    return x === undefined || y === undefined ? undefined : (100 * (y - x)) / CLK_TCK / secs;
+  };
+  let ours = 0;
+  for (const pid of b.pids.keys()) ours += pidPct(pid) ?? 0;
+  const foreign = (100 * (b.machine - a.machine - (b.kernel - a.kernel))) / CLK_TCK / secs - ours;
+  return { foreign: Math.max(0, foreign), pidPct };
+}
+
+/** Wait (at most maxMs) for a 1 s window in which other processes use < FOREIGN_LIMIT % of a core. */
 async function waitForQuiet(ours, maxMs = 5000) {
   if (!HAVE_PROC) return undefined;
+  const kthreads = kernelThreads();
   const deadline = Date.now() + maxMs;
   let pct;
   do {
-    const before = allTicks();
-    const t0 = performance.now();
-    await sleep(500);
-    pct = foreignPercent(before, allTicks(), ours, performance.now() - t0);
+    const a = snapshot([...ours], kthreads);
+    await sleep(1000);
+    pct = cpuBetween(a, snapshot([...ours], kthreads)).foreign;
     if (pct < FOREIGN_LIMIT) return pct;
   } while (Date.now() < deadline);
   return pct;
@@ -406,37 +430,34 @@ function parseAutocannon(out) {
 /** Run the load tool once against `server`; measures tool, server and foreign CPU on the way. */
 async function loadOnce(scenario, server, seconds, ours) {
   const [cmd, args] = loadCommand(scenario, server.url, seconds);
-  const before = allTicks();
   const statsBefore = await server.stats();
-  const t0 = performance.now();
+  const kthreads = HAVE_PROC ? kernelThreads() : [];
   const child = track(spawn(cmd, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] }));
   let out = '';
   child.stdout.setEncoding('utf8').on('data', (d) => (out += d));
   child.stderr.setEncoding('utf8').on('data', (d) => (out += d));
-  // CPU samples every 250 ms; the first and the last bracket the measurement window.
+  // CPU snapshots every 250 ms while the tool runs; the first and the last one (the tool still
+  // alive in both) bracket the measurement window.
+  const pids = [...ours, child.pid];
   const samples = [];
-  const sample = () => samples.push({ t: performance.now(), load: cpuTicks(child.pid), server: cpuTicks(server.pid) });
-  const sampler = setInterval(sample, 250);
+  const sampler = setInterval(() => {
+    const s = snapshot(pids, kthreads);
+    if (s !== undefined && s.pids.get(child.pid) !== undefined) samples.push(s);
+  }, 250);
   const code = await exited(child, (seconds + 20) * 1000);
   clearInterval(sampler);
   if (code === undefined) {
     child.kill('SIGKILL');
     throw new Error(`${TOOL} did not finish within ${seconds + 20} s`);
   }
-  const ms = performance.now() - t0;
-  const ourPids = new Set([...ours, child.pid]);
-  const foreign = HAVE_PROC ? foreignPercent(before, allTicks(), ourPids, ms) : undefined;
   const statsAfter = await server.stats();
   const parsed = TOOL === 'wrk' ? parseWrk(out) : parseAutocannon(out);
   if (parsed === undefined || code !== 0) throw new Error(`${TOOL} failed (exit ${code}):\n${out.trim()}`);
 
-  const valid = samples.filter((s) => s.load !== undefined && s.server !== undefined);
-  let loadCpu, serverCpu;
-  if (valid.length >= 2) {
-    const [a, b] = [valid[0], valid.at(-1)];
-    const secs = (b.t - a.t) / 1000;
-    loadCpu = (100 * (b.load - a.load)) / CLK_TCK / secs;
-    serverCpu = (100 * (b.server - a.server)) / CLK_TCK / secs;
+  let loadCpu, serverCpu, foreign;
+  if (samples.length >= 2) {
+    const cpu = cpuBetween(samples[0], samples.at(-1));
+    [loadCpu, serverCpu, foreign] = [cpu.pidPct(child.pid), cpu.pidPct(server.pid), cpu.foreign];
   }
   const logs = {};
   if (statsBefore && statsAfter) {
@@ -491,8 +512,9 @@ function table(header, rows) {
 function clientBoundNotes(runs) {
   const notes = [];
   for (const run of runs) {
-    if (run.loadCpu !== undefined && run.loadCpu >= CLIENT_BOUND_CPU) {
-      notes.push(`${TOOL} at ${pct(run.loadCpu)} CPU vs ${LABEL[run.server]}`);
+    if (run.loadCpu >= SATURATED_CPU) notes.push(`${TOOL} at ${pct(run.loadCpu)} CPU vs ${LABEL[run.server]}`);
+    else if (run.loadCpu >= BUSY_CLIENT_CPU && run.serverCpu < SATURATED_CPU) {
+      notes.push(`${TOOL} at ${pct(run.loadCpu)} CPU while ${LABEL[run.server]} used only ${pct(run.serverCpu)}`);
     }
     if (TOOL === 'autocannon' && run.rps >= AUTOCANNON_CEILING) notes.push(`autocannon near its ~150k req/s ceiling vs ${LABEL[run.server]}`);
   }
@@ -605,6 +627,11 @@ async function compare() {
   for (const r of runs) {
     if (r.served !== undefined && r.served < r.requests) notes.push(`round ${r.round} ${r.scenario} ${LABEL[r.server]}: tool counted ${r.requests} responses, app served only ${r.served}.`);
   }
+  for (const r of runs) {
+    if (r.serverCpu < SATURATED_CPU && r.loadCpu < BUSY_CLIENT_CPU) {
+      notes.push(`round ${r.round} ${r.scenario} ${LABEL[r.server]}: neither the server (${pct(r.serverCpu)}) nor ${TOOL} (${pct(r.loadCpu)}) saturated its core: other load on the cores? Treat the figure as noise.`);
+    }
+  }
   if (!PINNED) notes.push('not pinned: server and load share cores; figures are noisier.');
   console.log('');
   console.log(notes.length > 0 ? `notes:\n${notes.map((n) => `  - ${n}`).join('\n')}` : 'notes: none (no errors, no non-2xx, no client-bound run, no noisy run).');
@@ -670,6 +697,7 @@ async function profile() {
 try {
   await (opts.profile ? profile() : compare());
 } catch (error) {
+  if (interrupted) await new Promise(() => {}); // the signal handler is stopping the children and exits 130
   console.error(`bench: ${error.message}`);
   process.exitCode = 1;
 }
