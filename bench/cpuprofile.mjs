@@ -80,7 +80,13 @@ export function selfTimes(profile) {
   return { total, idle: groups.get('idle') ?? 0, functions: [...functions.values()].sort((a, b) => b.us - a.us), groups };
 }
 
-const SHORT = { 'node internals': 'node:internal', 'native (no script)': 'native', 'program (VM, unattributed)': 'program', 'bench + example app': 'app', 'other node_modules': 'node_modules' };
+const SHORT = {
+  'node internals': 'node:internal',
+  'native (no script)': 'native',
+  'program (VM, unattributed)': 'program',
+  'bench + example app': 'app',
+  'other node_modules': 'node_modules',
+};
 
 const pad = (s, n) => String(s).padEnd(n);
 const lpad = (s, n) => String(s).padStart(n);
@@ -100,7 +106,9 @@ export function summarize(profile, { requests, title = 'profile', top = 25 } = {
   out.push('');
   out.push(`  ${pad('group', 28)}${lpad('% total', 9)}${lpad('% busy', 9)}${lpad('µs/req', 9)}`);
   for (const [group, us] of [...groups].sort((a, b) => b[1] - a[1])) {
-    out.push(`  ${pad(group, 28)}${lpad(pct(us, total), 9)}${lpad(group === 'idle' ? '' : pct(us, busy), 9)}${lpad(group === 'idle' ? '' : perReq(us), 9)}`);
+    out.push(
+      `  ${pad(group, 28)}${lpad(pct(us, total), 9)}${lpad(group === 'idle' ? '' : pct(us, busy), 9)}${lpad(group === 'idle' ? '' : perReq(us), 9)}`,
+    );
   }
   out.push('');
   out.push(`  top ${top} functions by self time:`);

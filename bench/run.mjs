@@ -286,10 +286,7 @@ async function startServer(kind, port, nodeFlags = []) {
     if (line.startsWith('READY ')) onReady?.();
     else if (line.startsWith('STATS ')) statsWaiters.shift()?.(JSON.parse(line.slice(6)));
   });
-  const ready = await Promise.race([
-    new Promise((resolve) => (onReady = () => resolve(true))),
-    exited(child, 15_000).then(() => false),
-  ]);
+  const ready = await Promise.race([new Promise((resolve) => (onReady = () => resolve(true))), exited(child, 15_000).then(() => false)]);
   if (!ready) {
     child.kill('SIGKILL');
     throw new Error(`${LABEL[kind]} server did not start on port ${port} (see its messages above)`);
@@ -504,7 +501,13 @@ const median = (xs) => {
 
 function table(header, rows) {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => String(r[i]).length)));
-  const line = (cells) => cells.map((c, i) => (i === 0 || typeof c === 'string' && !/^[\d,.%x*!-]+$/.test(c) ? String(c).padEnd(widths[i]) : String(c).padStart(widths[i]))).join('  ').trimEnd();
+  const line = (cells) =>
+    cells
+      .map((c, i) =>
+        i === 0 || (typeof c === 'string' && !/^[\d,.%x*!-]+$/.test(c)) ? String(c).padEnd(widths[i]) : String(c).padStart(widths[i]),
+      )
+      .join('  ')
+      .trimEnd();
   return [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
 }
 
@@ -516,7 +519,8 @@ function clientBoundNotes(runs) {
     else if (run.loadCpu >= BUSY_CLIENT_CPU && run.serverCpu < SATURATED_CPU) {
       notes.push(`${TOOL} at ${pct(run.loadCpu)} CPU while ${LABEL[run.server]} used only ${pct(run.serverCpu)}`);
     }
-    if (TOOL === 'autocannon' && run.rps >= AUTOCANNON_CEILING) notes.push(`autocannon near its ~150k req/s ceiling vs ${LABEL[run.server]}`);
+    if (TOOL === 'autocannon' && run.rps >= AUTOCANNON_CEILING)
+      notes.push(`autocannon near its ~150k req/s ceiling vs ${LABEL[run.server]}`);
   }
   return [...new Set(notes)];
 }
@@ -530,7 +534,11 @@ async function compare() {
     `bench: ${TOOL} ${toolVersion()}, Node ${process.version}, ${opts.rounds} round(s) x ${opts.seconds} s per server per scenario ` +
       `(warm-up ${opts.warmup} s), ${CONNECTIONS} connections, pipelined depth ${DEPTH}`,
   );
-  console.error(PINNED ? `bench: servers pinned to core ${SERVER_CORE}, load and driver to core ${LOAD_CORE}` : 'bench: not pinned (no taskset or a single core)');
+  console.error(
+    PINNED
+      ? `bench: servers pinned to core ${SERVER_CORE}, load and driver to core ${LOAD_CORE}`
+      : 'bench: not pinned (no taskset or a single core)',
+  );
 
   const servers = {};
   for (const kind of SERVERS) servers[kind] = await startServer(kind, ports[kind]);
@@ -575,7 +583,16 @@ async function compare() {
     const verdict =
       (ratio >= scenario.goal ? 'goal met' : ratio >= scenario.must ? 'meets bar, below goal' : 'BELOW BAR') +
       (clientBound.length > 0 ? ' (client-bound, see notes)' : '');
-    rows.push([scenario.name, TOOL, int(med.waitstate), int(med.node), `${ratio.toFixed(2)}x`, `>= ${scenario.must}x`, `${scenario.goal}x`, verdict]);
+    rows.push([
+      scenario.name,
+      TOOL,
+      int(med.waitstate),
+      int(med.node),
+      `${ratio.toFixed(2)}x`,
+      `>= ${scenario.must}x`,
+      `${scenario.goal}x`,
+      verdict,
+    ]);
     summary[scenario.name] = {
       waitstate: { median: med.waitstate, rounds: of('waitstate').map((r) => r.rps) },
       node: { median: med.node, rounds: of('node').map((r) => r.rps) },
@@ -588,7 +605,9 @@ async function compare() {
     };
   }
   console.log('');
-  console.log(`waitstate vs node:http, hello world, ${TOOL} ${toolVersion()}, ${CONNECTIONS} connections, median of ${opts.rounds} x ${opts.seconds} s`);
+  console.log(
+    `waitstate vs node:http, hello world, ${TOOL} ${toolVersion()}, ${CONNECTIONS} connections, median of ${opts.rounds} x ${opts.seconds} s`,
+  );
   console.log('');
   console.log(table(['scenario', 'tool', 'waitstate req/s', 'node:http req/s', 'ratio', 'must', 'goal', 'verdict'], rows));
 
@@ -612,29 +631,44 @@ async function compare() {
 
   const notes = [];
   for (const scenario of SCENARIOS) {
-    for (const note of summary[scenario.name].clientBound) notes.push(`${scenario.name}: client-bound: ${note}; the figure is a lower bound.`);
+    for (const note of summary[scenario.name].clientBound)
+      notes.push(`${scenario.name}: client-bound: ${note}; the figure is a lower bound.`);
   }
   const flagged = runs.filter((r) => r.flagged);
   for (const r of flagged) {
-    notes.push(`round ${r.round} ${r.scenario} ${LABEL[r.server]}: ${r.non2xx} non-2xx, ${r.errors} errors ${JSON.stringify(r.errorDetail)}`);
+    notes.push(
+      `round ${r.round} ${r.scenario} ${LABEL[r.server]}: ${r.non2xx} non-2xx, ${r.errors} errors ${JSON.stringify(r.errorDetail)}`,
+    );
   }
   for (const r of runs.filter((r) => r.noisy)) {
-    notes.push(`round ${r.round} ${r.scenario} ${LABEL[r.server]}: other processes used ${r.foreign.toFixed(0)} % of a core during the run (re-run once; still noisy).`);
+    notes.push(
+      `round ${r.round} ${r.scenario} ${LABEL[r.server]}: other processes used ${r.foreign.toFixed(0)} % of a core during the run (re-run once; still noisy).`,
+    );
   }
   const logged = {};
-  for (const r of runs) for (const [level, n] of Object.entries(r.serverLogs)) if (n > 0) logged[`${LABEL[r.server]} ${level}`] = (logged[`${LABEL[r.server]} ${level}`] ?? 0) + n;
-  for (const [what, n] of Object.entries(logged)) notes.push(`server logger: ${n} ${what} line(s) during measured runs (first ones printed above).`);
+  for (const r of runs)
+    for (const [level, n] of Object.entries(r.serverLogs))
+      if (n > 0) logged[`${LABEL[r.server]} ${level}`] = (logged[`${LABEL[r.server]} ${level}`] ?? 0) + n;
+  for (const [what, n] of Object.entries(logged))
+    notes.push(`server logger: ${n} ${what} line(s) during measured runs (first ones printed above).`);
   for (const r of runs) {
-    if (r.served !== undefined && r.served < r.requests) notes.push(`round ${r.round} ${r.scenario} ${LABEL[r.server]}: tool counted ${r.requests} responses, app served only ${r.served}.`);
+    if (r.served !== undefined && r.served < r.requests)
+      notes.push(`round ${r.round} ${r.scenario} ${LABEL[r.server]}: tool counted ${r.requests} responses, app served only ${r.served}.`);
   }
   for (const r of runs) {
     if (r.serverCpu < SATURATED_CPU && r.loadCpu < BUSY_CLIENT_CPU) {
-      notes.push(`round ${r.round} ${r.scenario} ${LABEL[r.server]}: neither the server (${pct(r.serverCpu)}) nor ${TOOL} (${pct(r.loadCpu)}) saturated its core: other load on the cores? Treat the figure as noise.`);
+      notes.push(
+        `round ${r.round} ${r.scenario} ${LABEL[r.server]}: neither the server (${pct(r.serverCpu)}) nor ${TOOL} (${pct(r.loadCpu)}) saturated its core: other load on the cores? Treat the figure as noise.`,
+      );
     }
   }
   if (!PINNED) notes.push('not pinned: server and load share cores; figures are noisier.');
   console.log('');
-  console.log(notes.length > 0 ? `notes:\n${notes.map((n) => `  - ${n}`).join('\n')}` : 'notes: none (no errors, no non-2xx, no client-bound run, no noisy run).');
+  console.log(
+    notes.length > 0
+      ? `notes:\n${notes.map((n) => `  - ${n}`).join('\n')}`
+      : 'notes: none (no errors, no non-2xx, no client-bound run, no noisy run).',
+  );
 
   const json = {
     tool: TOOL,
@@ -648,9 +682,45 @@ async function compare() {
     pipelineDepth: DEPTH,
     scenarios: summary,
     flagged: flagged.length > 0,
-    runs: runs.map(({ round, scenario, server, rps, requests, served, non2xx, errors, errorDetail, serverCpu, loadCpu, foreign, serverUsPerReq, serverLogs, flagged, noisy, rerun }) => ({
-      round, scenario, server, rps, requests, served, non2xx, errors, errorDetail, serverCpu, loadCpu, foreign, serverUsPerReq, serverLogs, flagged, noisy, rerun: rerun ?? false,
-    })),
+    runs: runs.map(
+      ({
+        round,
+        scenario,
+        server,
+        rps,
+        requests,
+        served,
+        non2xx,
+        errors,
+        errorDetail,
+        serverCpu,
+        loadCpu,
+        foreign,
+        serverUsPerReq,
+        serverLogs,
+        flagged,
+        noisy,
+        rerun,
+      }) => ({
+        round,
+        scenario,
+        server,
+        rps,
+        requests,
+        served,
+        non2xx,
+        errors,
+        errorDetail,
+        serverCpu,
+        loadCpu,
+        foreign,
+        serverUsPerReq,
+        serverLogs,
+        flagged,
+        noisy,
+        rerun: rerun ?? false,
+      }),
+    ),
   };
   console.log('');
   console.log(`BENCH_JSON ${JSON.stringify(json)}`);
@@ -661,7 +731,9 @@ async function compare() {
 
 async function profile() {
   const dir = mkdtempSync(join(tmpdir(), 'waitstate-cpuprof-'));
-  console.error(`bench: profiling waitstate with ${TOOL} ${toolVersion()}, ${opts.seconds} s per scenario (warm-up ${opts.warmup} s); profiles in ${dir}`);
+  console.error(
+    `bench: profiling waitstate with ${TOOL} ${toolVersion()}, ${opts.seconds} s per scenario (warm-up ${opts.warmup} s); profiles in ${dir}`,
+  );
   const results = [];
   for (const scenario of SCENARIOS) {
     const scenarioDir = join(dir, scenario.name);

@@ -29,7 +29,14 @@ const cell = (text: string): string => text.replace(/\|/g, '\\|');
 
 export function renderMachine(machine: AnyStateMachine, title: string): string {
   const root = machine.root as unknown as NodeLike & { initial?: { target: NodeLike[] } };
-  const lines: string[] = [`# ${title}`, '', `Generated from \`machines/${machine.id}.ts\` by \`npm run diagrams\`; do not edit.`, '', '```mermaid', 'stateDiagram-v2'];
+  const lines: string[] = [
+    `# ${title}`,
+    '',
+    `Generated from \`machines/${machine.id}.ts\` by \`npm run diagrams\`; do not edit.`,
+    '',
+    '```mermaid',
+    'stateDiagram-v2',
+  ];
   for (const node of Object.values(root.states)) {
     if (node.key.includes('-')) lines.push(`  state "${node.key}" as ${alias(node.key)}`);
   }

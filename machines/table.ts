@@ -75,7 +75,13 @@ interface TransitionLike {
 
 function nameOf(item: unknown, what: string, machineId: string): string {
   if (typeof item === 'string') return item;
-  if (item !== null && typeof item === 'object' && 'type' in item && typeof item.type === 'string' && !('params' in item && item.params !== undefined)) {
+  if (
+    item !== null &&
+    typeof item === 'object' &&
+    'type' in item &&
+    typeof item.type === 'string' &&
+    !('params' in item && item.params !== undefined)
+  ) {
     return item.type;
   }
   throw new Error(`machine "${machineId}": ${what} must be referenced by name (got ${String(item)})`);

@@ -18,7 +18,10 @@ const USAGE = 'Usage: waitstate-serve [OPTIONS] MODULE:OBJECT';
 export function helpText(): string {
   const lines = [USAGE, '', 'Serve the Fetch app OBJECT exported by the ES module MODULE (a path).', '', 'Options:'];
   for (const [name, spec] of Object.entries(OPTIONS)) {
-    const flag = spec.kind === 'boolean' ? `${flagOf(name)}, --no-${flagOf(name).slice(2)}` : `${flagOf(name)}=${spec.kind === 'integer' ? 'N' : 'VALUE'}`;
+    const flag =
+      spec.kind === 'boolean'
+        ? `${flagOf(name)}, --no-${flagOf(name).slice(2)}`
+        : `${flagOf(name)}=${spec.kind === 'integer' ? 'N' : 'VALUE'}`;
     const def = spec.kind === 'list' ? '' : ` (default: ${JSON.stringify(spec.default)})`;
     lines.push(`  ${flag}`, `      ${spec.help}${def}`);
   }

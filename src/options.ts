@@ -163,7 +163,8 @@ function checkValue(name: string, spec: OptionSpec<unknown>, value: unknown): un
   switch (spec.kind) {
     case 'integer':
       if (typeof v === 'string' && /^\d+$/.test(v.trim())) v = Number(v.trim());
-      if (typeof v !== 'number' || !Number.isSafeInteger(v)) throw new OptionError(name, `must be an integer (got ${JSON.stringify(value)})`);
+      if (typeof v !== 'number' || !Number.isSafeInteger(v))
+        throw new OptionError(name, `must be an integer (got ${JSON.stringify(value)})`);
       if (spec.min !== undefined && v < spec.min) throw new OptionError(name, `must be at least ${spec.min} (got ${v})`);
       break;
     case 'boolean':

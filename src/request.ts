@@ -25,12 +25,7 @@ export function requestUrl(head: RequestHead, scheme: string, fallbackAuthority:
   if (targetForm === 'authority') return parseUrl(`${scheme}://${target}`, undefined);
   const base = `${scheme}://${authority}`;
   if (targetForm === 'asterisk') return parseUrl('/*', base);
-  if (
-    PLAIN_TARGET.test(target) &&
-    !target.includes('/.') &&
-    PLAIN_AUTHORITY.test(authority) &&
-    !isDefaultPort(scheme, authority)
-  ) {
+  if (PLAIN_TARGET.test(target) && !target.includes('/.') && PLAIN_AUTHORITY.test(authority) && !isDefaultPort(scheme, authority)) {
     return base + target;
   }
   return parseUrl(target, base);

@@ -50,8 +50,7 @@ export class LiteResponse {
 
   constructor(body?: BodyInitLike, init?: ResponseInitLike) {
     const simpleInit =
-      init === undefined ||
-      (typeof init === 'object' && init !== null && Object.getPrototypeOf(init) === Object.prototype);
+      init === undefined || (typeof init === 'object' && init !== null && Object.getPrototypeOf(init) === Object.prototype);
     if (!isSimpleBody(body) || !simpleInit) {
       this.#real = new RealResponse(body, init);
       this.#body = null;
@@ -94,7 +93,11 @@ export class LiteResponse {
   materialize(): Response {
     if (this.#real === undefined) {
       const headers = this.#headers ?? (this.#headersInit as HeadersInitArg);
-      this.#real = new RealResponse(this.#body, { status: this.#status, statusText: this.#statusText, ...(headers === undefined ? {} : { headers }) });
+      this.#real = new RealResponse(this.#body, {
+        status: this.#status,
+        statusText: this.#statusText,
+        ...(headers === undefined ? {} : { headers }),
+      });
       this.#body = null;
     }
     return this.#real;

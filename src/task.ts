@@ -8,7 +8,15 @@
 
 import { taskMachine, type TaskContext, type TaskEvent } from '../machines/task.js';
 import { httpDate } from './http/date.js';
-import { CHUNK_CRLF, checkAppHeader, chunkHeader, errorResponse, LAST_CHUNK, planResponseFraming, serializeResponseHead } from './http/response.js';
+import {
+  CHUNK_CRLF,
+  checkAppHeader,
+  chunkHeader,
+  errorResponse,
+  LAST_CHUNK,
+  planResponseFraming,
+  serializeResponseHead,
+} from './http/response.js';
 import type { RequestHead, ResponseFraming } from './http/types.js';
 import type { Channel, ReceivedRequest } from './channel.js';
 import { IncomingRequest } from './request.js';
@@ -117,7 +125,8 @@ export class Task {
     const head = this.#head;
     const isHead = head.method === 'HEAD';
     const known = this.#known;
-    const knownLength = this.#stream !== undefined ? undefined : known === null ? 0 : typeof known === 'string' ? known.length : known.byteLength;
+    const knownLength =
+      this.#stream !== undefined ? undefined : known === null ? 0 : typeof known === 'string' ? known.length : known.byteLength;
     const framing = planResponseFraming({
       version: head.version,
       isHead,
@@ -129,7 +138,16 @@ export class Task {
     this.#persistent = head.keepAlive && framing.kind !== 'close' && this.#channel.mayPersist;
     const connection = !this.#persistent ? 'close' : head.version === '1.0' ? 'keep-alive' : undefined;
     const { ident } = this.#channel.config;
-    const text = serializeResponseHead('1.1', this.#status, this.#statusText, this.#headers, framing, connection, httpDate(Date.now()), ident);
+    const text = serializeResponseHead(
+      '1.1',
+      this.#status,
+      this.#statusText,
+      this.#headers,
+      framing,
+      connection,
+      httpDate(Date.now()),
+      ident,
+    );
     if (this.#stream !== undefined || isHead || framing.kind === 'none' || known === null) {
       this.#channel.writeLatin1(text);
       return;

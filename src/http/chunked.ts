@@ -152,7 +152,8 @@ export class ChunkedDecoder {
           this.#announced += this.#size;
           if (c === CR) state = S_SIZE_LF;
           else if (c === SEMI) state = S_EXT_NAME_START;
-          else if (isOws(c)) state = S_EXT_WS; // BWS before ";" (RFC 9112 §7.1.1)
+          else if (isOws(c))
+            state = S_EXT_WS; // BWS before ";" (RFC 9112 §7.1.1)
           else if (c === LF) return this.#fail(ERR.chunkBareLineFeed);
           else return this.#fail(ERR.chunkSizeInvalid);
           break;

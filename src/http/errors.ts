@@ -16,11 +16,7 @@ function e(status: HttpError['status'], code: string, reason: string): HttpError
 export const ERR = Object.freeze({
   // --- message syntax (RFC 9112 §2) ---
   bareLineFeed: e(400, 'WS_ERR_BARE_LF', 'A line feed must be preceded by a carriage return. (RFC 9112 §2.2)'),
-  bareCarriageReturn: e(
-    400,
-    'WS_ERR_BARE_CR',
-    'A carriage return must be followed by a line feed. (RFC 9112 §2.2)',
-  ),
+  bareCarriageReturn: e(400, 'WS_ERR_BARE_CR', 'A carriage return must be followed by a line feed. (RFC 9112 §2.2)'),
   whitespaceBeforeFirstField: e(
     400,
     'WS_ERR_WS_BEFORE_FIRST_FIELD',
@@ -39,11 +35,7 @@ export const ERR = Object.freeze({
     'WS_ERR_METHOD_CASE',
     'Methods are case-sensitive and this server knows only upper-case ones. (RFC 9110 §9.1)',
   ),
-  targetInvalidChar: e(
-    400,
-    'WS_ERR_TARGET_CHAR',
-    'The request-target must contain only visible US-ASCII characters. (RFC 9112 §3.2)',
-  ),
+  targetInvalidChar: e(400, 'WS_ERR_TARGET_CHAR', 'The request-target must contain only visible US-ASCII characters. (RFC 9112 §3.2)'),
   targetInvalidForm: e(
     400,
     'WS_ERR_TARGET_FORM',
@@ -54,21 +46,13 @@ export const ERR = Object.freeze({
     'WS_ERR_VERSION_SYNTAX',
     'The HTTP-version must be "HTTP/" followed by a digit, a dot and a digit. (RFC 9112 §2.3)',
   ),
-  versionNotSupported: e(
-    505,
-    'WS_ERR_VERSION_UNSUPPORTED',
-    'This server supports only HTTP/1.0 and HTTP/1.1. (RFC 9110 §15.6.6)',
-  ),
+  versionNotSupported: e(505, 'WS_ERR_VERSION_UNSUPPORTED', 'This server supports only HTTP/1.0 and HTTP/1.1. (RFC 9110 §15.6.6)'),
 
   // --- field lines (RFC 9112 §5, RFC 9110 §5) ---
   fieldNoColon: e(400, 'WS_ERR_FIELD_NO_COLON', 'A field line must contain a colon after the field name. (RFC 9112 §5)'),
   fieldNameEmpty: e(400, 'WS_ERR_FIELD_NAME_EMPTY', 'A field name must not be empty. (RFC 9110 §5.1)'),
   fieldNameInvalid: e(400, 'WS_ERR_FIELD_NAME', 'A field name must be a token. (RFC 9110 §5.1)'),
-  whitespaceBeforeColon: e(
-    400,
-    'WS_ERR_WS_BEFORE_COLON',
-    'No whitespace is allowed between a field name and its colon. (RFC 9112 §5.1)',
-  ),
+  whitespaceBeforeColon: e(400, 'WS_ERR_WS_BEFORE_COLON', 'No whitespace is allowed between a field name and its colon. (RFC 9112 §5.1)'),
   fieldValueInvalid: e(
     400,
     'WS_ERR_FIELD_VALUE',
@@ -77,23 +61,11 @@ export const ERR = Object.freeze({
 
   // --- Host (RFC 9112 §3.2) ---
   hostMissing: e(400, 'WS_ERR_HOST_MISSING', 'An HTTP/1.1 request must have a Host field. (RFC 9112 §3.2)'),
-  hostDuplicate: e(
-    400,
-    'WS_ERR_HOST_DUPLICATE',
-    'A request must not have more than one Host field. (RFC 9112 §3.2)',
-  ),
-  hostInvalid: e(
-    400,
-    'WS_ERR_HOST_INVALID',
-    'The Host field must be a host name or IP literal with an optional port. (RFC 9110 §7.2)',
-  ),
+  hostDuplicate: e(400, 'WS_ERR_HOST_DUPLICATE', 'A request must not have more than one Host field. (RFC 9112 §3.2)'),
+  hostInvalid: e(400, 'WS_ERR_HOST_INVALID', 'The Host field must be a host name or IP literal with an optional port. (RFC 9110 §7.2)'),
 
   // --- framing (RFC 9112 §6) ---
-  contentLengthInvalid: e(
-    400,
-    'WS_ERR_CONTENT_LENGTH',
-    'Content-Length must be one or more decimal digits. (RFC 9110 §8.6)',
-  ),
+  contentLengthInvalid: e(400, 'WS_ERR_CONTENT_LENGTH', 'Content-Length must be one or more decimal digits. (RFC 9110 §8.6)'),
   contentLengthDuplicate: e(
     400,
     'WS_ERR_CONTENT_LENGTH_DUPLICATE',
@@ -104,21 +76,13 @@ export const ERR = Object.freeze({
     'WS_ERR_CONTENT_LENGTH_OVERFLOW',
     'Content-Length is larger than this server can represent. (RFC 9110 §8.6)',
   ),
-  transferEncodingHttp10: e(
-    400,
-    'WS_ERR_TE_HTTP10',
-    'Transfer-Encoding in an HTTP/1.0 request is faulty framing. (RFC 9112 §6.1)',
-  ),
+  transferEncodingHttp10: e(400, 'WS_ERR_TE_HTTP10', 'Transfer-Encoding in an HTTP/1.0 request is faulty framing. (RFC 9112 §6.1)'),
   transferEncodingWithContentLength: e(
     400,
     'WS_ERR_TE_WITH_CL',
     'A request must not have both Transfer-Encoding and Content-Length. (RFC 9112 §6.1)',
   ),
-  chunkedTwice: e(
-    400,
-    'WS_ERR_TE_CHUNKED_TWICE',
-    'The chunked transfer coding must not be applied more than once. (RFC 9112 §7)',
-  ),
+  chunkedTwice: e(400, 'WS_ERR_TE_CHUNKED_TWICE', 'The chunked transfer coding must not be applied more than once. (RFC 9112 §7)'),
   chunkedNotFinal: e(
     400,
     'WS_ERR_TE_CHUNKED_NOT_FINAL',
@@ -132,11 +96,7 @@ export const ERR = Object.freeze({
 
   // --- chunked body (RFC 9112 §7.1) ---
   chunkSizeInvalid: e(400, 'WS_ERR_CHUNK_SIZE', 'Chunk size must be hexadecimal digits only. (RFC 9112 §7.1)'),
-  chunkSizeOverflow: e(
-    400,
-    'WS_ERR_CHUNK_SIZE_OVERFLOW',
-    'Chunk size is larger than this server can represent. (RFC 9112 §7.1)',
-  ),
+  chunkSizeOverflow: e(400, 'WS_ERR_CHUNK_SIZE_OVERFLOW', 'Chunk size is larger than this server can represent. (RFC 9112 §7.1)'),
   chunkExtensionInvalid: e(
     400,
     'WS_ERR_CHUNK_EXTENSION',
@@ -168,27 +128,15 @@ export type ErrName = keyof typeof ERR;
 
 /** 431 for a request head over `maxHeaderBytes` (RFC 6585 §5). */
 export function headTooLarge(limit: number): HttpError {
-  return e(
-    431,
-    'WS_ERR_HEAD_TOO_LARGE',
-    `The request head exceeds the limit of ${limit} bytes. (RFC 6585 §5)`,
-  );
+  return e(431, 'WS_ERR_HEAD_TOO_LARGE', `The request head exceeds the limit of ${limit} bytes. (RFC 6585 §5)`);
 }
 
 /** 431 for a chunked trailer section over `maxTrailerBytes` (RFC 9112 §7.1.2, RFC 6585 §5). */
 export function trailerTooLarge(limit: number): HttpError {
-  return e(
-    431,
-    'WS_ERR_TRAILER_TOO_LARGE',
-    `The trailer section exceeds the limit of ${limit} bytes. (RFC 6585 §5)`,
-  );
+  return e(431, 'WS_ERR_TRAILER_TOO_LARGE', `The trailer section exceeds the limit of ${limit} bytes. (RFC 6585 §5)`);
 }
 
 /** 413 for a body over `maxBodyBytes`, declared or decoded (RFC 9110 §15.5.14). */
 export function bodyTooLarge(limit: number): HttpError {
-  return e(
-    413,
-    'WS_ERR_BODY_TOO_LARGE',
-    `The request body exceeds the limit of ${limit} bytes. (RFC 9110 §15.5.14)`,
-  );
+  return e(413, 'WS_ERR_BODY_TOO_LARGE', `The request body exceeds the limit of ${limit} bytes. (RFC 9110 §15.5.14)`);
 }

@@ -27,9 +27,7 @@ export const SP = 0x20;
  *   tchar = "!" / "#" / "$" / "%" / "&" / "'" / "*" / "+" / "-" / "." /
  *           "^" / "_" / "`" / "|" / "~" / DIGIT / ALPHA
  */
-export const TCHAR: Uint8Array = table(
-  (c) => isAlpha(c) || isDigit(c) || "!#$%&'*+-.^_`|~".includes(String.fromCharCode(c)),
-);
+export const TCHAR: Uint8Array = table((c) => isAlpha(c) || isDigit(c) || "!#$%&'*+-.^_`|~".includes(String.fromCharCode(c)));
 
 /**
  * RFC 9110 §5.5
@@ -40,9 +38,7 @@ export const TCHAR: Uint8Array = table(
  * One octet anywhere inside a field value: field-vchar, SP or HTAB. Every other CTL (NUL, CR,
  * LF, DEL, ...) is excluded; leading/trailing whitespace is the caller's business (it is OWS).
  */
-export const FIELD_VALUE_CHAR: Uint8Array = table(
-  (c) => c === HTAB || (c >= 0x20 && c <= 0x7e) || c >= 0x80,
-);
+export const FIELD_VALUE_CHAR: Uint8Array = table((c) => c === HTAB || (c >= 0x20 && c <= 0x7e) || c >= 0x80);
 
 /** RFC 9110 §5.5 field-vchar = VCHAR / obs-text (no whitespace). */
 export const FIELD_VCHAR: Uint8Array = table((c) => (c >= 0x21 && c <= 0x7e) || c >= 0x80);
@@ -83,9 +79,7 @@ export const QDTEXT: Uint8Array = table(
 );
 
 /** RFC 9110 §5.6.4  quoted-pair = "\" ( HTAB / SP / VCHAR / obs-text ) */
-export const QUOTED_PAIR_CHAR: Uint8Array = table(
-  (c) => c === HTAB || c === SP || (c >= 0x21 && c <= 0x7e) || c >= 0x80,
-);
+export const QUOTED_PAIR_CHAR: Uint8Array = table((c) => c === HTAB || c === SP || (c >= 0x21 && c <= 0x7e) || c >= 0x80);
 
 /**
  * RFC 3986 §3.2.2 reg-name, minus pct-encoded (handled by isValidHost, it spans three octets)
@@ -93,17 +87,13 @@ export const QUOTED_PAIR_CHAR: Uint8Array = table(
  *   unreserved = ALPHA / DIGIT / "-" / "." / "_" / "~"
  *   sub-delims = "!" / "$" / "&" / "'" / "(" / ")" / "*" / "+" / "," / ";" / "="
  */
-export const REG_NAME_CHAR: Uint8Array = table(
-  (c) => isAlpha(c) || isDigit(c) || "-._~!$&'()*+,;=".includes(String.fromCharCode(c)),
-);
+export const REG_NAME_CHAR: Uint8Array = table((c) => isAlpha(c) || isDigit(c) || "-._~!$&'()*+,;=".includes(String.fromCharCode(c)));
 
 /**
  * RFC 3986 §3.2.2 IP-literal = "[" ( IPv6address / IPvFuture ) "]", narrowed to what an IPv6
  * address (or IPv4-embedded one) is made of: HEXDIG, ":" and ".".
  */
-export const IP_LITERAL_CHAR: Uint8Array = table(
-  (c) => HEX_VALUE[c] !== 0xff || c === 0x3a || c === 0x2e,
-);
+export const IP_LITERAL_CHAR: Uint8Array = table((c) => HEX_VALUE[c] !== 0xff || c === 0x3a || c === 0x2e);
 
 /**
  * RFC 3986 §3.1  scheme = ALPHA *( ALPHA / DIGIT / "+" / "-" / "." )

@@ -18,15 +18,7 @@
 
 import { ERR, bodyTooLarge, headTooLarge } from './errors.js';
 import { CR, FIELD_VALUE_CHAR, HTAB, LF, SCHEME_CHAR, SP, TARGET_CHAR, TCHAR, isValidHost } from './grammar.js';
-import type {
-  BodyFraming,
-  HeadLimits,
-  HeadResult,
-  HttpError,
-  HttpVersion,
-  RequestHead,
-  TargetForm,
-} from './types.js';
+import type { BodyFraming, HeadLimits, HeadResult, HttpError, HttpVersion, RequestHead, TargetForm } from './types.js';
 
 // Buffer.prototype.latin1Slice is the native one-copy latin1 decoder behind buf.toString('latin1');
 // it accepts any ArrayBufferView, so it works for a plain Uint8Array too. It is not in
@@ -190,7 +182,7 @@ export function parseHead(buf: Uint8Array, start: number, limits: HeadLimits, sc
   const limit = start + max;
   let f = -1;
   // Back up 3 bytes so an end of head split across calls ("\r\n\r" | "\n") is still seen.
-  for (let i = Math.max(p, scannedTo - 3); ; ) {
+  for (let i = Math.max(p, scannedTo - 3); ;) {
     const lf = buf.indexOf(LF, i);
     if (lf === -1 || lf >= limit) break;
     // RFC 9112 §2.2: a bare LF is not a line terminator. Refusing it as soon as it is seen means a

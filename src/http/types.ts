@@ -14,10 +14,7 @@ export interface HttpError {
 }
 
 /** How the request body is delimited (RFC 9112 §6.3). */
-export type BodyFraming =
-  | { readonly kind: 'none' }
-  | { readonly kind: 'length'; readonly length: number }
-  | { readonly kind: 'chunked' };
+export type BodyFraming = { readonly kind: 'none' } | { readonly kind: 'length'; readonly length: number } | { readonly kind: 'chunked' };
 
 /** The four forms of request-target (RFC 9112 §3.2). */
 export type TargetForm = 'origin' | 'absolute' | 'authority' | 'asterisk';

@@ -19,7 +19,11 @@ interface Seen {
 
 const tick = () => new Promise<void>((resolve) => setImmediate(resolve));
 
-async function run(pieces: string[], expected: number, runtime: 'compiled' | 'xstate'): Promise<{ seen: Seen[]; output: string; closed: boolean }> {
+async function run(
+  pieces: string[],
+  expected: number,
+  runtime: 'compiled' | 'xstate',
+): Promise<{ seen: Seen[]; output: string; closed: boolean }> {
   const seen: Seen[] = [];
   const app: FetchHandler = async (request) => {
     const body = request.method === 'POST' ? await request.text() : '';

@@ -17,7 +17,10 @@ afterEach(() => {
   for (const child of children.splice(0)) child.kill('SIGKILL');
 });
 
-function run(args: string[], cwd = root): { child: ChildProcess; stdout: () => string; stderr: () => string; exit: Promise<number | null> } {
+function run(
+  args: string[],
+  cwd = root,
+): { child: ChildProcess; stdout: () => string; stderr: () => string; exit: Promise<number | null> } {
   const child = spawn(process.execPath, [cli, ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
   children.push(child);
   let out = '';
@@ -72,7 +75,17 @@ describe('waitstate-serve', () => {
   it('prints help generated from the options table', async () => {
     const proc = run(['--help']);
     expect(await proc.exit).toBe(0);
-    for (const flag of ['--host', '--port', '--listen', '--ident', '--max-request-header-size', '--max-request-body-size', '--expose-tracebacks', '--channel-timeout', '--threads']) {
+    for (const flag of [
+      '--host',
+      '--port',
+      '--listen',
+      '--ident',
+      '--max-request-header-size',
+      '--max-request-body-size',
+      '--expose-tracebacks',
+      '--channel-timeout',
+      '--threads',
+    ]) {
       expect(proc.stdout()).toContain(flag);
     }
   });

@@ -43,7 +43,10 @@ describe('serve()', () => {
     expect(hello.status).toBe(200);
     expect(hello.body.toString()).toBe('Hello, hono!');
     const body = '{"a":[1,2]}';
-    const json = await exchange(t.port, `POST /json HTTP/1.1\r\nHost: a\r\nUser-Agent: raw\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body}`);
+    const json = await exchange(
+      t.port,
+      `POST /json HTTP/1.1\r\nHost: a\r\nUser-Agent: raw\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body}`,
+    );
     expect(JSON.parse(json.body.toString())).toEqual({ got: { a: [1, 2] }, ua: 'raw' });
     expect((await exchange(t.port, 'GET /missing HTTP/1.1\r\nHost: a\r\n\r\n')).status).toBe(404);
     await t.close();
@@ -55,7 +58,13 @@ describe('what the app receives', () => {
     const t = await startServer(echoApp, { serverName: 'example.test' });
     const echo = parseEcho((await exchange(t.port, 'GET /p/q?x=1&y=%20 HTTP/1.1\r\nHost: Example.COM:8080\r\n\r\n')).body);
     expect(echo.url).toBe('http://example.com:8080/p/q?x=1&y=%20');
-    expect(echo.info).toMatchObject({ remoteAddress: '127.0.0.1', urlScheme: 'http', scriptName: '', serverName: 'example.test', serverPort: t.port });
+    expect(echo.info).toMatchObject({
+      remoteAddress: '127.0.0.1',
+      urlScheme: 'http',
+      scriptName: '',
+      serverName: 'example.test',
+      serverPort: t.port,
+    });
     expect(echo.info.remotePort).toBeGreaterThan(0);
     await t.close();
   });
@@ -74,7 +83,13 @@ describe('what the app receives', () => {
   it('a Request that passes instanceof and builds the real one on demand', async () => {
     const seen: unknown[] = [];
     const t = await startServer(async (request) => {
-      seen.push(request instanceof Request, request.method, await request.text(), request.headers.get('x-a'), request.signal instanceof AbortSignal);
+      seen.push(
+        request instanceof Request,
+        request.method,
+        await request.text(),
+        request.headers.get('x-a'),
+        request.signal instanceof AbortSignal,
+      );
       return new Response('ok');
     });
     await exchange(t.port, 'PUT / HTTP/1.1\r\nHost: a\r\nX-A: 1\r\nContent-Length: 4\r\n\r\nbody');

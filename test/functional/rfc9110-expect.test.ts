@@ -61,7 +61,9 @@ describe('Expect: 100-continue (RFC 9110 §10.1.1)', () => {
   });
   it('answers 100 for a pipelined request only after the response before it', async () => {
     const client = await RawClient.connect(t.port);
-    client.write('GET /first HTTP/1.1\r\nHost: a\r\n\r\nPOST /second HTTP/1.1\r\nHost: a\r\nContent-Length: 2\r\nExpect: 100-continue\r\n\r\n');
+    client.write(
+      'GET /first HTTP/1.1\r\nHost: a\r\n\r\nPOST /second HTTP/1.1\r\nHost: a\r\nContent-Length: 2\r\nExpect: 100-continue\r\n\r\n',
+    );
     expect(parseEcho((await client.readResponse()).body).url).toBe('http://a/first');
     expect((await client.readResponse()).status).toBe(100);
     client.write('hi');

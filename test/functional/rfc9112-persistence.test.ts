@@ -33,7 +33,10 @@ describe('persistence (RFC 9112 §9.3)', () => {
     expect(await persists('GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n')).toEqual({ connection: 'close', closed: true });
   });
   it('Connection is a token list: "keep-alive, close" closes (Waitress compares the whole string)', async () => {
-    expect(await persists('GET / HTTP/1.1\r\nHost: a\r\nConnection: keep-alive, Close\r\n\r\n')).toEqual({ connection: 'close', closed: true });
+    expect(await persists('GET / HTTP/1.1\r\nHost: a\r\nConnection: keep-alive, Close\r\n\r\n')).toEqual({
+      connection: 'close',
+      closed: true,
+    });
   });
   it('a client that half-closes after its request still gets the response (RFC 9112 §9.6)', async () => {
     const client = await RawClient.connect(t.port);
@@ -51,7 +54,10 @@ describe('pipelining (RFC 9112 §9.3.2)', () => {
     const client = await RawClient.connect(t.port);
     let burst = '';
     for (let i = 0; i < 10; i++) {
-      burst += i % 2 === 0 ? `GET /r${i} HTTP/1.1\r\nHost: a\r\n\r\n` : `POST /r${i} HTTP/1.1\r\nHost: a\r\nContent-Length: 2\r\n\r\n${String(i).padStart(2, '0')}`;
+      burst +=
+        i % 2 === 0
+          ? `GET /r${i} HTTP/1.1\r\nHost: a\r\n\r\n`
+          : `POST /r${i} HTTP/1.1\r\nHost: a\r\nContent-Length: 2\r\n\r\n${String(i).padStart(2, '0')}`;
     }
     client.write(burst);
     for (let i = 0; i < 10; i++) {
@@ -63,7 +69,9 @@ describe('pipelining (RFC 9112 §9.3.2)', () => {
   });
   it('answers nothing after a request that closes the connection', async () => {
     const client = await RawClient.connect(t.port);
-    client.write('GET /1 HTTP/1.1\r\nHost: a\r\n\r\nGET /2 HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\nGET /3 HTTP/1.1\r\nHost: a\r\n\r\n');
+    client.write(
+      'GET /1 HTTP/1.1\r\nHost: a\r\n\r\nGET /2 HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\nGET /3 HTTP/1.1\r\nHost: a\r\n\r\n',
+    );
     expect(parseEcho((await client.readResponse()).body).url).toBe('http://a/1');
     const second = await client.readResponse();
     expect(parseEcho(second.body).url).toBe('http://a/2');
@@ -72,7 +80,9 @@ describe('pipelining (RFC 9112 §9.3.2)', () => {
   });
   it('answers nothing after a bad request, even a valid one pipelined behind it', async () => {
     const client = await RawClient.connect(t.port);
-    client.write('GET /1 HTTP/1.1\r\nHost: a\r\n\r\nGET /2 HTTP/1.1\r\nHost: a\r\nContent-Length: x\r\n\r\nGET /3 HTTP/1.1\r\nHost: a\r\n\r\n');
+    client.write(
+      'GET /1 HTTP/1.1\r\nHost: a\r\n\r\nGET /2 HTTP/1.1\r\nHost: a\r\nContent-Length: x\r\n\r\nGET /3 HTTP/1.1\r\nHost: a\r\n\r\n',
+    );
     expect((await client.readResponse()).status).toBe(200);
     expect((await client.readResponse()).status).toBe(400);
     expect(await client.expectClosed()).toEqual({ closed: true, extra: '' });

@@ -6,9 +6,17 @@ import { serve, type App, type ServeOptions, type ServerHandle } from '../../src
 export const quietLogger = { error() {}, warn() {}, info() {} };
 
 /** A logger that remembers what it was told, for asserting on logged errors. */
-export function recordingLogger(): { lines: string[]; error: (...a: unknown[]) => void; warn: (...a: unknown[]) => void; info: (...a: unknown[]) => void } {
+export function recordingLogger(): {
+  lines: string[];
+  error: (...a: unknown[]) => void;
+  warn: (...a: unknown[]) => void;
+  info: (...a: unknown[]) => void;
+} {
   const lines: string[] = [];
-  const push = (level: string) => (...args: unknown[]) => void lines.push(`${level}: ${args.map((a) => (a instanceof Error ? a.message : String(a))).join(' ')}`);
+  const push =
+    (level: string) =>
+    (...args: unknown[]) =>
+      void lines.push(`${level}: ${args.map((a) => (a instanceof Error ? a.message : String(a))).join(' ')}`);
   return { lines, error: push('error'), warn: push('warn'), info: push('info') };
 }
 
@@ -95,7 +103,8 @@ export class RawClient {
     for (;;) {
       const got = take();
       if (got !== undefined) return got;
-      if (this.#ended) throw new Error(`connection closed while waiting for ${what}; unread: ${JSON.stringify(this.#buffer.toString('latin1'))}`);
+      if (this.#ended)
+        throw new Error(`connection closed while waiting for ${what}; unread: ${JSON.stringify(this.#buffer.toString('latin1'))}`);
       const left = deadline - Date.now();
       if (left <= 0) throw new Error(`timed out waiting for ${what}; unread: ${JSON.stringify(this.#buffer.toString('latin1'))}`);
       await new Promise<void>((resolve) => {
@@ -140,10 +149,14 @@ export class RawClient {
     } else if (get('transfer-encoding')?.toLowerCase() === 'chunked') {
       const parts: Buffer[] = [];
       for (;;) {
-        const lineEnd = await this.#waitFor(() => {
-          const i = this.#buffer.indexOf('\r\n', offset);
-          return i === -1 ? undefined : i;
-        }, 'a chunk size', timeoutMs);
+        const lineEnd = await this.#waitFor(
+          () => {
+            const i = this.#buffer.indexOf('\r\n', offset);
+            return i === -1 ? undefined : i;
+          },
+          'a chunk size',
+          timeoutMs,
+        );
         const size = parseInt(this.#buffer.subarray(offset, lineEnd).toString('latin1'), 16);
         offset = lineEnd + 2;
         if (size === 0) {
@@ -159,10 +172,12 @@ export class RawClient {
     } else if (get('content-length') !== undefined) {
       const length = Number(get('content-length'));
       const start = offset;
-      await this.#waitFor(() => (this.#buffer.length >= start + length ? true : undefined), `${length} body bytes`, timeoutMs).catch((error: Error) => {
-        // A short body followed by a close is a legitimate outcome to observe.
-        if (!this.#ended) throw error;
-      });
+      await this.#waitFor(() => (this.#buffer.length >= start + length ? true : undefined), `${length} body bytes`, timeoutMs).catch(
+        (error: Error) => {
+          // A short body followed by a close is a legitimate outcome to observe.
+          if (!this.#ended) throw error;
+        },
+      );
       const end = Math.min(this.#buffer.length, start + length);
       body = Buffer.from(this.#buffer.subarray(start, end));
       offset = end;
@@ -204,7 +219,11 @@ export class RawClient {
 }
 
 /** Send raw bytes on a fresh connection and read one response. */
-export async function exchange(port: number, request: string | Uint8Array, options: { forHead?: boolean } = {}): Promise<RawResponse & { closed: boolean }> {
+export async function exchange(
+  port: number,
+  request: string | Uint8Array,
+  options: { forHead?: boolean } = {},
+): Promise<RawResponse & { closed: boolean }> {
   const client = await RawClient.connect(port);
   try {
     client.write(request);

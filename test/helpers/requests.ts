@@ -27,7 +27,13 @@ export const genRequest: fc.Arbitrary<GenRequest> = fc
     chunked: fc.boolean(),
     chunkSizes: fc.array(fc.integer({ min: 1, max: 9 }), { maxLength: 6 }),
     expectContinue: fc.boolean(),
-    extra: fc.array(fc.tuple(token.map((n) => `x-${n}`), fc.stringMatching(/^[ -~]{0,12}$/).map((v) => v.trim())), { maxLength: 3 }),
+    extra: fc.array(
+      fc.tuple(
+        token.map((n) => `x-${n}`),
+        fc.stringMatching(/^[ -~]{0,12}$/).map((v) => v.trim()),
+      ),
+      { maxLength: 3 },
+    ),
   })
   .map((r) => {
     const hasBody = r.method === 'POST';
@@ -70,7 +76,9 @@ export function closesConnection(r: GenRequest): boolean {
 
 /** Cut a byte string at generated positions. */
 export function splitAt(bytes: string, fractions: number[]): string[] {
-  const cuts = [...new Set(fractions.map((f) => Math.floor(f * bytes.length)))].filter((c) => c > 0 && c < bytes.length).sort((a, b) => a - b);
+  const cuts = [...new Set(fractions.map((f) => Math.floor(f * bytes.length)))]
+    .filter((c) => c > 0 && c < bytes.length)
+    .sort((a, b) => a - b);
   const pieces: string[] = [];
   let last = 0;
   for (const cut of cuts) {

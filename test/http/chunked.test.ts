@@ -225,15 +225,15 @@ describe('RFC 9112 §7.1.2 trailer section', () => {
 const TCHARS = "!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
 const token = fc.string({ unit: fc.constantFrom(...TCHARS.split('')), minLength: 1, maxLength: 6 });
 const bws = fc.constantFrom('', ' ', '\t ');
-const qdtext = fc.oneof(
-  fc.integer({ min: 0x23, max: 0x5b }),
-  fc.integer({ min: 0x5d, max: 0x7e }),
-  fc.integer({ min: 0x80, max: 0xff }),
-  fc.constantFrom(0x20, 0x09, 0x21),
-).map((c) => String.fromCharCode(c));
-const quoted = fc
-  .array(fc.oneof(qdtext, fc.constantFrom('\\"', '\\\\', '\\a')), { maxLength: 6 })
-  .map((a) => `"${a.join('')}"`);
+const qdtext = fc
+  .oneof(
+    fc.integer({ min: 0x23, max: 0x5b }),
+    fc.integer({ min: 0x5d, max: 0x7e }),
+    fc.integer({ min: 0x80, max: 0xff }),
+    fc.constantFrom(0x20, 0x09, 0x21),
+  )
+  .map((c) => String.fromCharCode(c));
+const quoted = fc.array(fc.oneof(qdtext, fc.constantFrom('\\"', '\\\\', '\\a')), { maxLength: 6 }).map((a) => `"${a.join('')}"`);
 const extension = fc
   .tuple(bws, bws, token, fc.option(fc.tuple(bws, bws, fc.oneof(token, quoted))))
   .map(([b1, b2, name, v]) => `${b1};${b2}${name}${v === null ? '' : `${v[0]}=${v[1]}${v[2]}`}`);
@@ -264,26 +264,29 @@ function encode(b: typeof chunkedBody extends fc.Arbitrary<infer T> ? T : never)
 }
 
 describe('RFC 9112 §7.1 chunked decoding split at any byte (property b)', () => {
-  test.prop(
-    [chunkedBody, fc.uint8Array({ maxLength: 30 }), fc.array(fc.nat(3000), { maxLength: 40 })],
-    { numRuns: 300 },
-  )('whole and split feeding give the same bytes and the same consumed total, trailing bytes untouched', (b, next, cuts) => {
-    const { wire, data } = encode(b);
-    const input = concat([wire, next]);
-    const whole = decodeAll(input);
-    expect(whole.result).toEqual({ kind: 'done', consumed: wire.length });
-    expect([...concat(whole.views)]).toEqual([...data]);
-    const split = decodeSplit(input, cuts);
-    expect(split.views.every((v) => v.length > 0)).toBe(true); // no empty views handed out
-    expect(split.last.kind).toBe('done');
-    expect(split.consumed).toBe(wire.length);
-    expect([...split.data]).toEqual([...data]);
-    expect(split.bodyBytes).toBe(data.length);
-  });
+  test.prop([chunkedBody, fc.uint8Array({ maxLength: 30 }), fc.array(fc.nat(3000), { maxLength: 40 })], { numRuns: 300 })(
+    'whole and split feeding give the same bytes and the same consumed total, trailing bytes untouched',
+    (b, next, cuts) => {
+      const { wire, data } = encode(b);
+      const input = concat([wire, next]);
+      const whole = decodeAll(input);
+      expect(whole.result).toEqual({ kind: 'done', consumed: wire.length });
+      expect([...concat(whole.views)]).toEqual([...data]);
+      const split = decodeSplit(input, cuts);
+      expect(split.views.every((v) => v.length > 0)).toBe(true); // no empty views handed out
+      expect(split.last.kind).toBe('done');
+      expect(split.consumed).toBe(wire.length);
+      expect([...split.data]).toEqual([...data]);
+      expect(split.bodyBytes).toBe(data.length);
+    },
+  );
 
   test.prop([chunkedBody], { numRuns: 100 })('one byte at a time', (b) => {
     const { wire, data } = encode(b);
-    const split = decodeSplit(wire, Array.from({ length: wire.length }, (_, i) => i));
+    const split = decodeSplit(
+      wire,
+      Array.from({ length: wire.length }, (_, i) => i),
+    );
     expect(split.last.kind).toBe('done');
     expect(split.consumed).toBe(wire.length);
     expect([...split.data]).toEqual([...data]);

@@ -19,8 +19,16 @@ import {
 } from '../../src/http/grammar.js';
 
 /** Members of a table, as a latin1 string, for a readable diff. */
-const members = (t: Uint8Array) => [...Array(256).keys()].filter((c) => t[c] === 1).map((c) => String.fromCharCode(c)).join('');
-const oracle = (re: RegExp) => [...Array(256).keys()].map((c) => String.fromCharCode(c)).filter((ch) => re.test(ch)).join('');
+const members = (t: Uint8Array) =>
+  [...Array(256).keys()]
+    .filter((c) => t[c] === 1)
+    .map((c) => String.fromCharCode(c))
+    .join('');
+const oracle = (re: RegExp) =>
+  [...Array(256).keys()]
+    .map((c) => String.fromCharCode(c))
+    .filter((ch) => re.test(ch))
+    .join('');
 
 describe('RFC 9110 §5.6.2 tchar', () => {
   test('TCHAR matches the ABNF', () => {

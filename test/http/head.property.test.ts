@@ -24,9 +24,7 @@ const ows = fc.constantFrom('', ' ', '\t', '  ', ' \t ');
 const fieldContent = fc.oneof(
   fc.constant(''),
   vchar,
-  fc
-    .tuple(vchar, fc.string({ unit: fc.oneof(vchar, fc.constantFrom(' ', '\t')), maxLength: 20 }), vchar)
-    .map(([a, m, b]) => a + m + b),
+  fc.tuple(vchar, fc.string({ unit: fc.oneof(vchar, fc.constantFrom(' ', '\t')), maxLength: 20 }), vchar).map(([a, m, b]) => a + m + b),
 );
 
 const method = fc.oneof(
@@ -107,7 +105,10 @@ function model(r: Req): { wire: string; head: RequestHead } {
   if (r.connection !== undefined) add('Connection', r.connection);
   if (r.expect) add('Expect', '100-continue');
   wire += '\r\n';
-  const tokens = (r.connection ?? '').toLowerCase().split(',').map((s) => s.trim());
+  const tokens = (r.connection ?? '')
+    .toLowerCase()
+    .split(',')
+    .map((s) => s.trim());
   const keepAlive = !tokens.includes('close') && (r.version === '1.1' || tokens.includes('keep-alive'));
   return {
     wire,
@@ -139,14 +140,11 @@ describe('RFC 9112 §2.2 incremental parsing of valid heads (property a)', () =>
     },
   );
 
-  test.prop([request, fc.uint8Array({ maxLength: 30 })], { numRuns: 200 })(
-    'the same head is found at any start offset',
-    (r, before) => {
-      const { wire, head } = model(r);
-      const buf = Buffer.concat([before, bytes(wire)]);
-      expect(parseHead(buf, before.length, LIMITS)).toEqual({ kind: 'head', head, consumed: wire.length });
-    },
-  );
+  test.prop([request, fc.uint8Array({ maxLength: 30 })], { numRuns: 200 })('the same head is found at any start offset', (r, before) => {
+    const { wire, head } = model(r);
+    const buf = Buffer.concat([before, bytes(wire)]);
+    expect(parseHead(buf, before.length, LIMITS)).toEqual({ kind: 'head', head, consumed: wire.length });
+  });
 
   test.prop([request, fc.uniqueArray(fc.double({ min: 0, max: 1, noNaN: true }), { maxLength: 10 })], { numRuns: 300 })(
     'resuming with scannedTo after each need-more gives the same head as parsing it whole',
@@ -187,9 +185,45 @@ describe('RFC 9112 §2.2 incremental parsing of valid heads (property a)', () =>
 // Fragments that make random inputs look enough like HTTP to reach deep branches.
 const fragment = fc.oneof(
   fc.constantFrom(
-    'GET', 'POST', 'CONNECT', 'OPTIONS', 'get', ' ', '  ', '/', '*', 'http://', 'a:1', 'HTTP/1.1', 'HTTP/1.0', 'HTTP/2.0',
-    '\r\n', '\r\n\r\n', '\r', '\n', '\t', ':', 'Host', 'Host: a', 'Content-Length', 'Transfer-Encoding', 'chunked',
-    'gzip', ',', 'Connection', 'close', 'keep-alive', 'Expect', '100-continue', '5', '0x', '\x00', '\x7f', '\xff', '_', '[::1]',
+    'GET',
+    'POST',
+    'CONNECT',
+    'OPTIONS',
+    'get',
+    ' ',
+    '  ',
+    '/',
+    '*',
+    'http://',
+    'a:1',
+    'HTTP/1.1',
+    'HTTP/1.0',
+    'HTTP/2.0',
+    '\r\n',
+    '\r\n\r\n',
+    '\r',
+    '\n',
+    '\t',
+    ':',
+    'Host',
+    'Host: a',
+    'Content-Length',
+    'Transfer-Encoding',
+    'chunked',
+    'gzip',
+    ',',
+    'Connection',
+    'close',
+    'keep-alive',
+    'Expect',
+    '100-continue',
+    '5',
+    '0x',
+    '\x00',
+    '\x7f',
+    '\xff',
+    '_',
+    '[::1]',
   ),
   fc.string({ maxLength: 4 }).map((s) => s.replace(/[^\x00-\xff]/g, '?')),
 );

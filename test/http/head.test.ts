@@ -231,7 +231,14 @@ describe('RFC 9112 §5 field lines', () => {
   });
   test('repeated fields are all kept, in arrival order', () => {
     expect(head(`${GET}Cookie: a=1\r\nX: 1\r\nCookie: b=2\r\n\r\n`).headers).toEqual([
-      'host', 'example.com', 'cookie', 'a=1', 'x', '1', 'cookie', 'b=2',
+      'host',
+      'example.com',
+      'cookie',
+      'a=1',
+      'x',
+      '1',
+      'cookie',
+      'b=2',
     ]);
   });
   test('Waitress: obs-text is kept as latin1 and \\xa0 / \\x85 are not whitespace', () => {
@@ -311,12 +318,22 @@ describe('RFC 9112 §3.2 Host', () => {
     expectError(parse('GET / HTTP/1.1\r\nHost: a\r\nHost: a\r\n\r\n'), ERR.hostDuplicate);
     expectError(parse('GET / HTTP/1.0\r\nHost: a\r\nhost: b\r\n\r\n'), ERR.hostDuplicate);
   });
-  test.each(['', 'example.com', 'example.com:', 'example.com:80', 'EXAMPLE.com:65535', '127.0.0.1:8080', '[::1]', '[::1]:8080', '[2001:db8::1.2.3.4]', '%41b.c', "a-b_c~d!$&'()*+,;=", ':80'])(
-    'valid Host %j',
-    (h) => {
-      expect(head(`GET / HTTP/1.1\r\nHost: ${h}\r\n\r\n`).host).toBe(h);
-    },
-  );
+  test.each([
+    '',
+    'example.com',
+    'example.com:',
+    'example.com:80',
+    'EXAMPLE.com:65535',
+    '127.0.0.1:8080',
+    '[::1]',
+    '[::1]:8080',
+    '[2001:db8::1.2.3.4]',
+    '%41b.c',
+    "a-b_c~d!$&'()*+,;=",
+    ':80',
+  ])('valid Host %j', (h) => {
+    expect(head(`GET / HTTP/1.1\r\nHost: ${h}\r\n\r\n`).host).toBe(h);
+  });
   test.each(['a b', '{', '\xff', 'a/b', 'a@b', '[::1', '[]', '[::1]x', '[g::1]', 'h:80x', 'h:123456', 'a:b:c', '%4', '%zz', 'a\\b', 'a?b'])(
     'invalid Host %j is 400',
     (h) => {
@@ -341,9 +358,12 @@ describe('RFC 9112 §6.3 / RFC 9110 §8.6 Content-Length', () => {
     const r = post('5');
     expect(r.kind === 'head' && r.head.headers).toEqual(['host', 'a', 'content-length', '5']);
   });
-  test.each(['abc', '0x5', '5, 5', '5,5', '', '+5', '-1', '1 2', '5;', '1e3', '1.0', '\xb9'])('Waitress: Content-Length %j is 400', (cl) => {
-    expectError(post(cl), ERR.contentLengthInvalid);
-  });
+  test.each(['abc', '0x5', '5, 5', '5,5', '', '+5', '-1', '1 2', '5;', '1e3', '1.0', '\xb9'])(
+    'Waitress: Content-Length %j is 400',
+    (cl) => {
+      expectError(post(cl), ERR.contentLengthInvalid);
+    },
+  );
   test('two Content-Length fields are 400, even with equal values', () => {
     expectError(parse('POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\nContent-Length: 5\r\n\r\n'), ERR.contentLengthDuplicate);
     expectError(parse('POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\ncontent-length: 6\r\n\r\n'), ERR.contentLengthDuplicate);
@@ -480,13 +500,20 @@ describe('a typical browser request', () => {
       targetForm: 'origin',
       version: '1.1',
       headers: [
-        'host', 'www.example.org',
-        'user-agent', 'Mozilla/5.0 (X11; Linux x86_64)',
-        'accept', 'text/html,*/*;q=0.8',
-        'accept-language', 'en-US,en;q=0.5',
-        'accept-encoding', 'gzip, deflate, br',
-        'connection', 'keep-alive',
-        'cookie', 'a=1; b=2',
+        'host',
+        'www.example.org',
+        'user-agent',
+        'Mozilla/5.0 (X11; Linux x86_64)',
+        'accept',
+        'text/html,*/*;q=0.8',
+        'accept-language',
+        'en-US,en;q=0.5',
+        'accept-encoding',
+        'gzip, deflate, br',
+        'connection',
+        'keep-alive',
+        'cookie',
+        'a=1; b=2',
       ],
       host: 'www.example.org',
       framing: { kind: 'none' },

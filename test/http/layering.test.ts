@@ -9,7 +9,9 @@ const files = readdirSync(dir).filter((f) => f.endsWith('.ts'));
 
 describe('src/http/ has no I/O', () => {
   test('the folder holds the codec files', () => {
-    expect(files).toEqual(expect.arrayContaining(['chunked.ts', 'date.ts', 'errors.ts', 'grammar.ts', 'head.ts', 'response.ts', 'types.ts']));
+    expect(files).toEqual(
+      expect.arrayContaining(['chunked.ts', 'date.ts', 'errors.ts', 'grammar.ts', 'head.ts', 'response.ts', 'types.ts']),
+    );
   });
   test.each(files)('%s imports only siblings, and no node: module', (f) => {
     const src = readFileSync(dir + f, 'utf8');
@@ -18,7 +20,9 @@ describe('src/http/ has no I/O', () => {
     expect(src).not.toMatch(/\brequire\(|\bimport\(/);
   });
   test.each(files)('%s uses no timers, process, or sockets', (f) => {
-    const src = readFileSync(dir + f, 'utf8').replace(/\/\*[\s\S]*?\*\//g, '').replace(/\/\/.*$/gm, '');
+    const src = readFileSync(dir + f, 'utf8')
+      .replace(/\/\*[\s\S]*?\*\//g, '')
+      .replace(/\/\/.*$/gm, '');
     expect(src).not.toMatch(/\b(setTimeout|setInterval|setImmediate|queueMicrotask|process\.|Date\.now|performance\.)/);
   });
 });

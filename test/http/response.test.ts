@@ -19,7 +19,14 @@ const DATE = 'Sun, 06 Nov 1994 08:49:37 GMT';
 describe('RFC 9110 §7.6.1 hop-by-hop fields', () => {
   test("HOP_BY_HOP is Waitress's list with `trailer` spelled right", () => {
     expect([...HOP_BY_HOP].sort()).toEqual([
-      'connection', 'keep-alive', 'proxy-authenticate', 'proxy-authorization', 'te', 'trailer', 'transfer-encoding', 'upgrade',
+      'connection',
+      'keep-alive',
+      'proxy-authenticate',
+      'proxy-authorization',
+      'te',
+      'trailer',
+      'transfer-encoding',
+      'upgrade',
     ]);
   });
   test.each(['Connection', 'keep-alive', 'TE', 'Trailer', 'Transfer-Encoding', 'Upgrade', 'Proxy-Authenticate'])(
@@ -80,7 +87,16 @@ describe('RFC 9112 §6.3 response framing', () => {
 describe('RFC 9112 §4 response head', () => {
   test('status line, app headers in order, then framing, Connection, Date, Server', () => {
     expect(
-      serializeResponseHead('1.1', 200, '', ['Content-Type', 'text/plain', 'ETag', '"x"'], { kind: 'length', length: 5 }, 'keep-alive', DATE, 'waitstate'),
+      serializeResponseHead(
+        '1.1',
+        200,
+        '',
+        ['Content-Type', 'text/plain', 'ETag', '"x"'],
+        { kind: 'length', length: 5 },
+        'keep-alive',
+        DATE,
+        'waitstate',
+      ),
     ).toBe(
       'HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nETag: "x"\r\nContent-Length: 5\r\nConnection: keep-alive\r\n' +
         `Date: ${DATE}\r\nServer: waitstate\r\n\r\n`,
@@ -116,9 +132,9 @@ describe('RFC 9112 §4 response head', () => {
     );
   });
   test('fields whose names only share a length with a managed one are kept', () => {
-    expect(serializeResponseHead('1.1', 200, '', ['X-Le', '1', 'X-Serv', '2', 'X-Connect1', '3'], { kind: 'none' }, undefined, DATE, '')).toBe(
-      `HTTP/1.1 200 OK\r\nX-Le: 1\r\nX-Serv: 2\r\nX-Connect1: 3\r\nDate: ${DATE}\r\n\r\n`,
-    );
+    expect(
+      serializeResponseHead('1.1', 200, '', ['X-Le', '1', 'X-Serv', '2', 'X-Connect1', '3'], { kind: 'none' }, undefined, DATE, ''),
+    ).toBe(`HTTP/1.1 200 OK\r\nX-Le: 1\r\nX-Serv: 2\r\nX-Connect1: 3\r\nDate: ${DATE}\r\n\r\n`);
   });
   test('STATUS_TEXT follows RFC 9110 §15 wording', () => {
     expect(STATUS_TEXT[413]).toBe('Content Too Large');

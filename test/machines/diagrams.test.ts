@@ -11,6 +11,7 @@ describe('diagrams/ matches the machines', () => {
   });
   it('shows every state, guard and RFC-carrying description of the channel', () => {
     const text = renderMachine(DIAGRAMS[0]!.machine, 'x');
-    for (const word of ['awaiting-continue', 'pending-close', 'wantsContinue', 'isClosing', 'RFC 9110 §10.1.1']) expect(text).toContain(word);
+    for (const word of ['awaiting-continue', 'pending-close', 'wantsContinue', 'isClosing', 'RFC 9110 §10.1.1'])
+      expect(text).toContain(word);
   });
 });

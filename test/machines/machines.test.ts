@@ -24,7 +24,15 @@ function walk(machine: AnyStateMachine, events: { type: string }[]): { state: st
 }
 
 const head = (framing: RequestHead['framing'], expectsContinue = false): RequestHead => ({
-  method: 'POST', target: '/', targetForm: 'origin', version: '1.1', headers: [], host: 'h', framing, keepAlive: true, expectsContinue,
+  method: 'POST',
+  target: '/',
+  targetForm: 'origin',
+  version: '1.1',
+  headers: [],
+  host: 'h',
+  framing,
+  keepAlive: true,
+  expectsContinue,
 });
 
 describe('channel machine', () => {
@@ -35,11 +43,15 @@ describe('channel machine', () => {
     expect(c({ type: 'request.complete' }, { type: 'socket.data' })).toEqual({ state: 'dispatched', actions: [] });
   });
   it('invites the body with 100 Continue only when none of it has arrived (RFC 9110 §10.1.1)', () => {
-    expect(c({ type: 'request.head', expectsContinue: true, bodyStarted: false })).toEqual({ state: 'awaiting-continue', actions: ['writeContinue'] });
+    expect(c({ type: 'request.head', expectsContinue: true, bodyStarted: false })).toEqual({
+      state: 'awaiting-continue',
+      actions: ['writeContinue'],
+    });
     expect(c({ type: 'request.head', expectsContinue: true, bodyStarted: true })).toEqual({ state: 'reading', actions: [] });
     expect(c({ type: 'request.head', expectsContinue: false, bodyStarted: false })).toEqual({ state: 'reading', actions: [] });
   });
-  it('runs a complete request as a task', () => expect(c({ type: 'request.complete' })).toEqual({ state: 'dispatched', actions: ['startTask'] }));
+  it('runs a complete request as a task', () =>
+    expect(c({ type: 'request.complete' })).toEqual({ state: 'dispatched', actions: ['startTask'] }));
   it('answers a refused request, then closes when flushed', () => {
     expect(c({ type: 'request.invalid', error })).toEqual({ state: 'pending-close', actions: ['writeErrorResponse', 'closeWhenFlushed'] });
   });
@@ -47,7 +59,10 @@ describe('channel machine', () => {
     const done = (persistent: boolean, backlog: boolean): ChannelEvent => ({ type: 'task.done', persistent, backlog });
     expect(c({ type: 'request.complete' }, done(true, false))).toEqual({ state: 'reading', actions: ['resumeReading'] });
     expect(c({ type: 'request.complete' }, done(true, true))).toEqual({ state: 'flushing', actions: [] });
-    expect(c({ type: 'request.complete' }, done(true, true), { type: 'output.drained' })).toEqual({ state: 'reading', actions: ['resumeReading'] });
+    expect(c({ type: 'request.complete' }, done(true, true), { type: 'output.drained' })).toEqual({
+      state: 'reading',
+      actions: ['resumeReading'],
+    });
     expect(c({ type: 'request.complete' }, done(false, false))).toEqual({ state: 'pending-close', actions: ['closeWhenFlushed'] });
   });
   it('never times out a running task; closes idle channels', () => {
@@ -79,12 +94,17 @@ describe('parser machine', () => {
     expect(p({ type: 'head.parsed', head: head({ kind: 'none' }) })).toEqual({ state: 'complete', actions: ['deliverRequest'] });
   });
   it('delivers a complete body, then resets for the next request', () => {
-    expect(p({ type: 'head.parsed', head: head({ kind: 'length', length: 5 }) }, { type: 'body.complete' }).actions).toEqual(['deliverRequest']);
+    expect(p({ type: 'head.parsed', head: head({ kind: 'length', length: 5 }) }, { type: 'body.complete' }).actions).toEqual([
+      'deliverRequest',
+    ]);
     expect(p({ type: 'head.parsed', head: head({ kind: 'none' }) }, { type: 'parser.reset' }).state).toBe('head');
   });
   it('ends in error on a bad head or a bad chunked body, and stays there', () => {
     expect(p({ type: 'head.failed', error })).toEqual({ state: 'error', actions: ['rejectRequest'] });
-    expect(p({ type: 'head.parsed', head: head({ kind: 'chunked' }) }, { type: 'body.failed', error })).toEqual({ state: 'error', actions: ['rejectRequest'] });
+    expect(p({ type: 'head.parsed', head: head({ kind: 'chunked' }) }, { type: 'body.failed', error })).toEqual({
+      state: 'error',
+      actions: ['rejectRequest'],
+    });
     expect(p({ type: 'head.failed', error }, { type: 'parser.reset' }).state).toBe('error');
   });
 });
@@ -95,10 +115,16 @@ describe('task machine', () => {
   it('calls the app, writes the head, pumps the body, reports done', () => {
     expect(k(start).actions).toEqual(['callApp']);
     expect(k(start, { type: 'app.responded', problem: undefined })).toEqual({ state: 'streaming', actions: ['writeHead', 'pumpBody'] });
-    expect(k(start, { type: 'app.responded', problem: undefined }, { type: 'body.finished', short: false })).toEqual({ state: 'done', actions: ['reportDone'] });
+    expect(k(start, { type: 'app.responded', problem: undefined }, { type: 'body.finished', short: false })).toEqual({
+      state: 'done',
+      actions: ['reportDone'],
+    });
   });
   it('answers 500 when the app fails before the head or returns something unsendable', () => {
-    expect(k(start, { type: 'app.threw', error: new Error() })).toEqual({ state: 'failed', actions: ['logAppError', 'writeServerError', 'reportFailed'] });
+    expect(k(start, { type: 'app.threw', error: new Error() })).toEqual({
+      state: 'failed',
+      actions: ['logAppError', 'writeServerError', 'reportFailed'],
+    });
     expect(k(start, { type: 'app.responded', problem: 'hop-by-hop' })).toEqual({
       state: 'failed',
       actions: ['logAppError', 'writeServerError', 'cancelBody', 'reportFailed'],
@@ -106,7 +132,10 @@ describe('task machine', () => {
   });
   it('fails without a 500 once the head is out (the connection closes)', () => {
     const streaming = [start, { type: 'app.responded', problem: undefined }] as TaskEvent[];
-    expect(k(...streaming, { type: 'body.failed', error: new Error() })).toEqual({ state: 'failed', actions: ['logAppError', 'reportFailed'] });
+    expect(k(...streaming, { type: 'body.failed', error: new Error() })).toEqual({
+      state: 'failed',
+      actions: ['logAppError', 'reportFailed'],
+    });
     expect(k(...streaming, { type: 'body.finished', short: true })).toEqual({ state: 'failed', actions: ['reportFailed'] });
   });
 });
@@ -114,20 +143,36 @@ describe('task machine', () => {
 describe('every state is reachable', () => {
   const serializeState = (s: { value: unknown }) => JSON.stringify(s.value);
   const channelEvents: ChannelEvent[] = [
-    { type: 'socket.data' }, { type: 'socket.ended' }, { type: 'socket.closed' },
-    { type: 'request.head', expectsContinue: true, bodyStarted: false }, { type: 'request.complete' },
-    { type: 'request.invalid', error }, { type: 'task.done', persistent: true, backlog: true },
-    { type: 'task.done', persistent: false, backlog: false }, { type: 'task.failed' }, { type: 'output.drained' },
-    { type: 'server.closing', idle: true }, { type: 'channel.timeout' },
+    { type: 'socket.data' },
+    { type: 'socket.ended' },
+    { type: 'socket.closed' },
+    { type: 'request.head', expectsContinue: true, bodyStarted: false },
+    { type: 'request.complete' },
+    { type: 'request.invalid', error },
+    { type: 'task.done', persistent: true, backlog: true },
+    { type: 'task.done', persistent: false, backlog: false },
+    { type: 'task.failed' },
+    { type: 'output.drained' },
+    { type: 'server.closing', idle: true },
+    { type: 'channel.timeout' },
   ];
   const parserEvents: ParserEvent[] = [
-    { type: 'head.parsed', head: head({ kind: 'chunked' }) }, { type: 'head.parsed', head: head({ kind: 'length', length: 1 }) },
-    { type: 'head.parsed', head: head({ kind: 'none' }) }, { type: 'head.failed', error }, { type: 'body.complete' },
-    { type: 'body.failed', error }, { type: 'parser.reset' },
+    { type: 'head.parsed', head: head({ kind: 'chunked' }) },
+    { type: 'head.parsed', head: head({ kind: 'length', length: 1 }) },
+    { type: 'head.parsed', head: head({ kind: 'none' }) },
+    { type: 'head.failed', error },
+    { type: 'body.complete' },
+    { type: 'body.failed', error },
+    { type: 'parser.reset' },
   ];
   const taskEvents: TaskEvent[] = [
-    { type: 'task.start' }, { type: 'app.responded', problem: undefined }, { type: 'app.responded', problem: 'x' },
-    { type: 'app.threw', error }, { type: 'body.finished', short: false }, { type: 'body.failed', error }, { type: 'client.gone' },
+    { type: 'task.start' },
+    { type: 'app.responded', problem: undefined },
+    { type: 'app.responded', problem: 'x' },
+    { type: 'app.threw', error },
+    { type: 'body.finished', short: false },
+    { type: 'body.failed', error },
+    { type: 'client.gone' },
   ];
   it.each([
     ['channel', channelMachine, channelEvents, ['reading', 'awaiting-continue', 'dispatched', 'flushing', 'pending-close', 'closed']],
