@@ -60,6 +60,26 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { summarize } from './cpuprofile.mjs';
 
+// The per-run fields written to the BENCH_JSON line.
+const RUN_FIELDS = [
+  'round',
+  'scenario',
+  'server',
+  'rps',
+  'requests',
+  'served',
+  'non2xx',
+  'errors',
+  'errorDetail',
+  'serverCpu',
+  'loadCpu',
+  'foreign',
+  'serverUsPerReq',
+  'serverLogs',
+  'flagged',
+  'noisy',
+];
+
 const HERE = dirname(fileURLToPath(import.meta.url));
 const ROOT = join(HERE, '..');
 
@@ -682,45 +702,7 @@ async function compare() {
     pipelineDepth: DEPTH,
     scenarios: summary,
     flagged: flagged.length > 0,
-    runs: runs.map(
-      ({
-        round,
-        scenario,
-        server,
-        rps,
-        requests,
-        served,
-        non2xx,
-        errors,
-        errorDetail,
-        serverCpu,
-        loadCpu,
-        foreign,
-        serverUsPerReq,
-        serverLogs,
-        flagged,
-        noisy,
-        rerun,
-      }) => ({
-        round,
-        scenario,
-        server,
-        rps,
-        requests,
-        served,
-        non2xx,
-        errors,
-        errorDetail,
-        serverCpu,
-        loadCpu,
-        foreign,
-        serverUsPerReq,
-        serverLogs,
-        flagged,
-        noisy,
-        rerun: rerun ?? false,
-      }),
-    ),
+    runs: runs.map((run) => ({ ...Object.fromEntries(RUN_FIELDS.map((key) => [key, run[key]])), rerun: run.rerun ?? false })),
   };
   console.log('');
   console.log(`BENCH_JSON ${JSON.stringify(json)}`);

@@ -68,25 +68,34 @@ const CONN_CLOSE = 1;
 const CONN_KEEP_ALIVE = 2;
 
 /**
- * RFC 9110 §7.6.1  Connection = #connection-option ; connection-option = token
- * Returns CONN_CLOSE | CONN_KEEP_ALIVE bits for the options in one field value (compared
- * case-insensitively; empty list elements skipped, RFC 9110 §5.6.1).
+ * RFC 9110 §5.6.1: walk a comma-separated list, calling `visit` with the bounds of each element
+ * with its OWS trimmed; empty elements are skipped.
  */
-function connectionBits(v: string): number {
-  let bits = 0;
+function eachListElement(v: string, visit: (from: number, to: number) => void): void {
   const n = v.length;
-  let i = 0;
-  while (i <= n) {
+  for (let i = 0; i <= n; ) {
     let e = v.indexOf(',', i);
     if (e === -1) e = n;
     let a = i;
     let b = e;
     while (a < b && isOws(v.charCodeAt(a))) a++;
     while (b > a && isOws(v.charCodeAt(b - 1))) b--;
-    if (equalsLower(v, a, b, 'close')) bits |= CONN_CLOSE;
-    else if (equalsLower(v, a, b, 'keep-alive')) bits |= CONN_KEEP_ALIVE;
+    if (b > a) visit(a, b);
     i = e + 1;
   }
+}
+
+/**
+ * RFC 9110 §7.6.1  Connection = #connection-option ; connection-option = token
+ * Returns CONN_CLOSE | CONN_KEEP_ALIVE bits for the options in one field value (compared
+ * case-insensitively).
+ */
+function connectionBits(v: string): number {
+  let bits = 0;
+  eachListElement(v, (a, b) => {
+    if (equalsLower(v, a, b, 'close')) bits |= CONN_CLOSE;
+    else if (equalsLower(v, a, b, 'keep-alive')) bits |= CONN_KEEP_ALIVE;
+  });
   return bits;
 }
 
@@ -122,25 +131,14 @@ interface TeSummary {
 }
 
 function addTransferCodings(te: TeSummary, v: string): void {
-  const n = v.length;
-  let i = 0;
-  while (i <= n) {
-    let e = v.indexOf(',', i);
-    if (e === -1) e = n;
-    let a = i;
-    let b = e;
-    while (a < b && isOws(v.charCodeAt(a))) a++;
-    while (b > a && isOws(v.charCodeAt(b - 1))) b--;
-    if (b > a) {
-      te.codings++;
-      // RFC 9112 §7: transfer-coding names are case-insensitive.
-      const isChunked = equalsLower(v, a, b, 'chunked');
-      if (isChunked) te.chunked++;
-      else te.other = true;
-      te.lastIsChunked = isChunked;
-    }
-    i = e + 1;
-  }
+  eachListElement(v, (a, b) => {
+    te.codings++;
+    // RFC 9112 §7: transfer-coding names are case-insensitive.
+    const isChunked = equalsLower(v, a, b, 'chunked');
+    if (isChunked) te.chunked++;
+    else te.other = true;
+    te.lastIsChunked = isChunked;
+  });
 }
 
 /** RFC 9112 §3.2.2  absolute-form = absolute-URI, narrowed to `scheme "://" ...` */

@@ -6,10 +6,9 @@ import { initialTransition, transition, type AnyStateMachine } from 'xstate';
 import { channelMachine, type ChannelEvent } from '../../machines/channel.js';
 import { parserMachine, type ParserEvent } from '../../machines/parser.js';
 import { taskMachine, type TaskEvent } from '../../machines/task.js';
-import type { HttpError, RequestHead } from '../../src/http/types.js';
+import { error, head } from './fixtures.js';
 
 const input = { shell: {} as never };
-const error: HttpError = { status: 400, code: 'WS_ERR_TEST', reason: 'Test. (RFC 9112 §2.2)' };
 
 function walk(machine: AnyStateMachine, events: { type: string }[]): { state: string; actions: string[] } {
   const [initial, entry] = initialTransition(machine, input);
@@ -22,18 +21,6 @@ function walk(machine: AnyStateMachine, events: { type: string }[]): { state: st
   }
   return { state: String(snapshot.value), actions };
 }
-
-const head = (framing: RequestHead['framing'], expectsContinue = false): RequestHead => ({
-  method: 'POST',
-  target: '/',
-  targetForm: 'origin',
-  version: '1.1',
-  headers: [],
-  host: 'h',
-  framing,
-  keepAlive: true,
-  expectsContinue,
-});
 
 describe('channel machine', () => {
   const c = (...events: ChannelEvent[]) => walk(channelMachine, events);

@@ -8,20 +8,7 @@ import { channelMachine, type ChannelEvent } from '../../machines/channel.js';
 import { parserMachine, type ParserEvent } from '../../machines/parser.js';
 import { compileMachine, MachineRunner } from '../../machines/table.js';
 import { taskMachine, type TaskEvent } from '../../machines/task.js';
-import type { HttpError, RequestHead } from '../../src/http/types.js';
-
-const error: HttpError = { status: 400, code: 'WS_ERR_TEST', reason: 'Test. (RFC 9112 §2.2)' };
-const head = (framing: RequestHead['framing']): RequestHead => ({
-  method: 'POST',
-  target: '/',
-  targetForm: 'origin',
-  version: '1.1',
-  headers: [],
-  host: 'h',
-  framing,
-  keepAlive: true,
-  expectsContinue: false,
-});
+import { error, head } from './fixtures.js';
 
 const channelEvents: fc.Arbitrary<ChannelEvent> = fc.oneof(
   fc.constantFrom<ChannelEvent>(

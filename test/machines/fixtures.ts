@@ -1,0 +1,16 @@
+// Event payloads shared by the machine tests.
+import type { HttpError, RequestHead } from '../../src/http/types.js';
+
+export const error: HttpError = { status: 400, code: 'WS_ERR_TEST', reason: 'Test. (RFC 9112 §2.2)' };
+
+export const head = (framing: RequestHead['framing'], expectsContinue = false): RequestHead => ({
+  method: 'POST',
+  target: '/',
+  targetForm: 'origin',
+  version: '1.1',
+  headers: [],
+  host: 'h',
+  framing,
+  keepAlive: true,
+  expectsContinue,
+});
