@@ -73,7 +73,7 @@ const CONN_KEEP_ALIVE = 2;
  */
 function eachListElement(v: string, visit: (from: number, to: number) => void): void {
   const n = v.length;
-  for (let i = 0; i <= n; ) {
+  for (let i = 0; i <= n;) {
     let e = v.indexOf(',', i);
     if (e === -1) e = n;
     let a = i;
