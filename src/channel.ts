@@ -160,10 +160,6 @@ export class Channel {
     return this.#machine.state;
   }
 
-  get idle(): boolean {
-    return this.#input.pending === 0 && this.#machine.state === 'reading' && this.#parser.state === 'head';
-  }
-
   /** Send a channel event from outside (server, sweep, task), containing any internal failure. */
   send(event: ChannelEvent): void {
     this.#send(event);
@@ -214,6 +210,7 @@ export class Channel {
 
   /** A defect in our own code: log it and drop the connection, never the process. */
   #fail(error: unknown): void {
+    if (this.#released) return;
     this.config.logger.error(`waitstate: connection ${this.id}: internal error, closing:`, error);
     this.#released = true;
     this.socket.destroy();

@@ -123,14 +123,15 @@ export async function serve(app: App, options: ServeOptions = {}): Promise<Serve
     close() {
       closed ??= (async () => {
         closing = true;
-        clearInterval(sweep);
         const listenersClosed = Promise.all(servers.map((server) => new Promise<void>((resolve) => server.close(() => resolve()))));
         const channelsClosed = new Promise<void>((resolve) => {
           resolveClosed = resolve;
           if (channels.size === 0) resolve();
         });
         for (const channel of [...channels]) channel.shutdown();
+        // The sweep keeps running meanwhile: a stalled half-sent request must not hold close() forever.
         await Promise.all([listenersClosed, channelsClosed]);
+        clearInterval(sweep);
         releaseGlobals();
       })();
       return closed;

@@ -89,14 +89,25 @@ export class Task {
   }
 
   start(): void {
-    this.#machine.send({ type: 'task.start' });
+    this.#send({ type: 'task.start' });
+  }
+
+  /** Every event goes through here: most arrive from promise callbacks, where a defect of ours
+   * would otherwise become an unhandled rejection and take the process down. */
+  #send(event: TaskEvent): void {
+    try {
+      this.#machine.send(event);
+    } catch (error) {
+      this.#channel.config.logger.error('waitstate: internal error in a task, closing its connection:', error);
+      this.#channel.socket.destroy();
+    }
   }
 
   /** The connection is gone: stop caring about the app's answer. */
   abandon(): void {
     if (this.#abandoned) return;
     this.#abandoned = true;
-    this.#machine.send({ type: 'client.gone' });
+    this.#send({ type: 'client.gone' });
   }
 
   // ---- task machine actions ------------------------------------------------------------------
@@ -108,13 +119,13 @@ export class Task {
     try {
       result = channel.config.app(request, channel.info);
     } catch (error) {
-      this.#machine.send({ type: 'app.threw', error });
+      this.#send({ type: 'app.threw', error });
       return;
     }
     if (result !== null && typeof result === 'object' && typeof (result as PromiseLike<unknown>).then === 'function') {
       (result as PromiseLike<unknown>).then(
         (response) => this.#responded(response),
-        (error: unknown) => this.#machine.send({ type: 'app.threw', error }),
+        (error: unknown) => this.#send({ type: 'app.threw', error }),
       );
     } else {
       this.#responded(result);
@@ -177,12 +188,12 @@ export class Task {
     if (stream === undefined) {
       const framing = this.#framing;
       const nothingSent = this.#known === null && framing.kind === 'length' && framing.length > 0 && !isHead;
-      this.#machine.send({ type: 'body.finished', short: this.#short || nothingSent });
+      this.#send({ type: 'body.finished', short: this.#short || nothingSent });
       return;
     }
     if (isHead || this.#framing.kind === 'none') {
       this.cancelBody();
-      this.#machine.send({ type: 'body.finished', short: false });
+      this.#send({ type: 'body.finished', short: false });
       return;
     }
     void this.#pump(stream);
@@ -233,7 +244,7 @@ export class Task {
     } catch (error) {
       problem = `the response could not be read: ${String(error)}`;
     }
-    this.#machine.send({ type: 'app.responded', problem });
+    this.#send({ type: 'app.responded', problem });
   }
 
   #inspect(value: unknown): string | undefined {
@@ -325,11 +336,11 @@ export class Task {
         if (channel.backedUp) await channel.drained();
       }
     } catch (error) {
-      if (!this.#abandoned) this.#machine.send({ type: 'body.failed', error });
+      if (!this.#abandoned) this.#send({ type: 'body.failed', error });
       return;
     }
     if (framing.kind === 'chunked') channel.writeLatin1(LAST_CHUNK);
-    this.#machine.send({ type: 'body.finished', short: remaining !== Infinity && remaining > 0 });
+    this.#send({ type: 'body.finished', short: remaining !== Infinity && remaining > 0 });
   }
 }
 
