@@ -117,6 +117,17 @@ export class LiteResponse {
     };
   }
 
+  /** Brand check: true only for LiteResponses (`instanceof` is true for every Response, see below). */
+  static isLite(value: unknown): value is LiteResponse {
+    return typeof value === 'object' && value !== null && #body in value;
+  }
+
+  // While LiteResponse stands in for globalThis.Response, `x instanceof Response` must stay true
+  // for real Responses too (from fetch(), Response.json(), …), as user code expects.
+  static [Symbol.hasInstance](value: unknown): boolean {
+    return value instanceof RealResponse;
+  }
+
   static json(data: unknown, init?: ResponseInitLike): Response {
     return RealResponse.json(data, init);
   }
@@ -138,6 +149,7 @@ export interface LitePeek {
 // Everything else a Response has (body, bodyUsed, clone(), text(), json(), …) goes to the real
 // one, built on demand, so a LiteResponse behaves like a Response wherever it is used.
 delegateToReal(LiteResponse, RealResponse, 'Response');
+Object.setPrototypeOf(LiteResponse, RealResponse);
 
 let installed = 0;
 

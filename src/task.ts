@@ -251,7 +251,7 @@ export class Task {
     if (!(value instanceof RealResponse)) {
       return `the app returned ${value === null ? 'null' : typeof value}, not a Response`;
     }
-    const peek = value instanceof LiteResponse ? LiteResponse.peek(value) : undefined;
+    const peek = LiteResponse.isLite(value) ? LiteResponse.peek(value) : undefined;
     let headers: string[];
     if (peek !== undefined) {
       this.#status = peek.status;
@@ -267,7 +267,7 @@ export class Task {
         this.#known = body;
       }
     } else {
-      const response = value instanceof LiteResponse ? value.materialize() : value;
+      const response = LiteResponse.isLite(value) ? value.materialize() : value;
       this.#status = response.status;
       this.#statusText = response.statusText;
       headers = flattenHeaders(response.headers);

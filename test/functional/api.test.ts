@@ -98,6 +98,43 @@ describe('what the app receives', () => {
   });
 });
 
+describe('the Response an app returns', () => {
+  it('LiteResponse stands in for Response while serving; real Responses still pass instanceof', async () => {
+    const seen: unknown[] = [];
+    const t = await startServer((request) => {
+      const path = new URL(request.url).pathname;
+      const real = Response.json({ path });
+      const lite = new Response('lite');
+      seen.push(real instanceof Response, lite instanceof Response, Object.prototype.toString.call(lite));
+      return path === '/json' ? real : lite;
+    });
+    const json = await exchange(t.port, 'GET /json HTTP/1.1\r\nHost: a\r\n\r\n');
+    expect(JSON.parse(json.body.toString())).toEqual({ path: '/json' });
+    expect(json.header('content-type')).toBe('application/json');
+    expect((await exchange(t.port, 'GET / HTTP/1.1\r\nHost: a\r\n\r\n')).body.toString()).toBe('lite');
+    expect(seen).toEqual([true, true, '[object Response]', true, true, '[object Response]']);
+    await t.close();
+  });
+  it('a LiteResponse read by the app (text(), clone()) is served from the real one it became', async () => {
+    const t = await startServer(async () => {
+      const response = new Response('read me', { status: 201, headers: { 'x-a': '1' } });
+      const copy = response.clone();
+      if ((await copy.text()) !== 'read me') throw new Error('clone lost the body');
+      return response;
+    });
+    const r = await exchange(t.port, 'GET / HTTP/1.1\r\nHost: a\r\n\r\n');
+    expect([r.status, r.header('x-a'), r.body.toString()]).toEqual([201, '1', 'read me']);
+    await t.close();
+  });
+  it('the real Response is restored after the last server closes', async () => {
+    const before = globalThis.Response;
+    const t = await startServer(() => new Response('x'));
+    expect(globalThis.Response).not.toBe(before);
+    await t.close();
+    expect(globalThis.Response).toBe(before);
+  });
+});
+
 describe('close()', () => {
   it('lets an in-flight request finish, closes idle connections, then resolves', async () => {
     let release!: () => void;
