@@ -268,6 +268,7 @@ export class Task {
       }
     } else {
       const response = LiteResponse.isLite(value) ? value.materialize() : value;
+      if (response.bodyUsed) return 'the response body was already read';
       this.#status = response.status;
       this.#statusText = response.statusText;
       headers = flattenHeaders(response.headers);

@@ -31,6 +31,11 @@ const routes: Record<string, () => Response | Promise<Response>> = {
   '/short': () => new Response('abc', { headers: { 'content-length': '10' } }),
   '/long': () => new Response('abcdefghij', { headers: { 'content-length': '4' } }),
   '/bad-cl': () => new Response('abc', { headers: { 'content-length': 'three' } }),
+  '/used-body': async () => {
+    const response = new Response('x');
+    await response.text();
+    return response;
+  },
   '/status-crlf': () => new Response('x', { statusText: 'OK\r\nInjected: yes' }),
 };
 
@@ -50,7 +55,7 @@ afterAll(async () => {
 const get = (path: string) => `GET ${path} HTTP/1.1\r\nHost: a\r\n\r\n`;
 
 describe('app errors before the response head: 500 and close', () => {
-  it.each(['/throw', '/reject', '/not-a-response', '/hop-by-hop', '/upgrade'])('%s', async (path) => {
+  it.each(['/throw', '/reject', '/not-a-response', '/hop-by-hop', '/upgrade', '/used-body'])('%s', async (path) => {
     log.lines.length = 0;
     const r = await exchange(t.port, get(path));
     expect(r.status).toBe(500);
