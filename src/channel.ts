@@ -155,11 +155,6 @@ export class Channel {
     socket.on('close', () => this.#send({ type: 'socket.closed' }));
   }
 
-  /** The channel machine's state, for the sweep and for tests. */
-  get state(): string {
-    return this.#machine.state;
-  }
-
   /** Send a channel event from outside (server, sweep, task), containing any internal failure. */
   send(event: ChannelEvent): void {
     this.#send(event);
@@ -387,10 +382,6 @@ export class Channel {
   drained(): Promise<void> {
     if (!this.socket.writableNeedDrain || this.#released) return Promise.resolve();
     return new Promise((resolve) => this.#drainWaiters.push(resolve));
-  }
-
-  get gone(): boolean {
-    return this.#released || this.socket.destroyed;
   }
 
   /** Whether a response may leave the connection open: no FIN from the client, no shutdown. */

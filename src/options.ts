@@ -101,11 +101,6 @@ export function flagOf(name: string): string {
   return '--' + name.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase());
 }
 
-/** `max_request_body_size` for `maxRequestBodySize`. */
-export function snakeOf(name: string): string {
-  return name.replace(/[A-Z]/g, (c) => '_' + c.toLowerCase());
-}
-
 function checkListenEntry(entry: string): string | undefined {
   return parseListenEntry(entry, 8080) === undefined ? `"${entry}" is not HOST:PORT ([::1]:8080 for IPv6)` : undefined;
 }
