@@ -20,7 +20,7 @@ import {
 import type { RequestHead, ResponseFraming } from './http/types.js';
 import type { Channel, ReceivedRequest } from './channel.js';
 import { IncomingRequest } from './request.js';
-import { LiteResponse, RealResponse, readKnownBody } from './response.js';
+import { cancelResponse, RealResponse, readResponse, type ResponseParts } from './response.js';
 import { MachineKind, type Driver } from './runtime.js';
 
 /** What the app learns about the connection besides the Request (Waitress's environ extras). */
@@ -35,7 +35,6 @@ export interface RequestInfo {
 
 export type FetchHandler = (request: Request, info: RequestInfo) => Response | Promise<Response>;
 
-const ASCII = /^[\x00-\x7f]*$/;
 const GENERIC_500 = 'The server encountered an unexpected internal server error';
 
 const taskKind = new MachineKind<TaskContext, TaskEvent>(
@@ -57,8 +56,6 @@ const taskKind = new MachineKind<TaskContext, TaskEvent>(
   }),
 );
 
-type KnownBody = string | Uint8Array | null;
-
 export class Task {
   readonly #channel: Channel;
   readonly #head: RequestHead;
@@ -70,7 +67,7 @@ export class Task {
   #statusText = '';
   #headers: string[] = [];
   #declaredLength: number | undefined;
-  #known: KnownBody = null;
+  #known: string | Uint8Array | null = null;
   #stream: ReadableStream<Uint8Array> | undefined;
   #framing: ResponseFraming = { kind: 'none' };
   #persistent = false;
@@ -240,45 +237,21 @@ export class Task {
     }
     let problem: string | undefined;
     try {
-      problem = this.#inspect(value);
+      const parts = readResponse(value);
+      problem = typeof parts === 'string' ? parts : this.#accept(parts);
     } catch (error) {
       problem = `the response could not be read: ${String(error)}`;
     }
     this.#send({ type: 'app.responded', problem });
   }
 
-  #inspect(value: unknown): string | undefined {
-    if (!(value instanceof RealResponse)) {
-      return `the app returned ${value === null ? 'null' : typeof value}, not a Response`;
-    }
-    const peek = LiteResponse.isLite(value) ? LiteResponse.peek(value) : undefined;
-    let headers: string[];
-    if (peek !== undefined) {
-      this.#status = peek.status;
-      this.#statusText = peek.statusText;
-      headers = flattenHeaders(peek.headers);
-      const body = peek.body;
-      if (typeof body === 'string') {
-        if (!hasField(headers, 'content-type')) headers.push('content-type', 'text/plain;charset=UTF-8');
-        this.#known = ASCII.test(body) ? body : Buffer.from(body, 'utf8');
-      } else if (body instanceof ArrayBuffer) {
-        this.#known = new Uint8Array(body);
-      } else {
-        this.#known = body;
-      }
-    } else {
-      const response = LiteResponse.isLite(value) ? value.materialize() : value;
-      if (response.bodyUsed) return 'the response body was already read';
-      this.#status = response.status;
-      this.#statusText = response.statusText;
-      headers = flattenHeaders(response.headers);
-      const known = readKnownBody(response);
-      if (known !== undefined) {
-        this.#known = typeof known === 'string' ? (ASCII.test(known) ? known : Buffer.from(known, 'utf8')) : known;
-      } else if (response.body !== null) {
-        this.#stream = response.body;
-      }
-    }
+  /** Take the parts of a response (from the app inline, or from a worker) if they can be sent. */
+  #accept(parts: ResponseParts): string | undefined {
+    this.#status = parts.status;
+    this.#statusText = parts.statusText;
+    this.#known = parts.body;
+    this.#stream = parts.stream;
+    const headers = parts.headers;
     if (/[\r\n]/.test(this.#statusText)) return 'the status text contains CR or LF (RFC 9112 §4)';
     const kept: string[] = [];
     for (let i = 0; i < headers.length; i += 2) {
@@ -343,28 +316,4 @@ export class Task {
     if (framing.kind === 'chunked') channel.writeLatin1(LAST_CHUNK);
     this.#send({ type: 'body.finished', short: remaining !== Infinity && remaining > 0 });
   }
-}
-
-function cancelResponse(response: Response): void {
-  if (response.body !== null && !response.body.locked) response.body.cancel().catch(() => {});
-}
-
-function hasField(flat: readonly string[], name: string): boolean {
-  for (let i = 0; i < flat.length; i += 2) if (flat[i]!.toLowerCase() === name) return true;
-  return false;
-}
-
-type HeadersLike = Headers | readonly (readonly [string, string])[] | Record<string, string> | undefined;
-
-function flattenHeaders(headers: HeadersLike): string[] {
-  const flat: string[] = [];
-  if (headers === undefined) return flat;
-  if (headers instanceof Headers) {
-    headers.forEach((value, name) => flat.push(name, value));
-  } else if (Array.isArray(headers)) {
-    for (const pair of headers as readonly (readonly [string, string])[]) flat.push(String(pair[0]), String(pair[1]));
-  } else {
-    for (const name of Object.keys(headers)) flat.push(name, String((headers as Record<string, string>)[name]));
-  }
-  return flat;
 }
