@@ -47,6 +47,7 @@ async function measure(runtime, perRead, total) {
   const settings = resolveOptions({ machineRuntime: runtime, logger });
   const config = {
     app: () => new Response('Hello, World!'),
+    pool: undefined,
     settings,
     logger,
     limits: { maxHeaderBytes: settings.maxRequestHeaderSize, maxBodyBytes: settings.maxRequestBodySize },

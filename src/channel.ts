@@ -26,6 +26,7 @@ import { MachineKind, type Driver } from './runtime.js';
 import { InputBuffer } from './input-buffer.js';
 import { requestUrl } from './request.js';
 import { Task, type FetchHandler, type RequestInfo } from './task.js';
+import type { WorkerPool } from './worker-pool.js';
 
 /** Bytes of unparsed input buffered while a request runs before we stop reading the socket. */
 const INPUT_PAUSE_BYTES = 64 * 1024;
@@ -71,6 +72,8 @@ const parserKind = new MachineKind<ParserContext, ParserEvent>(
 /** What every channel of one server shares. */
 export interface ChannelConfig {
   readonly app: FetchHandler;
+  /** Worker threads running the app, when `threads` > 0; else the app runs inline. */
+  readonly pool: WorkerPool | undefined;
   readonly settings: Settings;
   readonly logger: Logger;
   readonly limits: HeadLimits;
@@ -376,6 +379,11 @@ export class Channel {
   /** True when the socket's buffer is over its high-water mark. */
   get backedUp(): boolean {
     return this.socket.writableNeedDrain;
+  }
+
+  /** Response bytes written and not yet sent. */
+  get bufferedBytes(): number {
+    return this.socket.writableLength + this.#outBytes;
   }
 
   /** Resolve once the socket has drained (or the connection is gone). */

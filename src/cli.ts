@@ -2,18 +2,20 @@
 // src/cli.ts: `waitstate-serve [OPTIONS] MODULE:OBJECT`, the waitress-serve of waitstate.
 //
 // Flags come from the options table (src/options.ts): `--max-request-body-size=N`,
-// `--expose-tracebacks` / `--no-expose-tracebacks`, `--listen` repeatable. MODULE is a path to
-// an ES module (relative to the current directory, or absolute); OBJECT is a dotted path to the
-// app inside it (`app`, `default`, `app.fetch`). Errors print one line and exit 1; SIGINT and
-// SIGTERM close the server gracefully and exit 0.
+// `--expose-tracebacks` / `--no-expose-tracebacks`, `--listen` repeatable. MODULE:OBJECT names
+// the app (src/app-ref.ts); like waitress-serve it runs in 4 worker threads unless `--threads`
+// says otherwise (0 = inline). Errors print one line and exit 1; SIGINT and SIGTERM close the
+// server gracefully and exit 0.
 
 import { realpathSync } from 'node:fs';
-import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { loadAppRef, resolveAppRef } from './app-ref.js';
 import { flagOf, OptionError, OPTIONS, type OptionName } from './options.js';
-import { serve, type App } from './server.js';
+import { serve } from './server.js';
 
 const USAGE = 'Usage: waitstate-serve [OPTIONS] MODULE:OBJECT';
+/** Like waitress-serve, the CLI runs the app in 4 worker threads unless told otherwise. */
+const CLI_DEFAULT_THREADS = 4;
 
 export function helpText(): string {
   const lines = [USAGE, '', 'Serve the Fetch app OBJECT exported by the ES module MODULE (a path).', '', 'Options:'];
@@ -86,34 +88,6 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
   return { options, target: positional[0], help };
 }
 
-/** Import MODULE and walk OBJECT's dotted path; a method is bound to its object. */
-export async function loadApp(target: string, cwd: string): Promise<App> {
-  const colon = target.lastIndexOf(':');
-  if (colon <= 0 || colon === target.length - 1) {
-    throw new OptionError('MODULE:OBJECT', `"${target}" is not MODULE:OBJECT (for example examples/hello/app.mjs:app)`);
-  }
-  const modulePath = target.slice(0, colon);
-  const objectPath = target.slice(colon + 1).split('.');
-  let mod: Record<string, unknown>;
-  try {
-    mod = (await import(pathToFileURL(resolve(cwd, modulePath)).href)) as Record<string, unknown>;
-  } catch (error) {
-    throw new OptionError('MODULE:OBJECT', `cannot import ${modulePath}: ${(error as Error).message}`);
-  }
-  let holder: unknown = undefined;
-  let value: unknown = mod;
-  for (const key of objectPath) {
-    if (value === null || (typeof value !== 'object' && typeof value !== 'function') || !(key in (value as object))) {
-      throw new OptionError('MODULE:OBJECT', `${modulePath} has no export "${objectPath.join('.')}"`);
-    }
-    holder = value;
-    value = (value as Record<string, unknown>)[key];
-  }
-  if (typeof value === 'function') return holder !== mod ? (value as (...a: unknown[]) => Response).bind(holder) : (value as App);
-  if (value !== null && typeof value === 'object' && typeof (value as { fetch?: unknown }).fetch === 'function') return value as App;
-  throw new OptionError('MODULE:OBJECT', `${target} is neither a function nor an object with a fetch method`);
-}
-
 export async function main(argv: readonly string[], out: (line: string) => void = console.log): Promise<number> {
   const args = parseArgs(argv);
   if (args.help) {
@@ -121,7 +95,10 @@ export async function main(argv: readonly string[], out: (line: string) => void 
     return 0;
   }
   if (args.target === undefined) throw new OptionError('MODULE:OBJECT', `specify an application. ${USAGE}`);
-  const app = await loadApp(args.target, process.cwd());
+  args.options['threads'] ??= CLI_DEFAULT_THREADS;
+  // With workers, each worker imports the module itself; inline, we import it here.
+  const inline = String(args.options['threads']).trim() === '0';
+  const app = inline ? await loadAppRef(args.target, process.cwd()) : resolveAppRef(args.target, process.cwd());
   const server = await serve(app, args.options);
   for (const address of server.addresses) out(`Serving on ${address.url}`);
   await new Promise<void>((resolveSignal) => {

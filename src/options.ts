@@ -61,14 +61,14 @@ export const OPTIONS = {
   maxRequestHeaderSize: integer(262144, 1, 'Largest request head in bytes; larger gets 431.'),
   maxRequestBodySize: integer(1073741824, 0, 'Largest request body in bytes; larger gets 413.'),
   exposeTracebacks: { kind: 'boolean', default: false, help: 'Put the app error stack in 500 bodies.' } as OptionSpec<boolean>,
+  outbufHighWatermark: integer(16777216, 1, 'Bytes of a response waiting for a slow client before the app (or its worker) is made to wait.'),
   channelTimeout: integer(120, 1, 'Seconds an idle connection is kept (no bytes in or out, no request running).'),
   cleanupInterval: integer(30, 1, 'Seconds between sweeps for idle connections.'),
   threads: {
     kind: 'integer',
     default: 0,
     min: 0,
-    help: 'Worker threads running the app; 0 runs it inline on the main thread.',
-    check: (n) => (n === 0 ? undefined : 'worker threads are not available yet: use 0 (inline)'),
+    help: 'Worker threads running the app; 0 runs it inline on the main thread. waitstate-serve defaults to 4, like waitress-serve.',
   } as OptionSpec<number>,
   overrideGlobalObjects: {
     kind: 'boolean',
@@ -157,7 +157,7 @@ function checkValue(name: string, spec: OptionSpec<unknown>, value: unknown): un
   let v = value;
   switch (spec.kind) {
     case 'integer':
-      if (typeof v === 'string' && /^\d+$/.test(v.trim())) v = Number(v.trim());
+      if (typeof v === 'string' && /^-?\d+$/.test(v.trim())) v = Number(v.trim());
       if (typeof v !== 'number' || !Number.isSafeInteger(v))
         throw new OptionError(name, `must be an integer (got ${JSON.stringify(value)})`);
       if (spec.min !== undefined && v < spec.min) throw new OptionError(name, `must be at least ${spec.min} (got ${v})`);

@@ -7,9 +7,16 @@
 
 import { createServer, type Server, type Socket } from 'node:net';
 import { Channel, type ChannelConfig } from './channel.js';
-import { parseListenEntry, resolveOptions, type ListenAddress, type ServeOptions } from './options.js';
+import { loadAppRef, resolveAppRef } from './app-ref.js';
+import { OptionError, parseListenEntry, resolveOptions, type ListenAddress, type ServeOptions } from './options.js';
 import { installLiteResponse } from './response.js';
 import type { FetchHandler, RequestInfo } from './task.js';
+import { WorkerPool } from './worker-pool.js';
+
+/** With worker threads the main thread never calls the app itself. */
+const unreachableHandler: FetchHandler = () => {
+  throw new Error('waitstate: the app runs in worker threads');
+};
 
 /** A Fetch handler, or an object with one as its `fetch` method (a Hono app, for instance). */
 export type App = FetchHandler | { fetch(request: Request, info: RequestInfo): Response | Promise<Response> };
@@ -62,17 +69,36 @@ function listen(server: Server, address: ListenAddress): Promise<BoundAddress> {
   });
 }
 
-/** Serve a Fetch app over HTTP/1.1; resolves once every listener is bound. */
-export async function serve(app: App, options: ServeOptions = {}): Promise<ServerHandle> {
-  const handler = toHandler(app);
+/**
+ * Serve a Fetch app over HTTP/1.1; resolves once every listener is bound (and every worker has
+ * loaded the app). `app` is a handler, an object with a `fetch` method, or a reference
+ * `"MODULE:OBJECT"` (a module path relative to the current directory); worker threads
+ * (`threads` > 0) need a reference, since a function cannot be sent to another thread.
+ */
+export async function serve(app: App | string, options: ServeOptions = {}): Promise<ServerHandle> {
   const settings = resolveOptions(options as Record<string, unknown>);
   const { logger } = settings;
+  let handler: FetchHandler = unreachableHandler;
+  let pool: WorkerPool | undefined;
+  if (settings.threads > 0) {
+    if (typeof app !== 'string') {
+      throw new OptionError(
+        'threads',
+        'worker threads need the app as a module reference such as "./app.mjs:app" (a function cannot be sent to a thread); use threads: 0 to run a function inline',
+      );
+    }
+    pool = new WorkerPool(resolveAppRef(app, process.cwd()), settings.threads, logger, settings.machineRuntime, settings.overrideGlobalObjects);
+    await pool.start();
+  } else {
+    handler = toHandler(typeof app === 'string' ? await loadAppRef(app, process.cwd()) : app);
+  }
   const channels = new Set<Channel>();
   let closing = false;
   let resolveClosed: (() => void) | undefined;
 
   const config: ChannelConfig = {
     app: handler,
+    pool,
     settings,
     logger,
     limits: { maxHeaderBytes: settings.maxRequestHeaderSize, maxBodyBytes: settings.maxRequestBodySize },
@@ -101,6 +127,7 @@ export async function serve(app: App, options: ServeOptions = {}): Promise<Serve
     }
   } catch (error) {
     for (const server of servers) server.close();
+    await pool?.close();
     throw error;
   }
 
@@ -132,6 +159,7 @@ export async function serve(app: App, options: ServeOptions = {}): Promise<Serve
         // The sweep keeps running meanwhile: a stalled half-sent request must not hold close() forever.
         await Promise.all([listenersClosed, channelsClosed]);
         clearInterval(sweep);
+        await pool?.close();
         releaseGlobals();
       })();
       return closed;

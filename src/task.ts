@@ -22,6 +22,7 @@ import type { Channel, ReceivedRequest } from './channel.js';
 import { IncomingRequest } from './request.js';
 import { cancelResponse, RealResponse, readResponse, type ResponseParts } from './response.js';
 import { MachineKind, type Driver } from './runtime.js';
+import type { Job, JobListener } from './worker-pool.js';
 
 /** What the app learns about the connection besides the Request (Waitress's environ extras). */
 export interface RequestInfo {
@@ -56,7 +57,7 @@ const taskKind = new MachineKind<TaskContext, TaskEvent>(
   }),
 );
 
-export class Task {
+export class Task implements JobListener {
   readonly #channel: Channel;
   readonly #head: RequestHead;
   readonly #body: Uint8Array | null;
@@ -73,6 +74,8 @@ export class Task {
   #persistent = false;
   #short = false;
   #abandoned = false;
+  /** The job on a worker thread, when the app runs in one. */
+  #job: Job | undefined;
 
   constructor(channel: Channel, request: ReceivedRequest) {
     this.#channel = channel;
@@ -104,6 +107,7 @@ export class Task {
   abandon(): void {
     if (this.#abandoned) return;
     this.#abandoned = true;
+    if (this.#job !== undefined) this.#channel.config.pool?.cancel(this.#job);
     this.#send({ type: 'client.gone' });
   }
 
@@ -111,6 +115,11 @@ export class Task {
 
   callApp(): void {
     const channel = this.#channel;
+    const pool = channel.config.pool;
+    if (pool !== undefined) {
+      this.#job = pool.submit({ head: this.#head, url: this.#url, body: this.#body, info: channel.info }, this);
+      return;
+    }
     const request = new IncomingRequest(this.#head, this.#url, this.#body) as unknown as Request;
     let result: unknown;
     try {
@@ -229,6 +238,21 @@ export class Task {
 
   // ---- helpers -------------------------------------------------------------------------------
 
+  // ---- from a worker thread (JobListener) -----------------------------------------------------
+
+  onResponse(parts: ResponseParts): void {
+    if (this.#abandoned) {
+      parts.stream?.cancel().catch(() => {});
+      return;
+    }
+    this.#send({ type: 'app.responded', problem: this.#accept(parts) });
+  }
+
+  onFailure(error: Error, unsendable: boolean): void {
+    if (this.#abandoned) return;
+    this.#send(unsendable ? { type: 'app.responded', problem: error.message } : { type: 'app.threw', error });
+  }
+
   /** Check what the app returned; the machine decides what a problem means. */
   #responded(value: unknown): void {
     if (this.#abandoned) {
@@ -307,7 +331,9 @@ export class Task {
           reader.cancel().catch(() => {});
           break;
         }
-        if (channel.backedUp) await channel.drained();
+        // Waitress's outbuf_high_watermark: the app's stream is read ahead of a slow client until
+        // this much waits to be sent, so the task (and its worker) is not held by the client.
+        if (channel.bufferedBytes > channel.config.settings.outbufHighWatermark) await channel.drained();
       }
     } catch (error) {
       if (!this.#abandoned) this.#send({ type: 'body.failed', error });

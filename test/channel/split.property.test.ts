@@ -34,6 +34,7 @@ async function run(
   const settings = resolveOptions({ machineRuntime: runtime, logger: quietLogger });
   const config: ChannelConfig = {
     app,
+    pool: undefined,
     settings,
     logger: quietLogger,
     limits: { maxHeaderBytes: 8192, maxBodyBytes: 1 << 20 },

@@ -92,8 +92,9 @@ describe('waitstate-serve', () => {
   it.each([
     [['--bogus', 'examples/hello/app.mjs:app'], /--bogus/],
     [['--port=abc', 'examples/hello/app.mjs:app'], /^waitstate-serve: error: port: /],
-    [['--threads=4', 'examples/hello/app.mjs:app'], /threads/],
-    [['missing.mjs:app'], /cannot import missing\.mjs/],
+    [['--threads=-1', 'examples/hello/app.mjs:app'], /^waitstate-serve: error: threads: must be at least 0/],
+    [['missing.mjs:app'], /cannot import .*missing\.mjs/],
+    [['--threads=0', 'missing.mjs:app'], /cannot import missing\.mjs/],
     [['examples/hello/app.mjs:nope'], /no export "nope"/],
     [['examples/hello/app.mjs'], /MODULE:OBJECT/],
     [[], /specify an application/],

@@ -26,7 +26,7 @@ export interface TestServer {
   close(): Promise<void>;
 }
 
-export async function startServer(app: App, options: ServeOptions = {}): Promise<TestServer> {
+export async function startServer(app: App | string, options: ServeOptions = {}): Promise<TestServer> {
   const server = await serve(app, { listen: ['127.0.0.1:0'], logger: quietLogger, ...options });
   return { server, port: server.addresses[0]!.port, close: () => server.close() };
 }
@@ -77,6 +77,15 @@ export class RawClient {
 
   write(data: string | Uint8Array): void {
     this.socket.write(typeof data === 'string' ? Buffer.from(data, 'latin1') : data);
+  }
+
+  /** Stop reading from the socket (the kernel buffers fill, then TCP pushes back on the server). */
+  pause(): void {
+    this.socket.pause();
+  }
+
+  resume(): void {
+    this.socket.resume();
   }
 
   /** Half-close: send FIN, keep reading. */

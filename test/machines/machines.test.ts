@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { getShortestPaths } from 'xstate/graph';
 import { initialTransition, transition, type AnyStateMachine } from 'xstate';
 import { channelMachine, type ChannelEvent } from '../../machines/channel.js';
+import { dispatcherMachine, type DispatcherEvent } from '../../machines/dispatcher.js';
 import { parserMachine, type ParserEvent } from '../../machines/parser.js';
 import { taskMachine, type TaskEvent } from '../../machines/task.js';
 import { error, head } from './fixtures.js';
@@ -127,6 +128,30 @@ describe('task machine', () => {
   });
 });
 
+describe('dispatcher machine', () => {
+  const d = (...events: DispatcherEvent[]) => walk(dispatcherMachine, events);
+  const submit = (idle: number): DispatcherEvent => ({ type: 'task.submitted', job: {}, idle });
+  const free = (queued: number): DispatcherEvent => ({ type: 'worker.free', worker: {}, queued });
+  it('starts saturated: tasks wait until a worker reports ready', () => {
+    expect(d(submit(0))).toEqual({ state: 'saturated', actions: ['enqueueTask', 'warnQueueDepth'] });
+    expect(d(free(0))).toEqual({ state: 'available', actions: ['markIdle'] });
+  });
+  it('runs a task at once on an idle worker; the last idle worker makes it saturated', () => {
+    expect(d(free(0), free(0), submit(2))).toEqual({ state: 'available', actions: ['runTask'] });
+    expect(d(free(0), submit(1))).toEqual({ state: 'saturated', actions: ['runTask'] });
+  });
+  it('gives a freed worker the oldest waiting task, and becomes available when none waits', () => {
+    expect(d(submit(0), free(1))).toEqual({ state: 'saturated', actions: ['runNextQueued'] });
+    expect(d(submit(0), free(1), free(0))).toEqual({ state: 'available', actions: ['markIdle'] });
+  });
+  it('queues when the idle count it is told is zero, whatever it believed', () => {
+    expect(d(free(0), submit(0))).toEqual({ state: 'saturated', actions: ['enqueueTask', 'warnQueueDepth'] });
+  });
+  it('stops its workers when the pool closes', () => {
+    expect(d({ type: 'pool.closing' })).toEqual({ state: 'stopped', actions: ['stopWorkers'] });
+  });
+});
+
 describe('every state is reachable', () => {
   const serializeState = (s: { value: unknown }) => JSON.stringify(s.value);
   const channelEvents: ChannelEvent[] = [
@@ -161,7 +186,15 @@ describe('every state is reachable', () => {
     { type: 'body.failed', error },
     { type: 'client.gone' },
   ];
+  const dispatcherEvents: DispatcherEvent[] = [
+    { type: 'task.submitted', job: {}, idle: 0 },
+    { type: 'task.submitted', job: {}, idle: 2 },
+    { type: 'worker.free', worker: {}, queued: 0 },
+    { type: 'worker.free', worker: {}, queued: 1 },
+    { type: 'pool.closing' },
+  ];
   it.each([
+    ['dispatcher', dispatcherMachine, dispatcherEvents, ['available', 'saturated', 'stopped']],
     ['channel', channelMachine, channelEvents, ['reading', 'awaiting-continue', 'dispatched', 'flushing', 'pending-close', 'closed']],
     ['parser', parserMachine, parserEvents, ['head', 'body-fixed', 'body-chunked', 'complete', 'error']],
     ['task', taskMachine, taskEvents, ['queued', 'running', 'streaming', 'done', 'failed']],

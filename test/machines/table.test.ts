@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { createActor, setup, type AnyStateMachine } from 'xstate';
 import { channelMachine, type ChannelEvent } from '../../machines/channel.js';
 import { parserMachine, type ParserEvent } from '../../machines/parser.js';
+import { dispatcherMachine, type DispatcherEvent } from '../../machines/dispatcher.js';
 import { compileMachine, MachineRunner } from '../../machines/table.js';
 import { taskMachine, type TaskEvent } from '../../machines/task.js';
 import { error, head } from './fixtures.js';
@@ -49,6 +50,12 @@ const taskEvents: fc.Arbitrary<TaskEvent> = fc.oneof(
   fc.record({ type: fc.constant('body.finished' as const), short: fc.boolean() }),
 );
 
+const dispatcherEvents: fc.Arbitrary<DispatcherEvent> = fc.oneof(
+  fc.record({ type: fc.constant('task.submitted' as const), job: fc.constant({}), idle: fc.nat(3) }),
+  fc.record({ type: fc.constant('worker.free' as const), worker: fc.constant({}), queued: fc.nat(3) }),
+  fc.constant<DispatcherEvent>({ type: 'pool.closing' }),
+);
+
 /** Provide every action of a machine as a recorder, so both interpreters log what they ran. */
 function recording(machine: AnyStateMachine, log: string[]): AnyStateMachine {
   const actions: Record<string, () => void> = {};
@@ -85,6 +92,7 @@ describe('compiled tables agree with the xstate interpreter', () => {
   test.prop([fc.array(channelEvents, { maxLength: 40 })])('channel', (events) => compare(channelMachine, events));
   test.prop([fc.array(parserEvents, { maxLength: 40 })])('parser', (events) => compare(parserMachine, events));
   test.prop([fc.array(taskEvents, { maxLength: 20 })])('task', (events) => compare(taskMachine, events));
+  test.prop([fc.array(dispatcherEvents, { maxLength: 40 })])('dispatcher', (events) => compare(dispatcherMachine, events));
 });
 
 describe('compileMachine refuses what the runner cannot run', () => {

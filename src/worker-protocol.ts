@@ -1,0 +1,78 @@
+// src/worker-protocol.ts: the messages of one request between the main thread and a worker.
+//
+// Per-request traffic goes over a plain MessagePort, not comlink: comlink costs ~15 µs of
+// main-thread CPU a call against ~3-5 µs for postMessage (research/xstate-comlink.md §3.4), and
+// a request is two to four messages. comlink carries the worker's API: start-up and health.
+//
+//   main                                   worker
+//   request {id, head, url, body, info} ─▶  app(request, info)
+//                                       ◀─ head {id, status, statusText, headers, body | streaming}
+//   pull {id}  (one per body chunk wanted) ─▶
+//                                       ◀─ chunk {id, bytes} … end {id} | fail {id, after the head}
+//                                       ◀─ fail {id} (app threw / unsendable, before the head)
+//   cancel {id} (client gone)           ─▶
+//                                       ◀─ done {id}  (always last: the worker is free again)
+
+import type { MessagePort } from 'node:worker_threads';
+import type { RequestHead } from './http/types.js';
+import type { RequestInfo } from './task.js';
+
+export type ToWorker =
+  | { t: 'request'; id: number; head: RequestHead; url: string; body: Uint8Array | null; info: RequestInfo }
+  | { t: 'pull'; id: number }
+  | { t: 'cancel'; id: number };
+
+/** An error as it crosses threads: comlink and structured clone lose class and fields. */
+export interface WorkerError {
+  name: string;
+  message: string;
+  stack: string | undefined;
+}
+
+export type FromWorker =
+  | { t: 'head'; id: number; status: number; statusText: string; headers: string[]; body: string | Uint8Array | null; streaming: boolean }
+  | { t: 'chunk'; id: number; bytes: Uint8Array }
+  | { t: 'end'; id: number }
+  | { t: 'fail'; id: number; error: WorkerError; unsendable: boolean }
+  | { t: 'done'; id: number };
+
+/** The worker's comlink API. */
+export interface WorkerApi {
+  /** Resolves once the app module is loaded; rejects with the load error. */
+  ready(): Promise<void>;
+  ping(): string;
+}
+
+export interface WorkerData {
+  appRef: string;
+  port: MessagePort;
+  overrideGlobalObjects: boolean;
+}
+
+export function toWorkerError(error: unknown): WorkerError {
+  if (error instanceof Error) return { name: error.name, message: error.message, stack: error.stack };
+  return { name: 'Error', message: String(error), stack: undefined };
+}
+
+/** Rebuild an Error on this side, keeping the stack from the other. */
+export function fromWorkerError(e: WorkerError): Error {
+  const error = new Error(e.message);
+  error.name = e.name;
+  if (e.stack !== undefined) error.stack = e.stack;
+  return error;
+}
+
+/**
+ * Bytes to post with one copy at most. Structured clone of a view copies its whole underlying
+ * buffer (a 13-byte slice of a 64 KiB read would send 64 KiB), so a view is copied to its own
+ * buffer, which is then moved. A buffer is moved as it is only when `ours` says nothing else
+ * holds it: an app's bytes are never detached under it (it may cache and reuse them), and small
+ * Buffers share Node's 8 KiB pool slab.
+ */
+export function forPosting(bytes: Uint8Array, ours: boolean): { bytes: Uint8Array; transfer: ArrayBuffer[] } {
+  const whole = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength && bytes.buffer instanceof ArrayBuffer;
+  if (ours && whole && bytes.byteLength >= 4096) return { bytes, transfer: [bytes.buffer as ArrayBuffer] };
+  const copy = new Uint8Array(bytes.byteLength);
+  copy.set(bytes);
+  return { bytes: copy, transfer: [copy.buffer] };
+}

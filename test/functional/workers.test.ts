@@ -1,0 +1,136 @@
+// Worker threads (threads > 0): the app runs in worker_threads spoken to over MessagePorts
+// (comlink for their API), placed by the dispatcher machine; faults stay with the request.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { exchange, RawClient, recordingLogger, startServer, type TestServer } from '../helpers/raw-client.js';
+
+const APP = 'test/fixtures/worker-app.mjs:app';
+const get = (path: string) => `GET ${path} HTTP/1.1\r\nHost: a\r\n\r\n`;
+
+describe('serving from worker threads', () => {
+  let t: TestServer;
+  beforeAll(async () => {
+    t = await startServer(APP, { threads: 2 });
+  });
+  afterAll(() => t.close());
+
+  it('runs the app in a worker, not on the main thread', async () => {
+    const r = await exchange(t.port, get('/hello'));
+    expect(r.status).toBe(200);
+    expect(r.body.toString()).toMatch(/^hello from thread [1-9]\d*$/);
+  });
+  it('hands a large request body over whole', async () => {
+    const body = Buffer.alloc(300_000, 7);
+    body[12345] = 200;
+    const r = await exchange(
+      t.port,
+      Buffer.concat([Buffer.from(`POST /echo HTTP/1.1\r\nHost: a\r\nContent-Type: x/y\r\nContent-Length: ${body.length}\r\n\r\n`), body]),
+    );
+    let sum = 0;
+    for (const byte of body) sum = (sum + byte) % 65521;
+    expect(JSON.parse(r.body.toString())).toMatchObject({ length: body.length, sum, type: 'x/y' });
+  });
+  it('streams a body of unknown length from the worker, chunked', async () => {
+    const r = await exchange(t.port, get('/stream'));
+    expect(r.header('transfer-encoding')).toBe('chunked');
+    expect(r.body.toString()).toBe('aaaabbbbcccc');
+  });
+  it('answers 500 when the app throws or returns no Response, and keeps serving', async () => {
+    expect((await exchange(t.port, get('/throw'))).status).toBe(500);
+    expect((await exchange(t.port, get('/not-a-response'))).status).toBe(500);
+    expect((await exchange(t.port, get('/hello'))).status).toBe(200);
+  });
+  it('answers pipelined requests in order across workers', async () => {
+    const client = await RawClient.connect(t.port);
+    client.write(get('/slow?ms=60&n=1') + get('/slow?ms=1&n=2') + get('/hello'));
+    expect(JSON.parse((await client.readResponse()).body.toString()).n).toBe('1');
+    expect(JSON.parse((await client.readResponse()).body.toString()).n).toBe('2');
+    expect((await client.readResponse()).body.toString()).toMatch(/^hello/);
+    client.destroy();
+  });
+});
+
+describe('the dispatcher', () => {
+  it('never runs more tasks than threads, and runs waiting tasks in arrival order', async () => {
+    const log = recordingLogger();
+    const t = await startServer(APP, { threads: 2, logger: log });
+    const clients = await Promise.all([1, 2, 3, 4, 5].map(() => RawClient.connect(t.port)));
+    for (const [i, client] of clients.entries()) {
+      client.write(get(`/slow?ms=150&n=${i}`));
+      await new Promise((r) => setTimeout(r, 15));
+    }
+    const runs = await Promise.all(
+      clients.map(async (c) => JSON.parse((await c.readResponse()).body.toString()) as { start: number; end: number; n: string }),
+    );
+    // At the moment any task started, at most `threads` tasks were running (itself included).
+    for (const run of runs) {
+      const running = runs.filter((other) => other.start <= run.start && run.start < other.end).length;
+      expect(running).toBeLessThanOrEqual(2);
+    }
+    const order = [...runs].sort((a, b) => a.start - b.start).map((r) => r.n);
+    expect(order).toEqual(['0', '1', '2', '3', '4']);
+    expect(log.lines.some((l) => /warn: .*task queue depth is \d+/.test(l))).toBe(true);
+    for (const c of clients) c.destroy();
+    await t.close();
+  });
+});
+
+describe('faults in workers (the server keeps serving everyone else)', () => {
+  it('a worker that exits mid-request: that request gets 500, a replacement serves the queued one', async () => {
+    const log = recordingLogger();
+    const t = await startServer(APP, { threads: 1, logger: log });
+    const a = await RawClient.connect(t.port);
+    const b = await RawClient.connect(t.port);
+    a.write(get('/exit'));
+    await new Promise((r) => setTimeout(r, 20));
+    b.write(get('/hello'));
+    const failed = await a.readResponse();
+    expect(failed.status).toBe(500);
+    expect(failed.header('connection')).toBe('close');
+    expect((await b.readResponse({ timeoutMs: 8000 })).body.toString()).toMatch(/^hello from thread/);
+    expect(log.lines.some((l) => /worker \d+ exited with code 3 while running a task/.test(l))).toBe(true);
+    expect((await exchange(t.port, get('/hello'))).status).toBe(200);
+    a.destroy();
+    b.destroy();
+    await t.close();
+  });
+  it('a worker that dies after the response head: that connection closes, truncated', async () => {
+    const t = await startServer(APP, { threads: 1 });
+    const client = await RawClient.connect(t.port);
+    client.write(get('/exit-after-head'));
+    const { closed, extra } = await client.expectClosed(8000);
+    expect(closed).toBe(true);
+    expect(extra).toMatch(/^HTTP\/1\.1 200 OK\r\n/);
+    expect(extra).not.toMatch(/\r\n0\r\n\r\n$/);
+    expect((await exchange(t.port, get('/hello'))).status).toBe(200);
+    await t.close();
+  });
+  it('a client that does not read a 1 MiB response does not keep its worker busy', async () => {
+    const t = await startServer(APP, { threads: 1 });
+    const slow = await RawClient.connect(t.port);
+    slow.pause();
+    slow.write(get('/big'));
+    await new Promise((r) => setTimeout(r, 200));
+    // The only worker must be free again: another client is served while the first still reads nothing.
+    const started = Date.now();
+    expect((await exchange(t.port, get('/hello'))).status).toBe(200);
+    expect(Date.now() - started).toBeLessThan(2000);
+    slow.resume();
+    const big = await slow.readResponse({ timeoutMs: 8000 });
+    expect(big.body.length).toBe(16 * 65536);
+    expect(big.body[65536]).toBe(0x31);
+    slow.destroy();
+    await t.close();
+  });
+});
+
+describe('serve() with a module reference', () => {
+  it('loads it inline with threads: 0', async () => {
+    const t = await startServer(APP, { threads: 0 });
+    expect((await exchange(t.port, get('/hello'))).body.toString()).toBe('hello from thread 0');
+    await t.close();
+  });
+  it('fails to start, naming the reference, when the module cannot be loaded in a worker', async () => {
+    await expect(startServer('test/fixtures/missing.mjs:app', { threads: 2 })).rejects.toThrow(/cannot import .*missing\.mjs/);
+    await expect(startServer('test/fixtures/worker-app.mjs:nope', { threads: 1 })).rejects.toThrow(/no export "nope"/);
+  });
+});
