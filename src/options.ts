@@ -61,7 +61,11 @@ export const OPTIONS = {
   maxRequestHeaderSize: integer(262144, 1, 'Largest request head in bytes; larger gets 431.'),
   maxRequestBodySize: integer(1073741824, 0, 'Largest request body in bytes; larger gets 413.'),
   exposeTracebacks: { kind: 'boolean', default: false, help: 'Put the app error stack in 500 bodies.' } as OptionSpec<boolean>,
-  outbufHighWatermark: integer(16777216, 1, 'Bytes of a response waiting for a slow client before the app (or its worker) is made to wait.'),
+  outbufHighWatermark: integer(
+    16777216,
+    1,
+    'Bytes of a response waiting for a slow client before the app (or its worker) is made to wait.',
+  ),
   channelTimeout: integer(120, 1, 'Seconds an idle connection is kept (no bytes in or out, no request running).'),
   cleanupInterval: integer(30, 1, 'Seconds between sweeps for idle connections.'),
   threads: {

@@ -87,7 +87,13 @@ export async function serve(app: App | string, options: ServeOptions = {}): Prom
         'worker threads need the app as a module reference such as "./app.mjs:app" (a function cannot be sent to a thread); use threads: 0 to run a function inline',
       );
     }
-    pool = new WorkerPool(resolveAppRef(app, process.cwd()), settings.threads, logger, settings.machineRuntime, settings.overrideGlobalObjects);
+    pool = new WorkerPool(
+      resolveAppRef(app, process.cwd()),
+      settings.threads,
+      logger,
+      settings.machineRuntime,
+      settings.overrideGlobalObjects,
+    );
     await pool.start();
   } else {
     handler = toHandler(typeof app === 'string' ? await loadAppRef(app, process.cwd()) : app);

@@ -315,7 +315,9 @@ export class WorkerPool {
     if (this.#closing || !worker.ready) return;
     const job = worker.job;
     worker.job = undefined;
-    this.#logger.error(`waitstate: worker ${worker.index} exited with code ${code}${job ? ' while running a task' : ''}; starting a replacement`);
+    this.#logger.error(
+      `waitstate: worker ${worker.index} exited with code ${code}${job ? ' while running a task' : ''}; starting a replacement`,
+    );
     if (job !== undefined && !job.cancelled) {
       const error = new Error(`the worker running this request exited with code ${code}`);
       if (!job.headSeen) {
