@@ -250,6 +250,12 @@ export class WorkerPool {
   #onMessage(worker: PoolWorker, message: FromWorker): void {
     const job = worker.job;
     if (job === undefined || job.id !== message.id) return;
+    if (message.t !== 'chunk' && message.last) {
+      // The worker is free: give it the next task before handling this answer.
+      worker.job = undefined;
+      job.worker = undefined;
+      this.#machine.send({ type: 'worker.free', worker, queued: this.#queue.length });
+    }
     switch (message.t) {
       case 'head':
         job.headSeen = true;
@@ -279,9 +285,6 @@ export class WorkerPool {
         break;
       }
       case 'done':
-        worker.job = undefined;
-        job.worker = undefined;
-        this.#machine.send({ type: 'worker.free', worker, queued: this.#queue.length });
         return;
     }
     const pulled = job.pulled;

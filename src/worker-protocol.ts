@@ -11,7 +11,9 @@
 //                                       ◀─ chunk {id, bytes} … end {id} | fail {id, after the head}
 //                                       ◀─ fail {id} (app threw / unsendable, before the head)
 //   cancel {id} (client gone)           ─▶
-//                                       ◀─ done {id}  (always last: the worker is free again)
+//                                       ◀─ done {id}  (after a cancel, when nothing else was last)
+// The worker is free after the message marked `last`: a head with its whole body, an end, a
+// fail, or a done.
 
 import type { MessagePort } from 'node:worker_threads';
 import type { RequestHead } from './http/types.js';
@@ -29,12 +31,22 @@ export interface WorkerError {
   stack: string | undefined;
 }
 
+/** `last` marks the worker's last message for a request: it is free again (one message fewer). */
 export type FromWorker =
-  | { t: 'head'; id: number; status: number; statusText: string; headers: string[]; body: string | Uint8Array | null; streaming: boolean }
+  | {
+      t: 'head';
+      id: number;
+      status: number;
+      statusText: string;
+      headers: string[];
+      body: string | Uint8Array | null;
+      streaming: boolean;
+      last: boolean;
+    }
   | { t: 'chunk'; id: number; bytes: Uint8Array }
-  | { t: 'end'; id: number }
-  | { t: 'fail'; id: number; error: WorkerError; unsendable: boolean }
-  | { t: 'done'; id: number };
+  | { t: 'end'; id: number; last: true }
+  | { t: 'fail'; id: number; error: WorkerError; unsendable: boolean; last: true }
+  | { t: 'done'; id: number; last: true };
 
 /** The worker's comlink API. */
 export interface WorkerApi {

@@ -34,6 +34,8 @@ Comlink.expose(api, nodeEndpoint(parentPort!));
 
 interface Job {
   cancelled: boolean;
+  /** A message marked `last` went out: the main thread knows the worker is free. */
+  finished: boolean;
   /** Resolves the body pump's wait for the next `pull`. */
   wake: (() => void) | undefined;
   credit: number;
@@ -44,13 +46,18 @@ function post(message: FromWorker, transfer: ArrayBuffer[] = []): void {
   port.postMessage(message, transfer);
 }
 
+function finish(job: Job, message: FromWorker & { last: true }, transfer: ArrayBuffer[] = []): void {
+  job.finished = true;
+  post(message, transfer);
+}
+
 port.on('message', (message: ToWorker) => {
   if (message.t === 'request') {
-    const job: Job = { cancelled: false, wake: undefined, credit: 0 };
+    const job: Job = { cancelled: false, finished: false, wake: undefined, credit: 0 };
     jobs.set(message.id, job);
     void run(message, job).finally(() => {
       jobs.delete(message.id);
-      post({ t: 'done', id: message.id });
+      if (!job.finished) post({ t: 'done', id: message.id, last: true });
     });
     return;
   }
@@ -68,12 +75,12 @@ async function run(message: Extract<ToWorker, { t: 'request' }>, job: Job): Prom
     const app = await loading;
     result = await app(new IncomingRequest(message.head, message.url, message.body) as unknown as Request, message.info);
   } catch (error) {
-    post({ t: 'fail', id, error: toWorkerError(error), unsendable: false });
+    finish(job, { t: 'fail', id, error: toWorkerError(error), unsendable: false, last: true });
     return;
   }
   const parts = readResponse(result);
   if (typeof parts === 'string') {
-    post({ t: 'fail', id, error: { name: 'TypeError', message: parts, stack: undefined }, unsendable: true });
+    finish(job, { t: 'fail', id, error: { name: 'TypeError', message: parts, stack: undefined }, unsendable: true, last: true });
     return;
   }
   const { status, statusText, headers, body, stream } = parts;
@@ -81,13 +88,15 @@ async function run(message: Extract<ToWorker, { t: 'request' }>, job: Job): Prom
     stream?.cancel().catch(() => {});
     return;
   }
-  if (body instanceof Uint8Array) {
+  if (stream !== undefined) {
+    post({ t: 'head', id, status, statusText, headers, body: null, streaming: true, last: false });
+    await pump(id, job, stream);
+  } else if (body instanceof Uint8Array) {
     const moved = forPosting(body, false);
-    post({ t: 'head', id, status, statusText, headers, body: moved.bytes, streaming: false }, moved.transfer);
+    finish(job, { t: 'head', id, status, statusText, headers, body: moved.bytes, streaming: false, last: true }, moved.transfer);
   } else {
-    post({ t: 'head', id, status, statusText, headers, body, streaming: stream !== undefined });
+    finish(job, { t: 'head', id, status, statusText, headers, body, streaming: false, last: true });
   }
-  if (stream !== undefined) await pump(id, job, stream);
 }
 
 async function pump(id: number, job: Job, stream: ReadableStream<Uint8Array>): Promise<void> {
@@ -102,7 +111,7 @@ async function pump(id: number, job: Job, stream: ReadableStream<Uint8Array>): P
       }
       const { done, value } = await reader.read();
       if (done) {
-        post({ t: 'end', id });
+        finish(job, { t: 'end', id, last: true });
         return;
       }
       if (!(value instanceof Uint8Array)) throw new TypeError('a response body chunk is not a Uint8Array');
@@ -112,6 +121,6 @@ async function pump(id: number, job: Job, stream: ReadableStream<Uint8Array>): P
       post({ t: 'chunk', id, bytes: moved.bytes }, moved.transfer);
     }
   } catch (error) {
-    post({ t: 'fail', id, error: toWorkerError(error), unsendable: false });
+    finish(job, { t: 'fail', id, error: toWorkerError(error), unsendable: false, last: true });
   }
 }
