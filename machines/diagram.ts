@@ -1,12 +1,14 @@
 // machines/diagram.ts: render a machine definition as Markdown: a Mermaid stateDiagram-v2 block
-// (GitHub renders it) and a transition table. Everything shown comes from the definition, so a
-// diagram cannot drift from the machine; scripts/diagrams.mjs writes diagrams/ with it and
-// test/machines/diagrams.test.ts fails when diagrams/ is stale.
+// (GitHub renders it) and tables of states and transitions. Everything shown comes from the
+// definition, so a diagram cannot drift from its machine; scripts/diagrams.mjs writes diagrams/
+// with it and test/machines/diagrams.test.ts fails when diagrams/ is stale. Compound and
+// parallel states (the supervisor's regions) are drawn as nested states.
 
 import type { AnyStateMachine } from 'xstate';
 
 interface NodeLike {
   key: string;
+  path: string[];
   type: string;
   description?: string;
   entry: unknown[];
@@ -14,6 +16,7 @@ interface NodeLike {
   transitions: Map<string, TransitionLike[]>;
   always?: TransitionLike[];
   states: Record<string, NodeLike>;
+  initial?: { target: NodeLike[] };
 }
 interface TransitionLike {
   target?: NodeLike[] | undefined;
@@ -23,12 +26,55 @@ interface TransitionLike {
 }
 
 const label = (item: unknown): string =>
-  typeof item === 'string' ? item : item !== null && typeof item === 'object' && 'type' in item ? String(item.type) : '(inline)';
-const alias = (name: string): string => name.replace(/-/g, '_');
+  typeof item === 'string'
+    ? item
+    : item !== null && (typeof item === 'object' || typeof item === 'function') && 'type' in item
+      ? String(item.type)
+      : '(inline)';
+/** Actions xstate adds by itself (the raise that schedules an `after` delay) are not the machine's. */
+const own = (item: unknown): boolean => !label(item).startsWith('xstate.');
+const alias = (node: NodeLike): string => node.path.join('__').replace(/-/g, '_');
+const name = (node: NodeLike): string => node.path.join('.');
 const cell = (text: string): string => text.replace(/\|/g, '\\|');
+/** `xstate.after.sweepInterval.supervisor.channels.watching` → `after sweepInterval`. */
+const eventLabel = (type: string): string => (type.startsWith('xstate.after.') ? `after ${type.split('.')[2]}` : type);
+
+function children(node: NodeLike): NodeLike[] {
+  return Object.values(node.states);
+}
+
+/** Mermaid lines for the states inside `node` (a compound state's children, or a region). */
+function drawInside(node: NodeLike, indent: string, lines: string[]): void {
+  if (node.type === 'parallel') {
+    children(node).forEach((region, i) => {
+      if (i > 0) lines.push(`${indent}--`);
+      drawState(region, indent, lines);
+    });
+    return;
+  }
+  const initial = node.initial?.target[0];
+  if (initial !== undefined) lines.push(`${indent}[*] --> ${alias(initial)}`);
+  for (const child of children(node)) drawState(child, indent, lines);
+}
+
+function drawState(node: NodeLike, indent: string, lines: string[]): void {
+  if (children(node).length > 0) {
+    // Mermaid takes no display name on a composite state: its id is the label.
+    lines.push(`${indent}state ${alias(node)} {`);
+    drawInside(node, indent + '  ', lines);
+    lines.push(`${indent}}`);
+  } else {
+    lines.push(`${indent}state "${node.key}" as ${alias(node)}`);
+  }
+  if (node.type === 'final') lines.push(`${indent}${alias(node)} --> [*]`);
+}
+
+function allNodes(node: NodeLike): NodeLike[] {
+  return children(node).flatMap((child) => [child, ...allNodes(child)]);
+}
 
 export function renderMachine(machine: AnyStateMachine, title: string): string {
-  const root = machine.root as unknown as NodeLike & { initial?: { target: NodeLike[] } };
+  const root = machine.root as unknown as NodeLike;
   const lines: string[] = [
     `# ${title}`,
     '',
@@ -37,33 +83,37 @@ export function renderMachine(machine: AnyStateMachine, title: string): string {
     '```mermaid',
     'stateDiagram-v2',
   ];
-  for (const node of Object.values(root.states)) {
-    if (node.key.includes('-')) lines.push(`  state "${node.key}" as ${alias(node.key)}`);
+  if (root.type === 'parallel') {
+    lines.push(`  state ${machine.id} {`);
+    drawInside(root, '    ', lines);
+    lines.push('  }');
+  } else {
+    drawInside(root, '  ', lines);
   }
-  const initial = root.initial?.target[0]?.key;
-  if (initial !== undefined) lines.push(`  [*] --> ${alias(initial)}`);
   const rows: string[] = [];
-  for (const node of Object.values(root.states)) {
-    const entry = node.entry.map(label);
-    if (entry.length > 0) rows.push(`| ${node.key} | *(entry)* | | | ${entry.join(', ')} | |`);
+  for (const node of allNodes(root)) {
+    const entry = node.entry.filter(own).map(label);
+    if (entry.length > 0) rows.push(`| ${name(node)} | *(entry)* | | | ${entry.join(', ')} | |`);
     const all: [string, TransitionLike][] = [];
-    for (const [event, list] of node.transitions) for (const t of list) all.push([event, t]);
+    for (const [event, list] of node.transitions) for (const t of list) all.push([eventLabel(event), t]);
     for (const t of node.always ?? []) all.push(['(always)', t]);
     for (const [event, t] of all) {
       const guard = t.guard === undefined ? '' : label(t.guard);
       const actions = t.actions.map(label);
-      const target = t.target?.[0]?.key;
+      const target = t.target?.[0];
       if (target !== undefined) {
         const text = `${event}${guard ? ` [${guard}]` : ''}${actions.length ? ` / ${actions.join(', ')}` : ''}`;
-        lines.push(`  ${alias(node.key)} --> ${alias(target)}: ${text}`);
+        lines.push(`  ${alias(node)} --> ${alias(target)}: ${text}`);
       }
-      rows.push(`| ${node.key} | ${event} | ${guard} | ${target ?? '*(stays)*'} | ${actions.join(', ')} | ${cell(t.description ?? '')} |`);
+      rows.push(
+        `| ${name(node)} | ${event} | ${guard} | ${target === undefined ? '*(stays)*' : name(target)} | ${actions.join(', ')} | ${cell(t.description ?? '')} |`,
+      );
     }
-    if (node.type === 'final') lines.push(`  ${alias(node.key)} --> [*]`);
   }
   lines.push('```', '', '## States', '', '| state | description |', '|---|---|');
-  for (const node of Object.values(root.states)) {
-    lines.push(`| ${node.key}${node.type === 'final' ? ' (final)' : ''} | ${cell(node.description ?? '')} |`);
+  for (const node of allNodes(root)) {
+    const kind = node.type === 'final' ? ' (final)' : node.type === 'parallel' ? ' (parallel)' : '';
+    lines.push(`| ${name(node)}${kind} | ${cell(node.description ?? '')} |`);
   }
   lines.push('', '## Transitions', '', '| state | event | guard | target | actions | why |', '|---|---|---|---|---|---|', ...rows, '');
   return lines.join('\n');

@@ -66,6 +66,8 @@ export const OPTIONS = {
     1,
     'Bytes of a response waiting for a slow client before the app (or its worker) is made to wait.',
   ),
+  connectionLimit: integer(100, 1, 'Open connections served at once; more wait, unread, until one closes.'),
+  backlog: integer(1024, 1, 'listen() backlog; also how many connections may wait beyond connection_limit.'),
   channelTimeout: integer(120, 1, 'Seconds an idle connection is kept (no bytes in or out, no request running).'),
   cleanupInterval: integer(30, 1, 'Seconds between sweeps for idle connections.'),
   threads: {

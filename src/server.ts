@@ -11,6 +11,7 @@ import { loadAppRef, resolveAppRef } from './app-ref.js';
 import { OptionError, parseListenEntry, resolveOptions, type ListenAddress, type ServeOptions } from './options.js';
 import { installLiteResponse } from './response.js';
 import type { FetchHandler, RequestInfo } from './task.js';
+import { startSupervisor } from './supervisor.js';
 import { WorkerPool } from './worker-pool.js';
 
 /** With worker threads the main thread never calls the app itself. */
@@ -51,11 +52,11 @@ function listenAddresses(settings: { listen: readonly string[]; host: string; po
   return settings.listen.map((entry) => parseListenEntry(entry, settings.port)!);
 }
 
-function listen(server: Server, address: ListenAddress): Promise<BoundAddress> {
+function listen(server: Server, address: ListenAddress, backlog: number): Promise<BoundAddress> {
   return new Promise((resolve, reject) => {
     const onError = (error: Error) => reject(new Error(`listen ${address.host}:${address.port}: ${error.message}`, { cause: error }));
     server.once('error', onError);
-    server.listen({ host: address.host, port: address.port }, () => {
+    server.listen({ host: address.host, port: address.port, backlog }, () => {
       server.off('error', onError);
       const bound = server.address();
       if (bound === null || typeof bound === 'string') {
@@ -111,25 +112,54 @@ export async function serve(app: App | string, options: ServeOptions = {}): Prom
     ident: settings.ident === '' ? undefined : settings.ident,
     onClosed(channel) {
       channels.delete(channel);
+      admitWaiting();
       if (closing && channels.size === 0) resolveClosed?.();
     },
   };
 
+  // connection_limit (Ranch's conns_sup, Waitress's readable()): beyond it a connection is not
+  // taken as a channel; it waits, unread, until one closes, like a connection in the kernel's
+  // backlog. At most `backlog` wait; more are closed.
+  const waiting: Socket[] = [];
+  const admit = (socket: Socket) => {
+    channels.add(new Channel(socket, config));
+    socket.resume(); // sockets arrive paused (pauseOnConnect) so nothing is read before this
+  };
+  const admitWaiting = () => {
+    while (!closing && channels.size < settings.connectionLimit && waiting.length > 0) {
+      const socket = waiting.shift()!;
+      if (!socket.destroyed) admit(socket);
+    }
+  };
   const onConnection = (socket: Socket) => {
     if (closing) {
       socket.destroy();
       return;
     }
-    channels.add(new Channel(socket, config));
+    if (channels.size < settings.connectionLimit) {
+      admit(socket);
+      return;
+    }
+    if (waiting.length >= settings.backlog) {
+      socket.destroy();
+      return;
+    }
+    if (waiting.length === 0) logger.warn(`waitstate: connection_limit (${settings.connectionLimit}) reached; new connections wait`);
+    waiting.push(socket);
+    socket.on('error', () => {}); // a reset while waiting is not worth a crash
+    socket.once('close', () => {
+      const at = waiting.indexOf(socket);
+      if (at !== -1) waiting.splice(at, 1);
+    });
   };
 
   const servers: Server[] = [];
   const addresses: BoundAddress[] = [];
   try {
     for (const address of listenAddresses(settings)) {
-      const server = createServer({ allowHalfOpen: true, noDelay: true }, onConnection);
+      const server = createServer({ allowHalfOpen: true, noDelay: true, pauseOnConnect: true }, onConnection);
       servers.push(server);
-      addresses.push(await listen(server, address));
+      addresses.push(await listen(server, address, settings.backlog));
     }
   } catch (error) {
     for (const server of servers) server.close();
@@ -139,13 +169,19 @@ export async function serve(app: App | string, options: ServeOptions = {}): Prom
 
   const releaseGlobals = settings.overrideGlobalObjects ? installLiteResponse() : () => {};
 
-  // The idle sweep (Waitress's maintenance): the channel machine decides whether a timeout
-  // closes it (never while its task runs).
-  const sweep = setInterval(() => {
-    const deadline = Date.now() - settings.channelTimeout * 1000;
-    for (const channel of channels) if (channel.lastActivity < deadline) channel.send({ type: 'channel.timeout' });
-  }, settings.cleanupInterval * 1000);
-  sweep.unref();
+  const supervisor = startSupervisor(
+    {
+      sweepIdleChannels() {
+        // The channel machine decides whether a timeout closes it (never while its task runs).
+        const deadline = Date.now() - settings.channelTimeout * 1000;
+        for (const channel of channels) if (channel.lastActivity < deadline) channel.send({ type: 'channel.timeout' });
+      },
+      replaceWorkers: () => pool?.replaceWorkers(),
+    },
+    settings.cleanupInterval * 1000,
+    logger,
+  );
+  pool?.reportTo((event) => supervisor.send(event));
 
   let closed: Promise<void> | undefined;
   return {
@@ -162,9 +198,10 @@ export async function serve(app: App | string, options: ServeOptions = {}): Prom
           if (channels.size === 0) resolve();
         });
         for (const channel of [...channels]) channel.shutdown();
-        // The sweep keeps running meanwhile: a stalled half-sent request must not hold close() forever.
+        for (const socket of waiting.splice(0)) socket.destroy();
+        // The supervisor keeps sweeping meanwhile: a stalled half-sent request must not hold close() forever.
         await Promise.all([listenersClosed, channelsClosed]);
-        clearInterval(sweep);
+        supervisor.stop();
         await pool?.close();
         releaseGlobals();
       })();

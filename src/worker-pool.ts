@@ -6,14 +6,15 @@
 // The dispatcher machine (machines/dispatcher.ts) decides whether a submitted task runs or
 // waits; this class carries out its actions. comlink never rejects calls to a dead worker
 // (research/xstate-comlink.md §3.5), so worker exits are watched here: the task it was running
-// gets a 500 (or, once its head is out, a closed connection), a replacement is started, and
-// queued tasks go on when it is ready.
+// gets a 500 (or, once its head is out, a closed connection) and the supervisor is told, which
+// has replacements started (`replaceWorkers`); queued tasks go on when one is ready.
 
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
 import * as Comlink from 'comlink';
 import { dispatcherMachine, type DispatcherContext, type DispatcherEvent } from '../machines/dispatcher.js';
+import type { SupervisorEvent } from '../machines/supervisor.js';
 import { nodeEndpoint } from './comlink-node.js';
 import type { RequestHead } from './http/types.js';
 import type { Logger } from './options.js';
@@ -24,8 +25,6 @@ import { forPosting, fromWorkerError, type FromWorker, type ToWorker, type Worke
 
 /** At most one "tasks are waiting" warning per this many ms (Waitress warns on every task). */
 const QUEUE_WARNING_INTERVAL_MS = 5_000;
-/** A worker that fails to start is retried after this long. */
-const RESTART_DELAY_MS = 1_000;
 /** Body chunks a worker may send ahead of what the channel has taken. */
 const BODY_CHUNKS_AHEAD = 4;
 
@@ -123,6 +122,8 @@ export class WorkerPool {
   readonly #idle: PoolWorker[] = [];
   readonly #queue: Job[] = [];
   #closing = false;
+  /** Tells the supervisor about worker exits and failed starts. */
+  #report: (event: SupervisorEvent) => void = () => {};
   #lastWarning = 0;
   #waitedSinceWarning = 0;
 
@@ -145,6 +146,11 @@ export class WorkerPool {
       throw error;
     }
     for (const worker of workers) this.#machine.send({ type: 'worker.free', worker, queued: this.#queue.length });
+  }
+
+  /** Where worker exits and failed starts are reported (the supervisor). */
+  reportTo(report: (event: SupervisorEvent) => void): void {
+    this.#report = report;
   }
 
   /** Tasks running or waiting right now. */
@@ -331,20 +337,21 @@ export class WorkerPool {
         job.pulled?.();
       }
     }
-    this.#replace();
+    this.#report({ type: 'worker.exited' });
   }
 
-  /** The supervisor's part: keep `threads` workers alive. */
-  #replace(): void {
-    if (this.#closing) return;
-    const worker = this.#spawn();
-    this.#whenReady(worker).then(
-      () => this.#machine.send({ type: 'worker.free', worker, queued: this.#queue.length }),
-      (error: unknown) => {
-        this.#logger.error(`waitstate: replacement worker ${worker.index} did not start:`, error);
-        void worker.thread.terminate();
-        setTimeout(() => this.#replace(), RESTART_DELAY_MS).unref();
-      },
-    );
+  /** Start workers until the pool has `threads` again (asked by the supervisor). */
+  replaceWorkers(): void {
+    while (!this.#closing && this.#workers.size < this.#threads) {
+      const worker = this.#spawn();
+      this.#whenReady(worker).then(
+        () => this.#machine.send({ type: 'worker.free', worker, queued: this.#queue.length }),
+        (error: unknown) => {
+          this.#logger.error(`waitstate: replacement worker ${worker.index} did not start:`, error);
+          void worker.thread.terminate();
+          this.#report({ type: 'worker.failed-to-start' });
+        },
+      );
+    }
   }
 }

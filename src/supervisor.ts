@@ -1,0 +1,30 @@
+// src/supervisor.ts: the supervisor machine (machines/supervisor.ts) as a real xstate actor.
+//
+// One per server, a handful of events a minute: its `after` delays are the server's only timers
+// of its own, and it is the actor to watch in the inspector for sweeps and worker restarts.
+import { createActor } from 'xstate';
+import { supervisorMachine, type SupervisorEffects, type SupervisorEvent } from '../machines/supervisor.js';
+import type { Logger } from './options.js';
+
+/** After a worker fails to start, wait this long before starting one again. */
+const RESTART_DELAY_MS = 1_000;
+
+const supervisorLogic = supervisorMachine.provide({
+  actions: {
+    sweepIdleChannels: ({ context }) => context.shell.sweepIdleChannels(),
+    replaceWorkers: ({ context }) => context.shell.replaceWorkers(),
+  },
+});
+
+export interface Supervisor {
+  send(event: SupervisorEvent): void;
+  stop(): void;
+}
+
+export function startSupervisor(shell: SupervisorEffects, sweepIntervalMs: number, logger: Logger): Supervisor {
+  const actor = createActor(supervisorLogic, { input: { shell, sweepIntervalMs, restartDelayMs: RESTART_DELAY_MS } });
+  // Without an error observer a throwing action would crash the process (research/xstate-comlink.md §1.2).
+  actor.subscribe({ error: (error) => logger.error('waitstate: supervisor failed:', error) });
+  actor.start();
+  return { send: (event) => actor.send(event), stop: () => actor.stop() };
+}
