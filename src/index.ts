@@ -5,3 +5,4 @@ export type { FetchHandler, RequestInfo } from './task.js';
 export { OPTIONS, OptionError } from './options.js';
 export type { Logger, ServeOptions } from './options.js';
 export { LiteResponse } from './response.js';
+export { fileResponse } from './file-response.js';

@@ -9,6 +9,7 @@
 // into a real Response the first time anything but status/statusText/ok/headers is touched.
 // `overrideGlobalObjects: false` keeps the real one; the server reads both.
 
+import { filePathOf } from './file-response.js';
 import { delegateToReal } from './lazy.js';
 
 const RealResponse: typeof Response = globalThis.Response;
@@ -203,6 +204,8 @@ export interface ResponseParts {
   body: string | Uint8Array | null;
   /** A body of unknown length, when `body` is null and the response has one. */
   stream: ReadableStream<Uint8Array> | undefined;
+  /** A file to send from disk (src/file-response.ts), when `body` and `stream` are empty. */
+  file?: string | undefined;
 }
 
 /** Take apart what an app returned, or say in one sentence why it cannot be sent. */
@@ -223,6 +226,17 @@ export function readResponse(value: unknown): ResponseParts | string {
     return { status: peek.status, statusText: peek.statusText, headers, body, stream: undefined };
   }
   const response = LiteResponse.isLite(value) ? value.materialize() : value;
+  const file = filePathOf(response);
+  if (file !== undefined) {
+    return {
+      status: response.status,
+      statusText: response.statusText,
+      headers: flattenHeaders(response.headers),
+      body: null,
+      stream: undefined,
+      file,
+    };
+  }
   if (response.bodyUsed) return 'the response body was already read';
   const known = readKnownBody(response);
   return {

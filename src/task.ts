@@ -6,6 +6,7 @@
 // machine turns into a 500. The head and a known-length body leave together; a streamed body is
 // copied chunk by chunk, waiting for the socket to drain when it backs up.
 
+import { open, type FileHandle } from 'node:fs/promises';
 import { taskMachine, type TaskContext, type TaskEvent } from '../machines/task.js';
 import { httpDate } from './http/date.js';
 import {
@@ -36,6 +37,8 @@ export interface RequestInfo {
 
 export type FetchHandler = (request: Request, info: RequestInfo) => Response | Promise<Response>;
 
+/** Reads of a file response, and the writes that follow them. */
+const FILE_CHUNK_BYTES = 64 * 1024;
 const GENERIC_500 = 'The server encountered an unexpected internal server error';
 
 const taskKind = new MachineKind<TaskContext, TaskEvent>(
@@ -76,6 +79,9 @@ export class Task implements JobListener {
   #abandoned = false;
   /** The job on a worker thread, when the app runs in one. */
   #job: Job | undefined;
+  /** A file response (fileResponse): its open handle and the bytes of it to send. */
+  #file: FileHandle | undefined;
+  #fileLength = 0;
 
   constructor(channel: Channel, request: ReceivedRequest) {
     this.#channel = channel;
@@ -143,7 +149,15 @@ export class Task implements JobListener {
     const isHead = head.method === 'HEAD';
     const known = this.#known;
     const knownLength =
-      this.#stream !== undefined ? undefined : known === null ? 0 : typeof known === 'string' ? known.length : known.byteLength;
+      this.#file !== undefined
+        ? this.#fileLength
+        : this.#stream !== undefined
+          ? undefined
+          : known === null
+            ? 0
+            : typeof known === 'string'
+              ? known.length
+              : known.byteLength;
     const framing = planResponseFraming({
       version: head.version,
       isHead,
@@ -165,7 +179,7 @@ export class Task implements JobListener {
       httpDate(Date.now()),
       ident,
     );
-    if (this.#stream !== undefined || isHead || framing.kind === 'none' || known === null) {
+    if (this.#file !== undefined || this.#stream !== undefined || isHead || framing.kind === 'none' || known === null) {
       this.#channel.writeLatin1(text);
       return;
     }
@@ -191,6 +205,15 @@ export class Task implements JobListener {
   pumpBody(): void {
     const stream = this.#stream;
     const isHead = this.#head.method === 'HEAD';
+    if (this.#file !== undefined) {
+      if (isHead || this.#framing.kind === 'none' || this.#fileLength === 0) {
+        this.cancelBody();
+        this.#send({ type: 'body.finished', short: false });
+      } else {
+        void this.#pumpFile(this.#file, this.#fileLength);
+      }
+      return;
+    }
     if (stream === undefined) {
       const framing = this.#framing;
       const nothingSent = this.#known === null && framing.kind === 'length' && framing.length > 0 && !isHead;
@@ -222,6 +245,9 @@ export class Task implements JobListener {
   }
 
   cancelBody(): void {
+    const file = this.#file;
+    this.#file = undefined;
+    if (file !== undefined) void file.close().catch(() => {});
     const stream = this.#stream;
     if (stream === undefined) return;
     this.#stream = undefined;
@@ -245,7 +271,7 @@ export class Task implements JobListener {
       parts.stream?.cancel().catch(() => {});
       return;
     }
-    this.#send({ type: 'app.responded', problem: this.#accept(parts) });
+    this.#take(parts);
   }
 
   onFailure(error: Error, unsendable: boolean): void {
@@ -259,14 +285,38 @@ export class Task implements JobListener {
       if (value instanceof RealResponse) cancelResponse(value);
       return;
     }
-    let problem: string | undefined;
+    let parts: ResponseParts | string;
     try {
-      const parts = readResponse(value);
-      problem = typeof parts === 'string' ? parts : this.#accept(parts);
+      parts = readResponse(value);
     } catch (error) {
-      problem = `the response could not be read: ${String(error)}`;
+      parts = `the response could not be read: ${String(error)}`;
     }
-    this.#send({ type: 'app.responded', problem });
+    if (typeof parts === 'string') this.#send({ type: 'app.responded', problem: parts });
+    else this.#take(parts);
+  }
+
+  /** Report the response to the machine; a file response is opened first, for its size. */
+  #take(parts: ResponseParts): void {
+    if (parts.file === undefined) {
+      this.#send({ type: 'app.responded', problem: this.#accept(parts) });
+      return;
+    }
+    const path = parts.file;
+    void openForSending(path).then(
+      ({ handle, size }) => {
+        if (this.#abandoned) {
+          void handle.close();
+          return;
+        }
+        this.#file = handle;
+        const problem = this.#accept(parts);
+        // Waitress's file_wrapper: a smaller Content-Length sends that much; a larger one is corrected.
+        this.#fileLength = this.#declaredLength === undefined ? size : Math.min(this.#declaredLength, size);
+        this.#declaredLength = this.#fileLength;
+        this.#send({ type: 'app.responded', problem });
+      },
+      (error: Error) => this.#send({ type: 'app.responded', problem: `the file ${path} cannot be sent: ${error.message}` }),
+    );
   }
 
   /** Take the parts of a response (from the app inline, or from a worker) if they can be sent. */
@@ -294,6 +344,29 @@ export class Task implements JobListener {
     }
     this.#headers = kept;
     return undefined;
+  }
+
+  /** Copy `length` bytes of a file to the socket in 64 KiB reads, with the usual backpressure. */
+  async #pumpFile(handle: FileHandle, length: number): Promise<void> {
+    const channel = this.#channel;
+    let position = 0;
+    try {
+      while (position < length && !this.#abandoned) {
+        const buffer = Buffer.allocUnsafe(Math.min(FILE_CHUNK_BYTES, length - position));
+        const { bytesRead } = await handle.read(buffer, 0, buffer.length, position);
+        if (bytesRead === 0) break; // the file shrank: the body will be short, and the connection closes
+        channel.writeBytes(bytesRead === buffer.length ? buffer : buffer.subarray(0, bytesRead));
+        channel.flushNow();
+        position += bytesRead;
+        if (channel.bufferedBytes > channel.config.settings.outbufHighWatermark) await channel.drained();
+      }
+    } catch (error) {
+      this.cancelBody();
+      if (!this.#abandoned) this.#send({ type: 'body.failed', error });
+      return;
+    }
+    this.cancelBody();
+    if (!this.#abandoned) this.#send({ type: 'body.finished', short: position < length });
   }
 
   async #pump(stream: ReadableStream<Uint8Array>): Promise<void> {
@@ -341,5 +414,18 @@ export class Task implements JobListener {
     }
     if (framing.kind === 'chunked') channel.writeLatin1(LAST_CHUNK);
     this.#send({ type: 'body.finished', short: remaining !== Infinity && remaining > 0 });
+  }
+}
+
+/** Open a file for a file response; only regular files are sent. */
+async function openForSending(path: string): Promise<{ handle: FileHandle; size: number }> {
+  const handle = await open(path, 'r');
+  try {
+    const stat = await handle.stat();
+    if (!stat.isFile()) throw new Error('not a regular file');
+    return { handle, size: stat.size };
+  } catch (error) {
+    await handle.close();
+    throw error;
   }
 }

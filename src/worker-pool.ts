@@ -272,6 +272,7 @@ export class WorkerPool {
           headers: message.headers,
           body: message.body,
           stream: message.streaming ? this.#bodyStream(worker, job) : undefined,
+          file: message.file,
         });
         return;
       case 'chunk':

@@ -41,6 +41,8 @@ export type FromWorker =
       headers: string[];
       body: string | Uint8Array | null;
       streaming: boolean;
+      /** A file the main thread sends from disk (fileResponse): only its path crosses. */
+      file: string | undefined;
       last: boolean;
     }
   | { t: 'chunk'; id: number; bytes: Uint8Array }

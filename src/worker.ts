@@ -83,19 +83,23 @@ async function run(message: Extract<ToWorker, { t: 'request' }>, job: Job): Prom
     finish(job, { t: 'fail', id, error: { name: 'TypeError', message: parts, stack: undefined }, unsendable: true, last: true });
     return;
   }
-  const { status, statusText, headers, body, stream } = parts;
+  const { status, statusText, headers, body, stream, file } = parts;
   if (job.cancelled) {
     stream?.cancel().catch(() => {});
     return;
   }
   if (stream !== undefined) {
-    post({ t: 'head', id, status, statusText, headers, body: null, streaming: true, last: false });
+    post({ t: 'head', id, status, statusText, headers, body: null, streaming: true, file: undefined, last: false });
     await pump(id, job, stream);
   } else if (body instanceof Uint8Array) {
     const moved = forPosting(body, false);
-    finish(job, { t: 'head', id, status, statusText, headers, body: moved.bytes, streaming: false, last: true }, moved.transfer);
+    finish(
+      job,
+      { t: 'head', id, status, statusText, headers, body: moved.bytes, streaming: false, file: undefined, last: true },
+      moved.transfer,
+    );
   } else {
-    finish(job, { t: 'head', id, status, statusText, headers, body, streaming: false, last: true });
+    finish(job, { t: 'head', id, status, statusText, headers, body, streaming: false, file, last: true });
   }
 }
 
