@@ -18,9 +18,13 @@ const data = workerData as WorkerData;
 const port = data.port;
 if (data.overrideGlobalObjects) installLiteResponse();
 
-const loading: Promise<FetchHandler> = loadAppRef(data.appRef, '/').then((app) =>
-  typeof app === 'function' ? app : (request, info) => app.fetch(request, info),
-);
+/** The app, once loaded; the main thread sends no request before ready() resolved. */
+let app: FetchHandler = () => {
+  throw new Error('waitstate: the app is not loaded yet');
+};
+const loading: Promise<void> = loadAppRef(data.appRef, '/').then((loaded) => {
+  app = typeof loaded === 'function' ? loaded : (request, info) => loaded.fetch(request, info);
+});
 // Keep a rejected load from becoming an unhandled rejection before ready() is called.
 loading.catch(() => {});
 
@@ -53,12 +57,7 @@ function finish(job: Job, message: FromWorker & { last: true }, transfer: ArrayB
 
 port.on('message', (message: ToWorker) => {
   if (message.t === 'request') {
-    const job: Job = { cancelled: false, finished: false, wake: undefined, credit: 0 };
-    jobs.set(message.id, job);
-    void run(message, job).finally(() => {
-      jobs.delete(message.id);
-      if (!job.finished) post({ t: 'done', id: message.id, last: true });
-    });
+    start(message);
     return;
   }
   const job = jobs.get(message.id);
@@ -68,30 +67,56 @@ port.on('message', (message: ToWorker) => {
   job.wake?.();
 });
 
-async function run(message: Extract<ToWorker, { t: 'request' }>, job: Job): Promise<void> {
+/** Run the app; a synchronous answer is sent back in the same turn (no promise hops). */
+function start(message: Extract<ToWorker, { t: 'request' }>): void {
   const { id } = message;
-  let result: unknown;
+  const job: Job = { cancelled: false, finished: false, wake: undefined, credit: 0 };
+  jobs.set(id, job);
+  let pending: Promise<void> | undefined;
   try {
-    const app = await loading;
-    result = await app(new IncomingRequest(message.head, message.url, message.body) as unknown as Request, message.info);
+    const result: unknown = app(new IncomingRequest(message.head, message.url, message.body) as unknown as Request, message.info);
+    if (result !== null && typeof result === 'object' && typeof (result as PromiseLike<unknown>).then === 'function') {
+      pending = Promise.resolve(result).then(
+        (response) => respond(id, job, response),
+        (error: unknown) => fail(id, job, error),
+      );
+    } else {
+      pending = respond(id, job, result);
+    }
   } catch (error) {
-    finish(job, { t: 'fail', id, error: toWorkerError(error), unsendable: false, last: true });
-    return;
+    fail(id, job, error);
   }
+  if (pending === undefined) settle(id, job);
+  else void pending.finally(() => settle(id, job));
+}
+
+/** The request is over for this worker; it must have said so in a message marked `last`. */
+function settle(id: number, job: Job): void {
+  jobs.delete(id);
+  if (!job.finished) post({ t: 'done', id, last: true });
+}
+
+function fail(id: number, job: Job, error: unknown): void {
+  finish(job, { t: 'fail', id, error: toWorkerError(error), unsendable: false, last: true });
+}
+
+/** Send the response; returns a promise only while a streamed body is being pumped. */
+function respond(id: number, job: Job, result: unknown): Promise<void> | undefined {
   const parts = readResponse(result);
   if (typeof parts === 'string') {
     finish(job, { t: 'fail', id, error: { name: 'TypeError', message: parts, stack: undefined }, unsendable: true, last: true });
-    return;
+    return undefined;
   }
   const { status, statusText, headers, body, stream, file } = parts;
   if (job.cancelled) {
     stream?.cancel().catch(() => {});
-    return;
+    return undefined;
   }
   if (stream !== undefined) {
     post({ t: 'head', id, status, statusText, headers, body: null, streaming: true, file: undefined, last: false });
-    await pump(id, job, stream);
-  } else if (body instanceof Uint8Array) {
+    return pump(id, job, stream);
+  }
+  if (body instanceof Uint8Array) {
     const moved = forPosting(body, false);
     finish(
       job,
@@ -101,6 +126,7 @@ async function run(message: Extract<ToWorker, { t: 'request' }>, job: Job): Prom
   } else {
     finish(job, { t: 'head', id, status, statusText, headers, body, streaming: false, file, last: true });
   }
+  return undefined;
 }
 
 async function pump(id: number, job: Job, stream: ReadableStream<Uint8Array>): Promise<void> {
