@@ -16,6 +16,7 @@
 import type { Socket } from 'node:net';
 import { channelMachine, type ChannelContext, type ChannelEvent } from '../machines/channel.js';
 import { parserMachine, type ParserContext, type ParserEvent } from '../machines/parser.js';
+import { BodyBuffer, removeSpooled, type RequestBody } from './body-buffer.js';
 import { ChunkedDecoder } from './http/chunked.js';
 import { httpDate } from './http/date.js';
 import { parseHead } from './http/head.js';
@@ -86,7 +87,8 @@ export interface ReceivedRequest {
   readonly head: RequestHead;
   /** The absolute URL the app sees as request.url (RFC 9112 §3.3). */
   readonly url: string;
-  readonly body: Uint8Array | null;
+  /** In memory, or in a temp file past inbuf_overflow (removed when the task ends). */
+  readonly body: RequestBody;
 }
 
 // RFC 9112 §3.2: a target that cannot be turned into a URL (e.g. `http://[::1/`) is malformed.
@@ -116,9 +118,12 @@ export class Channel {
   #url = '';
   /** Bytes of an incomplete head (from the input's start) already searched by parseHead. */
   #headScanned = 0;
-  #bodyParts: Uint8Array[] = [];
+  /** The body of the request being read: in memory, then spooled past inbuf_overflow. */
+  #body: BodyBuffer | undefined;
   #bodyRemaining = 0;
   #decoder: ChunkedDecoder | undefined;
+  /** A complete body whose last writes to its temp file are still under way. */
+  #spooling: BodyBuffer | undefined;
   #request: ReceivedRequest | undefined;
   #task: Task | undefined;
   #out = '';
@@ -248,19 +253,27 @@ export class Channel {
         parser.send({ type: 'head.parsed', head: result.head });
       } else if (phase === 'body-fixed') {
         const take = Math.min(input.pending, this.#bodyRemaining);
-        this.#bodyParts.push(bytes.subarray(start, start + take));
+        this.#body!.parts.push(bytes.subarray(start, start + take));
+        this.#body!.settle();
         input.consume(take);
         this.#bodyRemaining -= take;
-        if (this.#bodyRemaining > 0) break;
+        if (this.#bodyRemaining > 0) {
+          this.#throttleSpool();
+          break;
+        }
         parser.send({ type: 'body.complete' });
       } else {
-        const result = this.#decoder!.decode(bytes, start, bytes.length, this.#bodyParts);
+        const result = this.#decoder!.decode(bytes, start, bytes.length, this.#body!.parts);
         if (result.kind === 'error') {
           parser.send({ type: 'body.failed', error: result.error });
           break;
         }
+        this.#body!.settle();
         input.consume(result.consumed);
-        if (result.kind === 'need-more') break;
+        if (result.kind === 'need-more') {
+          this.#throttleSpool();
+          break;
+        }
         parser.send({ type: 'body.complete' });
       }
     }
@@ -314,6 +327,8 @@ export class Channel {
   release(): void {
     if (this.#released) return;
     this.#released = true;
+    this.#body?.discard();
+    this.#spooling?.discard();
     if (this.#lingerTimer !== undefined) clearTimeout(this.#lingerTimer);
     this.#task?.abandon();
     const waiters = this.#drainWaiters;
@@ -326,7 +341,7 @@ export class Channel {
   // ---- parser machine actions ----------------------------------------------------------------
 
   beginBody(head: RequestHead): void {
-    this.#bodyParts = [];
+    this.#body = new BodyBuffer(this.config.settings.inbufOverflow);
     if (head.framing.kind === 'length') {
       this.#bodyRemaining = head.framing.length;
     } else {
@@ -338,15 +353,47 @@ export class Channel {
   }
 
   deliverRequest(): void {
-    const parts = this.#bodyParts;
-    let body: Uint8Array | null = null;
-    if (parts.length === 1) body = parts[0]!;
-    else if (parts.length > 1) body = Buffer.concat(parts);
-    else if (this.#head!.framing.kind !== 'none') body = EMPTY;
-    this.#bodyParts = [];
+    const head = this.#head!;
+    const buffer = this.#body;
+    this.#body = undefined;
     this.#decoder = undefined;
-    this.#request = { head: this.#head!, url: this.#url, body };
-    this.#machine.send({ type: 'request.complete' });
+    const body = buffer === undefined ? null : buffer.finish();
+    if (!(body instanceof Promise)) {
+      this.#request = { head, url: this.#url, body: body ?? (head.framing.kind === 'none' ? null : EMPTY) };
+      this.#machine.send({ type: 'request.complete' });
+      return;
+    }
+    // A spooled body: the request is complete once its last write is on disk.
+    this.#spooling = buffer;
+    body.then(
+      (spooled) => {
+        this.#spooling = undefined;
+        if (this.#released) {
+          removeSpooled(spooled);
+          return;
+        }
+        this.#request = { head, url: this.#url, body: spooled };
+        this.#send({ type: 'request.complete' });
+      },
+      (error: unknown) => {
+        this.#spooling = undefined;
+        buffer?.discard();
+        this.#fail(new Error('the request body could not be written to a temp file', { cause: error }));
+      },
+    );
+  }
+
+  /** Stop reading while a spooled body's writes lag behind the socket. */
+  #throttleSpool(): void {
+    const body = this.#body;
+    if (body === undefined || !body.backlogged || this.#paused) return;
+    this.#paused = true;
+    this.socket.pause();
+    body.whenDrained(() => {
+      if (!this.#paused || this.#released) return;
+      this.#paused = false;
+      this.socket.resume();
+    });
   }
 
   rejectRequest(error: HttpError): void {

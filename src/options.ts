@@ -61,6 +61,7 @@ export const OPTIONS = {
   maxRequestHeaderSize: integer(262144, 1, 'Largest request head in bytes; larger gets 431.'),
   maxRequestBodySize: integer(1073741824, 0, 'Largest request body in bytes; larger gets 413.'),
   exposeTracebacks: { kind: 'boolean', default: false, help: 'Put the app error stack in 500 bodies.' } as OptionSpec<boolean>,
+  inbufOverflow: integer(524288, 0, 'Bytes of a request body kept in memory; beyond, the body goes to a temp file.'),
   outbufHighWatermark: integer(
     16777216,
     1,

@@ -6,6 +6,9 @@
 // `instanceof Request`, and builds the real Request the first time anything else is touched
 // (body readers, signal, clone, …). The same idea as @hono/node-server's request.
 
+import { createReadStream } from 'node:fs';
+import { Readable } from 'node:stream';
+import { isSpooled, type RequestBody } from './body-buffer.js';
 import type { RequestHead } from './http/types.js';
 
 import { delegateToReal } from './lazy.js';
@@ -44,7 +47,7 @@ function parseUrl(input: string, base: string | undefined): string | undefined {
 }
 
 /** Header pairs as the app sees them: chunked framing replaced by the decoded Content-Length. */
-function appHeaderPairs(head: RequestHead, body: Uint8Array | null): [string, string][] {
+function appHeaderPairs(head: RequestHead, body: RequestBody): [string, string][] {
   const flat = head.headers;
   const pairs: [string, string][] = [];
   const chunked = head.framing.kind === 'chunked';
@@ -53,18 +56,18 @@ function appHeaderPairs(head: RequestHead, body: Uint8Array | null): [string, st
     if (chunked && (name === 'transfer-encoding' || name === 'content-length')) continue;
     pairs.push([name, flat[i + 1]!]);
   }
-  if (chunked) pairs.push(['content-length', String(body?.byteLength ?? 0)]);
+  if (chunked) pairs.push(['content-length', String(body === null ? 0 : isSpooled(body) ? body.size : body.byteLength)]);
   return pairs;
 }
 
 export class IncomingRequest {
   readonly #head: RequestHead;
   readonly #url: string;
-  readonly #body: Uint8Array | null;
+  readonly #body: RequestBody;
   #headers: Headers | undefined;
   #real: Request | undefined;
 
-  constructor(head: RequestHead, url: string, body: Uint8Array | null) {
+  constructor(head: RequestHead, url: string, body: RequestBody) {
     this.#head = head;
     this.#url = url;
     this.#body = body;
@@ -88,7 +91,16 @@ export class IncomingRequest {
       const method = this.#head.method;
       const init: RequestInit & { duplex?: 'half' } = { method, headers: this.headers };
       // Fetch forbids a body on GET/HEAD Requests; such a body was received and is dropped here.
-      if (this.#body !== null && method !== 'GET' && method !== 'HEAD') init.body = this.#body;
+      const body = this.#body;
+      if (body !== null && method !== 'GET' && method !== 'HEAD') {
+        if (isSpooled(body)) {
+          // A body past inbuf_overflow is read back from its temp file as a stream.
+          init.body = Readable.toWeb(createReadStream(body.path)) as ReadableStream<Uint8Array>;
+          init.duplex = 'half';
+        } else {
+          init.body = body;
+        }
+      }
       this.#real = new RealRequest(this.#url, init);
     }
     return this.#real;

@@ -7,6 +7,7 @@
 // copied chunk by chunk, waiting for the socket to drain when it backs up.
 
 import { open, type FileHandle } from 'node:fs/promises';
+import { removeSpooled, type RequestBody } from './body-buffer.js';
 import { taskMachine, type TaskContext, type TaskEvent } from '../machines/task.js';
 import { httpDate } from './http/date.js';
 import {
@@ -63,7 +64,7 @@ const taskKind = new MachineKind<TaskContext, TaskEvent>(
 export class Task implements JobListener {
   readonly #channel: Channel;
   readonly #head: RequestHead;
-  readonly #body: Uint8Array | null;
+  readonly #body: RequestBody;
   readonly #url: string;
   readonly #machine: Driver<TaskEvent>;
   // The checked response, filled in by #inspect.
@@ -113,6 +114,7 @@ export class Task implements JobListener {
   abandon(): void {
     if (this.#abandoned) return;
     this.#abandoned = true;
+    removeSpooled(this.#body);
     if (this.#job !== undefined) this.#channel.config.pool?.cancel(this.#job);
     this.#send({ type: 'client.gone' });
   }
@@ -255,10 +257,12 @@ export class Task implements JobListener {
   }
 
   reportDone(): void {
+    removeSpooled(this.#body);
     this.#channel.send({ type: 'task.done', persistent: this.#persistent && this.#channel.mayPersist, backlog: this.#channel.backedUp });
   }
 
   reportFailed(): void {
+    removeSpooled(this.#body);
     this.#channel.send({ type: 'task.failed' });
   }
 

@@ -15,6 +15,7 @@ import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
 import * as Comlink from 'comlink';
 import { dispatcherMachine, type DispatcherContext, type DispatcherEvent } from '../machines/dispatcher.js';
 import type { SupervisorEvent } from '../machines/supervisor.js';
+import type { RequestBody } from './body-buffer.js';
 import { nodeEndpoint } from './comlink-node.js';
 import type { RequestHead } from './http/types.js';
 import type { Logger } from './options.js';
@@ -63,7 +64,8 @@ function workerScript(): URL {
 export interface JobRequest {
   head: RequestHead;
   url: string;
-  body: Uint8Array | null;
+  /** In memory (moved to the worker with at most one copy), or spooled: only its path crosses. */
+  body: RequestBody;
   info: RequestInfo;
 }
 
@@ -248,7 +250,7 @@ export class WorkerPool {
     worker.job = job;
     job.worker = worker;
     const { head, url, body, info } = job.request;
-    const moved = body === null ? { bytes: null, transfer: [] } : forPosting(body, true);
+    const moved = body instanceof Uint8Array ? forPosting(body, true) : { bytes: body, transfer: [] };
     const message: ToWorker = { t: 'request', id: job.id, head, url, body: moved.bytes, info };
     worker.port.postMessage(message, moved.transfer);
   }

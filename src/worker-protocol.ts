@@ -16,11 +16,12 @@
 // fail, or a done.
 
 import type { MessagePort } from 'node:worker_threads';
+import type { RequestBody } from './body-buffer.js';
 import type { RequestHead } from './http/types.js';
 import type { RequestInfo } from './task.js';
 
 export type ToWorker =
-  | { t: 'request'; id: number; head: RequestHead; url: string; body: Uint8Array | null; info: RequestInfo }
+  | { t: 'request'; id: number; head: RequestHead; url: string; body: RequestBody; info: RequestInfo }
   | { t: 'pull'; id: number }
   | { t: 'cancel'; id: number };
 
