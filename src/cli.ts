@@ -96,8 +96,8 @@ export async function main(argv: readonly string[], out: (line: string) => void 
   }
   if (args.target === undefined) throw new OptionError('MODULE:OBJECT', `specify an application. ${USAGE}`);
   args.options['threads'] ??= CLI_DEFAULT_THREADS;
-  // With workers, each worker imports the module itself; inline, we import it here.
-  const inline = String(args.options['threads']).trim() === '0';
+  // With worker threads or processes, each imports the module itself; inline, we import it here.
+  const inline = String(args.options['threads']).trim() === '0' && String(args.options['processes'] ?? '1').trim() === '1';
   const app = inline ? await loadAppRef(args.target, process.cwd()) : resolveAppRef(args.target, process.cwd());
   const server = await serve(app, args.options);
   for (const address of server.addresses) out(`Serving on ${address.url}`);

@@ -77,6 +77,7 @@ export const OPTIONS = {
     min: 0,
     help: 'Worker threads running the app; 0 runs it inline on the main thread. waitstate-serve defaults to 4, like waitress-serve.',
   } as OptionSpec<number>,
+  processes: integer(1, 1, 'Processes (node:cluster) sharing the listeners, each its own server: the way to use every core.'),
   overrideGlobalObjects: {
     kind: 'boolean',
     default: true,

@@ -8,6 +8,7 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import { Channel, type ChannelConfig } from './channel.js';
 import { loadAppRef, resolveAppRef } from './app-ref.js';
+import { serveCluster } from './cluster.js';
 import { OptionError, parseListenEntry, resolveOptions, type ListenAddress, type ServeOptions } from './options.js';
 import { installLiteResponse } from './response.js';
 import type { FetchHandler, RequestInfo } from './task.js';
@@ -79,6 +80,7 @@ function listen(server: Server, address: ListenAddress, backlog: number): Promis
 export async function serve(app: App | string, options: ServeOptions = {}): Promise<ServerHandle> {
   const settings = resolveOptions(options as Record<string, unknown>);
   const { logger } = settings;
+  if (settings.processes > 1) return serveCluster(app, options, settings.processes, logger);
   let handler: FetchHandler = unreachableHandler;
   let pool: WorkerPool | undefined;
   if (settings.threads > 0) {

@@ -9,13 +9,12 @@
 // gets a 500 (or, once its head is out, a closed connection) and the supervisor is told, which
 // has replacements started (`replaceWorkers`); queued tasks go on when one is ready.
 
-import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
 import * as Comlink from 'comlink';
 import { dispatcherMachine, type DispatcherContext, type DispatcherEvent } from '../machines/dispatcher.js';
 import type { SupervisorEvent } from '../machines/supervisor.js';
 import type { RequestBody } from './body-buffer.js';
+import { builtScript } from './built-script.js';
 import { nodeEndpoint } from './comlink-node.js';
 import type { RequestHead } from './http/types.js';
 import type { Logger } from './options.js';
@@ -49,16 +48,6 @@ const dispatcherKind = new MachineKind<DispatcherContext, DispatcherEvent>(
     },
   }),
 );
-
-// Workers run JavaScript: the built worker, also when the pool itself runs from TypeScript
-// sources (vitest), which is why `npm test` builds first.
-function workerScript(): URL {
-  const built = new URL('./worker.js', import.meta.url);
-  if (existsSync(fileURLToPath(built))) return built;
-  const fromSources = new URL('../dist/src/worker.js', import.meta.url);
-  if (existsSync(fileURLToPath(fromSources))) return fromSources;
-  throw new Error('waitstate: the worker script is not built; run `npm run build`');
-}
 
 /** What a task asks of the pool, and how it hears back. */
 export interface JobRequest {
@@ -108,7 +97,11 @@ class PoolWorker {
   constructor(appRef: string, overrideGlobalObjects: boolean) {
     const channel = new MessageChannel();
     const data: WorkerData = { appRef, port: channel.port2, overrideGlobalObjects };
-    this.thread = new Worker(workerScript(), { workerData: data, transferList: [channel.port2], name: `waitstate-${this.index}` });
+    this.thread = new Worker(builtScript('worker.js'), {
+      workerData: data,
+      transferList: [channel.port2],
+      name: `waitstate-${this.index}`,
+    });
     this.port = channel.port1;
     this.api = Comlink.wrap<WorkerApi>(nodeEndpoint(this.thread));
   }

@@ -63,6 +63,16 @@ describe('waitstate-serve', () => {
     expect(r.body.toString()).toBe(body);
     expect(r.header('server')).toBe('custom');
   });
+  it('--processes=2 serves from two processes and stops them all on SIGTERM', async () => {
+    const proc = run(['--processes=2', '--threads=0', '--listen=127.0.0.1:0', 'test/fixtures/pid-app.mjs:app']);
+    const port = await servingPort(proc);
+    const pids = new Set<string>();
+    for (let i = 0; i < 8; i++) pids.add((await exchange(port, 'GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n')).body.toString());
+    expect(pids.size).toBe(2);
+    proc.child.kill('SIGTERM');
+    expect(await proc.exit).toBe(0);
+    for (const pid of pids) expect(() => process.kill(Number(pid), 0)).toThrow();
+  });
   it('takes an absolute module path', async () => {
     const proc = run(['--listen=127.0.0.1:0', `${root}test/fixtures/apps.mjs:plain`], '/');
     await servingPort(proc);
