@@ -22,9 +22,10 @@ import { httpDate } from './http/date.js';
 import { parseHead } from './http/head.js';
 import { errorResponse } from './http/response.js';
 import type { HeadLimits, HttpError, RequestHead } from './http/types.js';
-import type { Logger, Settings } from './options.js';
-import { MachineKind, type Driver } from './runtime.js';
 import { InputBuffer } from './input-buffer.js';
+import type { Logger, Settings } from './options.js';
+import { OutputSpill } from './output-spill.js';
+import { MachineKind, type Driver } from './runtime.js';
 import { requestUrl } from './request.js';
 import { Task, type FetchHandler, type RequestInfo } from './task.js';
 import type { WorkerPool } from './worker-pool.js';
@@ -137,6 +138,12 @@ export class Channel {
   #released = false;
   #lingerTimer: NodeJS.Timeout | undefined;
   #drainWaiters: (() => void)[] = [];
+  /** Output waiting for a slow client beyond outbuf_overflow, on disk; see #pumpSpill. */
+  #spill: OutputSpill | undefined;
+  /** Resumes #pumpSpill when the socket drains. */
+  #spillWaiting: (() => void) | undefined;
+  /** closeWhenFlushed came while output was spilled: end the socket once the spill is sent. */
+  #endAfterSpill = false;
 
   constructor(socket: Socket, config: ChannelConfig) {
     this.socket = socket;
@@ -189,6 +196,13 @@ export class Channel {
 
   #onDrain(): void {
     this.lastActivity = Date.now();
+    if (this.#spill !== undefined) {
+      // The socket took what it had; the spill goes next, and only then is output drained.
+      const resume = this.#spillWaiting;
+      this.#spillWaiting = undefined;
+      resume?.();
+      return;
+    }
     const waiters = this.#drainWaiters;
     this.#drainWaiters = [];
     for (const resume of waiters) resume();
@@ -316,10 +330,20 @@ export class Channel {
     this.#discardInput = true;
     this.#input.clear();
     this.#flush();
-    // Half-close and keep reading (and discarding) until the client closes too, so unread
-    // request bytes do not turn our FIN into a reset that destroys the response (RFC 9112 §9.6).
+    if (this.#paused) {
+      this.#paused = false;
+      this.socket.resume();
+    }
+    if (this.#spill !== undefined) this.#endAfterSpill = true;
+    else this.#endAndLinger();
+  }
+
+  /**
+   * Half-close and keep reading (and discarding) until the client closes too, so unread request
+   * bytes do not turn our FIN into a reset that destroys the response (RFC 9112 §9.6).
+   */
+  #endAndLinger(): void {
     this.socket.end();
-    if (this.#paused) this.socket.resume();
     this.#lingerTimer = setTimeout(() => this.socket.destroy(), LINGER_MS);
     this.#lingerTimer.unref();
   }
@@ -327,6 +351,9 @@ export class Channel {
   release(): void {
     if (this.#released) return;
     this.#released = true;
+    this.#spill?.discard();
+    this.#spill = undefined;
+    this.#spillWaiting?.();
     this.#body?.discard();
     this.#spooling?.discard();
     if (this.#lingerTimer !== undefined) clearTimeout(this.#lingerTimer);
@@ -425,17 +452,17 @@ export class Channel {
 
   /** True when the socket's buffer is over its high-water mark. */
   get backedUp(): boolean {
-    return this.socket.writableNeedDrain;
+    return this.socket.writableNeedDrain || this.#spill !== undefined;
   }
 
-  /** Response bytes written and not yet sent. */
+  /** Response bytes written and not yet sent (in memory or spilled). */
   get bufferedBytes(): number {
-    return this.socket.writableLength + this.#outBytes;
+    return this.socket.writableLength + this.#outBytes + (this.#spill?.pending ?? 0);
   }
 
-  /** Resolve once the socket has drained (or the connection is gone). */
+  /** Resolve once the socket has drained, spilled output included (or the connection is gone). */
   drained(): Promise<void> {
-    if (!this.socket.writableNeedDrain || this.#released) return Promise.resolve();
+    if (!this.backedUp || this.#released) return Promise.resolve();
     return new Promise((resolve) => this.#drainWaiters.push(resolve));
   }
 
@@ -483,19 +510,62 @@ export class Channel {
     }
     this.lastActivity = Date.now();
     const parts = this.#outParts;
-    if (parts.length === 0) {
+    const spilling = this.#spill !== undefined || socket.writableLength > this.config.settings.outbufOverflow;
+    if (parts.length === 0 && !spilling) {
+      // The common case: one latin1 string (heads, ASCII bodies, a pipelined burst) in one write.
       socket.write(this.#out, 'latin1');
+      this.#out = '';
+      this.#outBytes = 0;
+      return;
+    }
+    if (this.#out !== '') parts.push(this.#out);
+    if (this.#spill === undefined && spilling) {
+      // The client is slow and this much already waits in memory: what follows waits on disk.
+      this.#spill = new OutputSpill();
+      void this.#pumpSpill(this.#spill);
+    }
+    const spill = this.#spill;
+    if (spill !== undefined) {
+      for (const part of parts) spill.append(part);
+    } else if (parts.length === 1) {
+      const part = parts[0]!;
+      if (typeof part === 'string') socket.write(part, 'latin1');
+      else socket.write(part);
     } else {
-      if (this.#out !== '') parts.push(this.#out);
       socket.cork();
       for (const part of parts) {
         if (typeof part === 'string') socket.write(part, 'latin1');
         else socket.write(part);
       }
       socket.uncork();
-      this.#outParts = [];
     }
+    this.#outParts = [];
     this.#out = '';
     this.#outBytes = 0;
+  }
+
+  /** Send spilled output as the socket takes it; when none is left, write directly again. */
+  async #pumpSpill(spill: OutputSpill): Promise<void> {
+    const socket = this.socket;
+    try {
+      for (;;) {
+        if (socket.writableNeedDrain) await new Promise<void>((resume) => (this.#spillWaiting = resume));
+        if (this.#released) return;
+        const chunk = await spill.next();
+        if (this.#released) return;
+        if (chunk === null) break;
+        socket.write(chunk);
+      }
+    } catch (error) {
+      this.#fail(error);
+      return;
+    }
+    this.#spill = undefined;
+    spill.discard();
+    if (this.#endAfterSpill) {
+      this.#endAndLinger();
+      return;
+    }
+    this.#onDrain();
   }
 }

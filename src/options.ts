@@ -62,6 +62,7 @@ export const OPTIONS = {
   maxRequestBodySize: integer(1073741824, 0, 'Largest request body in bytes; larger gets 413.'),
   exposeTracebacks: { kind: 'boolean', default: false, help: 'Put the app error stack in 500 bodies.' } as OptionSpec<boolean>,
   inbufOverflow: integer(524288, 0, 'Bytes of a request body kept in memory; beyond, the body goes to a temp file.'),
+  outbufOverflow: integer(1048576, 0, 'Bytes of output waiting for a slow client kept in memory; beyond, it waits in a temp file.'),
   outbufHighWatermark: integer(
     16777216,
     1,
