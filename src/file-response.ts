@@ -6,8 +6,8 @@
 //
 // The Response carries only the file's path: the server opens the file, sends Content-Length
 // from its size (a smaller Content-Length set by the app sends that many bytes; a larger one is
-// corrected to the size, as Waitress does), and copies it to the socket in 64 KiB reads with the
-// usual backpressure. From a worker thread only the path crosses, never the bytes. Its `body` is
+// corrected to the size, as Waitress does), and copies it to the socket in 256 KiB reads, reading
+// ahead only as far as outbuf_overflow. From a worker thread only the path crosses, never the bytes. Its `body` is
 // null to the app: the bytes are the server's business.
 
 import { resolve } from 'node:path';
