@@ -1,10 +1,12 @@
 // src/task.ts: one request in the app and its response on the way out, carrying out what the
 // task machine (machines/task.ts) decides.
 //
-// The app gets an IncomingRequest (lazy, src/request.ts) and an `info` object. What it returns is
-// checked once (`#inspect`): a Response whose fields can go on the wire, or a problem that the
-// machine turns into a 500. The head and a known-length body leave together; a streamed body is
-// copied chunk by chunk, waiting for the socket to drain when it backs up.
+// The app runs inline (it gets an IncomingRequest, src/request.ts, and the connection's `info`)
+// or in a worker thread (src/worker-pool.ts). What it answers is taken apart by readResponse()
+// and checked once (`#accept`): fields that can go on the wire, or a problem the machine turns
+// into a 500. The head and a known-length body leave together; a streamed body is copied chunk
+// by chunk and a file response read from disk, each waiting once outbuf_high_watermark (streams)
+// or outbuf_overflow (files) waits to be sent.
 
 import { open, type FileHandle } from 'node:fs/promises';
 import { removeSpooled, type RequestBody } from './body-buffer.js';
@@ -67,7 +69,7 @@ export class Task implements JobListener {
   readonly #body: RequestBody;
   readonly #url: string;
   readonly #machine: Driver<TaskEvent>;
-  // The checked response, filled in by #inspect.
+  // The checked response, filled in by #accept.
   #status = 200;
   #statusText = '';
   #headers: string[] = [];
