@@ -26,7 +26,8 @@
 // GET must answer 200 "Hello, World!", and 16 pipelined GETs on one connection 16 answers.
 //
 // Files: run.mjs (this driver), server.mjs (the two servers), pipeline.lua (wrk pipelining),
-// autocannon-load.mjs (one autocannon run in its own pinned process), cpuprofile.mjs (--profile).
+// autocannon-load.mjs (one autocannon run in its own pinned process), cpuprofile.mjs (--profile),
+// lib.mjs and server-lib.mjs (helpers shared with bench/workers.mjs and its servers).
 //
 // HOW TO READ IT. "ratio" = waitstate median / node:http median, from the same interleaved run:
 // compare ratios, not absolute req/s (this box drifts +-15 % between runs minutes apart; treat
@@ -49,16 +50,15 @@
 // answer, a tool failed, or the arguments were wrong; 130 on Ctrl-C. Child processes are killed on
 // every exit path; every wait is bounded in time.
 
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
-import { Agent, request as httpRequest } from 'node:http';
 import { connect } from 'node:net';
-import { availableParallelism, tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { createInterface } from 'node:readline';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { fileURLToPath } from 'node:url';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { summarize } from './cpuprofile.mjs';
+import { HAVE_PROC, HERE, LOAD_CORE, PINNED, ROOT, SERVER_CORE, onPath, pinSelf, pinned } from './lib.mjs';
+import { FOREIGN_LIMIT, httpGet, interrupted, kernelThreads, parseWrk, sampledRun, spawnServer, waitForQuiet } from './lib.mjs';
+import { int, median, pct, table } from './lib.mjs';
 
 // The per-run fields written to the BENCH_JSON line.
 const RUN_FIELDS = [
@@ -80,9 +80,6 @@ const RUN_FIELDS = [
   'noisy',
 ];
 
-const HERE = dirname(fileURLToPath(import.meta.url));
-const ROOT = join(HERE, '..');
-
 const SERVERS = ['waitstate', 'node'];
 const LABEL = { waitstate: 'waitstate', node: 'node:http' };
 const CONNECTIONS = 50;
@@ -92,7 +89,6 @@ const SCENARIOS = [
   { name: 'pipelined', depth: DEPTH, must: 1.0, goal: 3.0 },
 ];
 const BODY = 'Hello, World!';
-const FOREIGN_LIMIT = 5; // % of one core used by other processes during a run
 const SATURATED_CPU = 90; // % of one core: that process is the limit
 const BUSY_CLIENT_CPU = 75; // % of one core: a load tool this busy while the server is not saturated is the likely limit
 const AUTOCANNON_CEILING = 140_000; // req/s; autocannon saturates its core at ~150-155k here
@@ -130,19 +126,12 @@ const BASE_PORT = Number(process.env.BENCH_PORT ?? 18180);
 if (!Number.isInteger(BASE_PORT) || BASE_PORT < 1 || BASE_PORT > 65534) usage('BENCH_PORT must be a port number');
 
 // ---------------------------------------------------------------------------------------------
-// Environment: tools, pinning, /proc
+// Environment: tools, pinning
 
-const onPath = (cmd) => spawnSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' }).status === 0;
 const HAVE_WRK = onPath('wrk');
 const TOOL = opts.tool ?? (HAVE_WRK ? 'wrk' : 'autocannon');
 if (TOOL === 'wrk' && !HAVE_WRK) usage('--tool wrk: wrk is not on PATH (apt-get install wrk)');
-const PINNED = onPath('taskset') && availableParallelism() >= 2;
-const SERVER_CORE = 0;
-const LOAD_CORE = 1;
-if (PINNED) spawnSync('taskset', ['-a', '-p', '-c', String(LOAD_CORE), String(process.pid)], { stdio: 'ignore' });
-
-/** [command, args], under `taskset -c CORE` when pinning is available. */
-const pinned = (core, cmd, args) => (PINNED ? ['taskset', ['-c', String(core), cmd, ...args]] : [cmd, args]);
+pinSelf(LOAD_CORE);
 
 function toolVersion() {
   if (TOOL === 'wrk') {
@@ -156,206 +145,28 @@ function toolVersion() {
   }
 }
 
-const HAVE_PROC = (() => {
-  try {
-    readFileSync('/proc/self/stat');
-    return true;
-  } catch {
-    return false;
-  }
-})();
-const CLK_TCK = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout?.trim()) || 100;
-
-/** Fields of /proc/PID/stat after "(comm)": index 0 is field 3 (state). */
-function statFields(pid) {
-  const s = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  return s.slice(s.lastIndexOf(')') + 2).split(' ');
-}
-
-/** utime + stime of a process (all its threads), in clock ticks; undefined when it is gone. */
-function cpuTicks(pid) {
-  if (!HAVE_PROC || pid === undefined) return undefined;
-  try {
-    const f = statFields(pid);
-    return Number(f[11]) + Number(f[12]);
-  } catch {
-    return undefined;
-  }
-}
-
-/** Busy ticks (user + nice + system) of the whole machine, all cores, from /proc/stat. */
-function machineTicks() {
-  const f = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0].trim().split(/\s+/).slice(1).map(Number);
-  return f[0] + f[1] + f[2];
-}
-
-/** Pids of the kernel threads (their work, e.g. ksoftirqd for loopback TCP, is not "foreign"). */
-function kernelThreads() {
-  const pids = [];
-  for (const name of readdirSync('/proc')) {
-    if (!/^\d+$/.test(name)) continue;
-    try {
-      if (Number(statFields(name)[6]) & 0x00200000) pids.push(Number(name)); // PF_KTHREAD
-    } catch {
-      // it ended while we looked
-    }
-  }
-  return pids;
-}
-
-/**
- * A CPU snapshot: the machine's busy ticks, the kernel threads' and those of each of our pids.
- * Foreign CPU between two snapshots = machine - kernel threads - ours: it counts short-lived
- * processes too (a test runner forking workers), which a per-process scan would miss.
- */
-function snapshot(pids, kthreads) {
-  if (!HAVE_PROC) return undefined;
-  let kernel = 0;
-  for (const pid of kthreads) kernel += cpuTicks(pid) ?? 0;
-  return { t: performance.now(), machine: machineTicks(), kernel, pids: new Map(pids.map((pid) => [pid, cpuTicks(pid)])) };
-}
-
-/** % of one core used by others between snapshots a and b; pid's % of one core. */
-function cpuBetween(a, b) {
-  const secs = (b.t - a.t) / 1000;
-  const pidPct = (pid) => {
-    const [x, y] = [a.pids.get(pid), b.pids.get(pid)];
-    return x === undefined || y === undefined ? undefined : (100 * (y - x)) / CLK_TCK / secs;
-  };
-  let ours = 0;
-  for (const pid of b.pids.keys()) ours += pidPct(pid) ?? 0;
-  const foreign = (100 * (b.machine - a.machine - (b.kernel - a.kernel))) / CLK_TCK / secs - ours;
-  return { foreign: Math.max(0, foreign), pidPct };
-}
-
-/** Wait (at most maxMs) for a 1 s window in which other processes use < FOREIGN_LIMIT % of a core. */
-async function waitForQuiet(ours, maxMs = 5000) {
-  if (!HAVE_PROC) return undefined;
-  const kthreads = kernelThreads();
-  const deadline = Date.now() + maxMs;
-  let pct;
-  do {
-    const a = snapshot([...ours], kthreads);
-    await sleep(1000);
-    pct = cpuBetween(a, snapshot([...ours], kthreads)).foreign;
-    if (pct < FOREIGN_LIMIT) return pct;
-  } while (Date.now() < deadline);
-  return pct;
-}
-
 // ---------------------------------------------------------------------------------------------
-// Child processes: every one is tracked and killed on exit or Ctrl-C
-
-const children = new Set();
-function track(child) {
-  children.add(child);
-  child.once('exit', () => children.delete(child));
-  return child;
-}
-process.on('exit', () => {
-  for (const child of children) child.kill('SIGKILL');
-});
-let interrupted = false;
-for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
-  process.on(signal, async () => {
-    if (interrupted) process.exit(130);
-    interrupted = true;
-    console.error(`\nbench: ${signal}, stopping the servers`);
-    for (const child of children) child.kill('SIGTERM');
-    const deadline = Date.now() + 2000;
-    while (children.size > 0 && Date.now() < deadline) await sleep(50);
-    process.exit(130); // the exit handler SIGKILLs what is left
-  });
-}
-
-/** Resolves with the exit code once the child exits, or undefined after ms. */
-function exited(child, ms) {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(child.exitCode);
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => resolve(undefined), ms);
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      resolve(code);
-    });
-  });
-}
-
-function portTaken(port) {
-  return new Promise((resolve) => {
-    const socket = connect({ host: '127.0.0.1', port });
-    const done = (taken) => {
-      socket.destroy();
-      resolve(taken);
-    };
-    socket.setTimeout(1000, () => done(true));
-    socket.once('connect', () => done(true));
-    socket.once('error', () => done(false));
-  });
-}
+// Servers
 
 /** Start bench/server.mjs KIND PORT pinned to the server core; resolves once it is listening. */
 async function startServer(kind, port, nodeFlags = []) {
-  if (await portTaken(port)) throw new Error(`port ${port} is in use (set BENCH_PORT to move the benchmark's ports)`);
-  const [cmd, args] = pinned(SERVER_CORE, process.execPath, [...nodeFlags, join(HERE, 'server.mjs'), kind, String(port)]);
-  const child = track(spawn(cmd, args, { cwd: ROOT, stdio: ['pipe', 'pipe', 'pipe'] }));
-  child.stdin.on('error', () => {}); // the server may be gone when we write
-  createInterface({ input: child.stderr }).on('line', (line) => console.error(`  [${LABEL[kind]}] ${line}`));
-  const statsWaiters = [];
-  let onReady;
-  createInterface({ input: child.stdout }).on('line', (line) => {
-    if (line.startsWith('READY ')) onReady?.();
-    else if (line.startsWith('STATS ')) statsWaiters.shift()?.(JSON.parse(line.slice(6)));
-  });
-  const ready = await Promise.race([new Promise((resolve) => (onReady = () => resolve(true))), exited(child, 15_000).then(() => false)]);
-  if (!ready) {
-    child.kill('SIGKILL');
-    throw new Error(`${LABEL[kind]} server did not start on port ${port} (see its messages above)`);
-  }
-  return {
-    kind,
+  const server = await spawnServer({
     port,
-    pid: child.pid,
-    url: `http://127.0.0.1:${port}/`,
-    /** {requests, logs: {error, warn, info}} so far, or undefined if it does not answer in 2 s. */
-    stats() {
-      return new Promise((resolve) => {
-        const timer = setTimeout(() => resolve(undefined), 2000);
-        statsWaiters.push((s) => {
-          clearTimeout(timer);
-          resolve(s);
-        });
-        child.stdin.write('stats\n');
-      });
-    },
-    async stop() {
-      child.kill('SIGTERM');
-      if ((await exited(child, 5000)) === undefined && child.exitCode === null) {
-        child.kill('SIGKILL');
-        await exited(child, 2000);
-      }
-    },
-  };
+    args: [...nodeFlags, join(HERE, 'server.mjs'), kind, String(port)],
+    label: LABEL[kind],
+    cores: SERVER_CORE,
+    readyMs: 15_000,
+    statsMs: 2000, // stats(): {requests, logs: {error, warn, info}} so far, or undefined if it does not answer in 2 s
+    notStarted: `${LABEL[kind]} server did not start on port ${port} (see its messages above)`,
+  });
+  return { kind, port, pid: server.pid, url: `http://127.0.0.1:${port}/`, stats: server.stats, stop: server.stop };
 }
 
 // ---------------------------------------------------------------------------------------------
 // Checks before loading
 
 /** One keep-alive GET /: {status, rawHeaders, body}. */
-function getOnce(port) {
-  const agent = new Agent({ keepAlive: true, maxSockets: 1 });
-  return new Promise((resolve, reject) => {
-    const req = httpRequest({ host: '127.0.0.1', port, path: '/', agent, timeout: 5000 }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (chunk) => (body += chunk));
-      res.on('end', () => resolve({ status: res.statusCode, rawHeaders: res.rawHeaders, body }));
-      res.on('error', reject);
-    });
-    req.on('timeout', () => req.destroy(new Error('no answer in 5 s')));
-    req.on('error', reject);
-    req.end();
-  }).finally(() => agent.destroy());
-}
+const getOnce = (port) => httpGet(port, '/', { keepAlive: true, timeoutMs: 5000 });
 
 /** Write `depth` GETs in one write on one connection; resolves with the number of hello bodies read (5 s max). */
 function pipelinedAnswers(port, depth) {
@@ -415,22 +226,6 @@ function loadCommand(scenario, url, seconds) {
   return pinned(LOAD_CORE, process.execPath, [script, url, String(CONNECTIONS), String(scenario.depth), String(seconds)]);
 }
 
-function parseWrk(out) {
-  const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1]);
-  const requests = Number(/(\d+) requests in/.exec(out)?.[1]);
-  if (!Number.isFinite(rps) || !Number.isFinite(requests)) return undefined;
-  const sock = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(out);
-  const [connectErr, readErr, writeErr, timeouts] = sock ? sock.slice(1).map(Number) : [0, 0, 0, 0];
-  const non2xx = Number(/Non-2xx or 3xx responses: (\d+)/.exec(out)?.[1] ?? 0);
-  return {
-    requests,
-    rps,
-    non2xx,
-    errors: connectErr + readErr + writeErr + timeouts,
-    errorDetail: sock ? { connect: connectErr, read: readErr, write: writeErr, timeout: timeouts } : {},
-  };
-}
-
 function parseAutocannon(out) {
   const line = out.split('\n').find((l) => l.startsWith('RESULT '));
   if (line === undefined) return undefined;
@@ -449,33 +244,20 @@ async function loadOnce(scenario, server, seconds, ours) {
   const [cmd, args] = loadCommand(scenario, server.url, seconds);
   const statsBefore = await server.stats();
   const kthreads = HAVE_PROC ? kernelThreads() : [];
-  const child = track(spawn(cmd, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] }));
-  let out = '';
-  child.stdout.setEncoding('utf8').on('data', (d) => (out += d));
-  child.stderr.setEncoding('utf8').on('data', (d) => (out += d));
-  // CPU snapshots every 250 ms while the tool runs; the first and the last one (the tool still
-  // alive in both) bracket the measurement window.
-  const pids = [...ours, child.pid];
-  const samples = [];
-  const sampler = setInterval(() => {
-    const s = snapshot(pids, kthreads);
-    if (s !== undefined && s.pids.get(child.pid) !== undefined) samples.push(s);
-  }, 250);
-  const code = await exited(child, (seconds + 20) * 1000);
-  clearInterval(sampler);
-  if (code === undefined) {
-    child.kill('SIGKILL');
-    throw new Error(`${TOOL} did not finish within ${seconds + 20} s`);
-  }
+  // CPU of the tool, the servers and this driver, and foreign CPU, while the tool runs.
+  const { code, out, pid, cpu } = await sampledRun(cmd, args, {
+    name: TOOL,
+    seconds,
+    pidsWith: (toolPid) => [...ours, toolPid],
+    cwd: ROOT,
+    kthreads,
+  });
   const statsAfter = await server.stats();
   const parsed = TOOL === 'wrk' ? parseWrk(out) : parseAutocannon(out);
   if (parsed === undefined || code !== 0) throw new Error(`${TOOL} failed (exit ${code}):\n${out.trim()}`);
 
   let loadCpu, serverCpu, foreign;
-  if (samples.length >= 2) {
-    const cpu = cpuBetween(samples[0], samples.at(-1));
-    [loadCpu, serverCpu, foreign] = [cpu.pidPct(child.pid), cpu.pidPct(server.pid), cpu.foreign];
-  }
+  if (cpu !== undefined) [loadCpu, serverCpu, foreign] = [cpu.pidPct(pid), cpu.pidPct(server.pid), cpu.foreign];
   const logs = {};
   if (statsBefore && statsAfter) {
     for (const level of ['error', 'warn', 'info']) logs[level] = statsAfter.logs[level] - statsBefore.logs[level];
@@ -510,26 +292,6 @@ async function measured(scenario, server, seconds, ours) {
 
 // ---------------------------------------------------------------------------------------------
 // Formatting
-
-const int = (n) => (n === undefined || !Number.isFinite(n) ? '-' : Math.round(n).toLocaleString('en-US'));
-const pct = (n) => (n === undefined || !Number.isFinite(n) ? '-' : `${n.toFixed(0)}%`);
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-};
-
-function table(header, rows) {
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => String(r[i]).length)));
-  const line = (cells) =>
-    cells
-      .map((c, i) =>
-        i === 0 || (typeof c === 'string' && !/^[\d,.%x*!-]+$/.test(c)) ? String(c).padEnd(widths[i]) : String(c).padStart(widths[i]),
-      )
-      .join('  ')
-      .trimEnd();
-  return [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
-}
 
 /** Why a scenario's figures may be limited by the client rather than the servers. */
 function clientBoundNotes(runs) {

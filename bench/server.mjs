@@ -17,28 +17,13 @@
 // load tool's count and divide profile time by requests really served.
 
 import { createServer } from 'node:http';
-import { createInterface } from 'node:readline';
+import { HELLO, HELLO_HEADERS, closeNodeServer, countingLogger, listen, parseServerArgs, serveDriver } from './server-lib.mjs';
 
-const [kind, portArg] = process.argv.slice(2);
-const port = Number(portArg);
-if (!['waitstate', 'node'].includes(kind) || !Number.isInteger(port) || port <= 0 || port > 65535) {
-  console.error('usage: node bench/server.mjs waitstate|node PORT');
-  process.exit(2);
-}
+const [kind, port] = parseServerArgs(['waitstate', 'node'], 'usage: node bench/server.mjs waitstate|node PORT');
 
 let requests = 0;
-const logs = { error: 0, warn: 0, info: 0 };
 const MAX_LOG_LINES = 10; // print the first few logger lines, count the rest
-
-function log(level, args) {
-  logs[level]++;
-  if (logs[level] <= MAX_LOG_LINES) {
-    const text = args.map((a) => (a instanceof Error ? a.stack : String(a))).join(' ');
-    process.stderr.write(`${level}: ${text}\n`);
-    if (logs[level] === MAX_LOG_LINES) process.stderr.write(`${level}: (further ${level} lines only counted)\n`);
-  }
-}
-const logger = { error: (...a) => log('error', a), warn: (...a) => log('warn', a), info: (...a) => log('info', a) };
+const { logs, logger } = countingLogger(MAX_LOG_LINES, { announceCutoff: true });
 
 let close;
 if (kind === 'waitstate') {
@@ -53,43 +38,13 @@ if (kind === 'waitstate') {
   );
   close = () => handle.close();
 } else {
-  const body = 'Hello, World!';
-  const headers = { 'Content-Type': 'text/plain;charset=UTF-8', 'Content-Length': '13' };
   const server = createServer((req, res) => {
     requests++;
-    res.writeHead(200, headers);
-    res.end(body);
+    res.writeHead(200, HELLO_HEADERS);
+    res.end(HELLO);
   });
-  await new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, '127.0.0.1', resolve);
-  });
-  close = () =>
-    new Promise((resolve) => {
-      server.close(() => resolve());
-      server.closeAllConnections();
-    });
+  await listen(server, { port });
+  close = () => closeNodeServer(server);
 }
 
-let exiting = false;
-async function shutdown() {
-  if (exiting) return;
-  exiting = true;
-  // Bounded: give close() one second, then exit regardless.
-  setTimeout(() => process.exit(0), 1000).unref();
-  try {
-    await close();
-  } finally {
-    process.exit(0);
-  }
-}
-process.on('SIGINT', shutdown);
-process.on('SIGTERM', shutdown);
-
-const lines = createInterface({ input: process.stdin });
-lines.on('line', (line) => {
-  if (line.trim() === 'stats') process.stdout.write(`STATS ${JSON.stringify({ requests, logs })}\n`);
-});
-lines.on('close', shutdown); // the driver went away
-
-process.stdout.write(`READY ${port}\n`);
+serveDriver(port, { close, stats: () => ({ requests, logs }) });

@@ -19,27 +19,17 @@
 import { createReadStream, statSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { dirname, join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
+import { HELLO, HELLO_HEADERS, closeNodeServer, countingLogger, listen, parseServerArgs, serveDriver } from './server-lib.mjs';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const ROOT = join(HERE, '..');
 const KINDS = ['ws-hello-inline', 'ws-hello-threads', 'ws-cpu-threads', 'node-cpu', 'ws-stream', 'node-stream', 'ws-idle', 'node-idle'];
 
-const [kind, portArg] = process.argv.slice(2);
-const port = Number(portArg);
-if (!KINDS.includes(kind) || !Number.isInteger(port) || port <= 0 || port > 65535) {
-  console.error(`usage: node bench/workers-server.mjs ${KINDS.join('|')} PORT`);
-  process.exit(2);
-}
+const [kind, port] = parseServerArgs(KINDS, `usage: node bench/workers-server.mjs ${KINDS.join('|')} PORT`);
 
-const logs = { error: 0, warn: 0, info: 0 };
-function log(level, args) {
-  logs[level]++;
-  if (logs[level] <= 10) process.stderr.write(`${level}: ${args.map((a) => (a instanceof Error ? a.stack : String(a))).join(' ')}\n`);
-}
-const logger = { error: (...a) => log('error', a), warn: (...a) => log('warn', a), info: (...a) => log('info', a) };
+const { logs, log, logger } = countingLogger(10);
 
 let close;
 let connections = () => undefined;
@@ -54,24 +44,14 @@ async function waitstate(app, options) {
 async function node(handler, setup = () => {}) {
   const server = createServer(handler);
   setup(server);
-  await new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen({ port, host: '127.0.0.1', backlog: 20000 }, resolve);
-  });
+  await listen(server, { port, backlog: 20000 });
   server.on('clientError', (error, socket) => {
     log('warn', [`clientError ${error.code ?? error.message}`]);
     socket.destroy();
   });
-  close = () =>
-    new Promise((resolve) => {
-      server.close(() => resolve());
-      server.closeAllConnections();
-    });
+  close = () => closeNodeServer(server);
   connections = () => new Promise((resolve) => server.getConnections((err, n) => resolve(err ? undefined : n)));
 }
-
-const HELLO = 'Hello, World!';
-const helloHeaders = { 'Content-Type': 'text/plain;charset=UTF-8', 'Content-Length': '13' };
 
 switch (kind) {
   case 'ws-hello-inline': {
@@ -141,7 +121,7 @@ switch (kind) {
   case 'node-idle':
     await node(
       (req, res) => {
-        res.writeHead(200, helloHeaders);
+        res.writeHead(200, HELLO_HEADERS);
         res.end(HELLO);
       },
       (server) => {
@@ -152,22 +132,4 @@ switch (kind) {
     break;
 }
 
-let exiting = false;
-async function shutdown() {
-  if (exiting) return;
-  exiting = true;
-  setTimeout(() => process.exit(0), 1000).unref();
-  try {
-    await close();
-  } finally {
-    process.exit(0);
-  }
-}
-process.on('SIGINT', shutdown);
-process.on('SIGTERM', shutdown);
-const lines = createInterface({ input: process.stdin });
-lines.on('line', async (line) => {
-  if (line.trim() === 'stats') process.stdout.write(`STATS ${JSON.stringify({ connections: await connections(), logs })}\n`);
-});
-lines.on('close', shutdown);
-process.stdout.write(`READY ${port}\n`);
+serveDriver(port, { close, stats: async () => ({ connections: await connections(), logs }) });

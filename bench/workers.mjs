@@ -7,7 +7,8 @@
 //   (there is no npm script for it: package.json is left alone)
 //
 // Files: workers.mjs (this driver), workers-server.mjs (every server, one process each),
-// cpu-app.mjs (/cpu ~20 ms busy loop, /cheap), stream-app.mjs (1 GiB up/down, fileResponse).
+// cpu-app.mjs (/cpu ~20 ms busy loop, /cheap), stream-app.mjs (1 GiB up/down, fileResponse),
+// lib.mjs and server-lib.mjs (helpers shared with bench/run.mjs and its servers).
 //
 // SCENARIOS (each prints a table; the last line, BENCH_JSON {...}, holds all figures).
 //
@@ -51,19 +52,17 @@
 // Exit status: 0 when every scenario ran (whatever the figures), 1 on a setup failure or bad
 // arguments, 130 on Ctrl-C. Child processes are killed on every exit path; every wait is bounded.
 
-import { spawn, spawnSync } from 'node:child_process';
-import { closeSync, createReadStream, ftruncateSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { closeSync, createReadStream, ftruncateSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { Agent, request as httpRequest } from 'node:http';
 import { connect } from 'node:net';
 import { availableParallelism, tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { createInterface } from 'node:readline';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { fileURLToPath } from 'node:url';
 import { calibrate } from './cpu-app.mjs';
+import { CLK_TCK, HERE, LOAD_CORE, PINNED, SERVER_CORE, cpuTicks, onPath, pinSelf, pinned } from './lib.mjs';
+import { FOREIGN_LIMIT, cleanups, httpGet, interrupted, parseWrk, sampledRun, spawnServer, waitForQuiet } from './lib.mjs';
+import { int, median, pct, table } from './lib.mjs';
 
-const HERE = dirname(fileURLToPath(import.meta.url));
-const ROOT = join(HERE, '..');
 const ALL = ['hello', 'cpu', 'transfer', 'idle'];
 
 // ---------------------------------------------------------------------------------------------
@@ -113,74 +112,8 @@ if (!Number.isInteger(BASE_PORT) || BASE_PORT < 1 || BASE_PORT > 65528) usage('B
 // ---------------------------------------------------------------------------------------------
 // Environment: pinning, /proc
 
-const onPath = (cmd) => spawnSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' }).status === 0;
 if (!onPath('wrk') && (opts.only.includes('hello') || opts.only.includes('cpu'))) usage('wrk is not on PATH (hello and cpu need it)');
-const PINNED = onPath('taskset') && availableParallelism() >= 2;
-const SERVER_CORE = 0;
-const LOAD_CORE = 1;
 const ALL_CORES = `0-${availableParallelism() - 1}`;
-/** Pin this driver (all its threads) to `cores`, when pinning is available. */
-const pinSelf = (cores) => PINNED && spawnSync('taskset', ['-a', '-p', '-c', String(cores), String(process.pid)], { stdio: 'ignore' });
-const withCores = (cores, cmd, args) => (PINNED && cores !== undefined ? ['taskset', ['-c', String(cores), cmd, ...args]] : [cmd, args]);
-const CLK_TCK = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout?.trim()) || 100;
-const FOREIGN_LIMIT = 5;
-
-function statFields(pid) {
-  const s = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  return s.slice(s.lastIndexOf(')') + 2).split(' ');
-}
-function cpuTicks(pid) {
-  try {
-    const f = statFields(pid);
-    return Number(f[11]) + Number(f[12]);
-  } catch {
-    return undefined;
-  }
-}
-function machineTicks() {
-  const f = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0].trim().split(/\s+/).slice(1).map(Number);
-  return f[0] + f[1] + f[2];
-}
-function kernelThreads() {
-  const pids = [];
-  for (const name of readdirSync('/proc')) {
-    if (!/^\d+$/.test(name)) continue;
-    try {
-      if (Number(statFields(name)[6]) & 0x00200000) pids.push(Number(name));
-    } catch {
-      // gone
-    }
-  }
-  return pids;
-}
-function snapshot(pids, kthreads) {
-  let kernel = 0;
-  for (const pid of kthreads) kernel += cpuTicks(pid) ?? 0;
-  return { t: performance.now(), machine: machineTicks(), kernel, pids: new Map(pids.map((pid) => [pid, cpuTicks(pid)])) };
-}
-function cpuBetween(a, b) {
-  const secs = (b.t - a.t) / 1000;
-  const pidPct = (pid) => {
-    const [x, y] = [a.pids.get(pid), b.pids.get(pid)];
-    return x === undefined || y === undefined ? undefined : (100 * (y - x)) / CLK_TCK / secs;
-  };
-  let ours = 0;
-  for (const pid of b.pids.keys()) ours += pidPct(pid) ?? 0;
-  const foreign = (100 * (b.machine - a.machine - (b.kernel - a.kernel))) / CLK_TCK / secs - ours;
-  return { foreign: Math.max(0, foreign), pidPct };
-}
-async function waitForQuiet(ours, maxMs = 5000) {
-  const kthreads = kernelThreads();
-  const deadline = Date.now() + maxMs;
-  let pct;
-  do {
-    const a = snapshot(ours, kthreads);
-    await sleep(1000);
-    pct = cpuBetween(a, snapshot(ours, kthreads)).foreign;
-    if (pct < FOREIGN_LIMIT) return pct;
-  } while (Date.now() < deadline);
-  return pct;
-}
 
 /** {rss, hwm} in bytes from /proc/PID/status, or undefined. */
 function memory(pid) {
@@ -194,55 +127,7 @@ function memory(pid) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Child processes: tracked, killed on every exit path
-
-const children = new Set();
-const cleanups = new Set();
-function track(child) {
-  children.add(child);
-  child.once('exit', () => children.delete(child));
-  return child;
-}
-process.on('exit', () => {
-  for (const child of children) child.kill('SIGKILL');
-  for (const fn of cleanups) fn();
-});
-let interrupted = false;
-for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
-  process.on(signal, async () => {
-    if (interrupted) process.exit(130);
-    interrupted = true;
-    console.error(`\nbench: ${signal}, stopping the servers`);
-    for (const child of children) child.kill('SIGTERM');
-    const deadline = Date.now() + 2000;
-    while (children.size > 0 && Date.now() < deadline) await sleep(50);
-    process.exit(130);
-  });
-}
-
-function exited(child, ms) {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(child.exitCode);
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => resolve(undefined), ms);
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      resolve(code);
-    });
-  });
-}
-
-function portTaken(port) {
-  return new Promise((resolve) => {
-    const socket = connect({ host: '127.0.0.1', port });
-    const done = (taken) => {
-      socket.destroy();
-      resolve(taken);
-    };
-    socket.setTimeout(1000, () => done(true));
-    socket.once('connect', () => done(true));
-    socket.once('error', () => done(false));
-  });
-}
+// Servers
 
 const LABEL = {
   'ws-hello-inline': 'waitstate threads=0',
@@ -257,63 +142,21 @@ const LABEL = {
 
 /** Start bench/workers-server.mjs KIND PORT (on `cores`, if given); resolves once it listens. */
 async function startServer(kind, port, { cores, env = {} } = {}) {
-  if (await portTaken(port)) throw new Error(`port ${port} is in use (set BENCH_PORT to move the benchmark's ports)`);
-  const [cmd, args] = withCores(cores, process.execPath, [join(HERE, 'workers-server.mjs'), kind, String(port)]);
-  const child = track(spawn(cmd, args, { cwd: ROOT, stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, ...env } }));
-  child.stdin.on('error', () => {});
-  createInterface({ input: child.stderr }).on('line', (line) => console.error(`  [${LABEL[kind]}] ${line}`));
-  const statsWaiters = [];
-  let onReady;
-  createInterface({ input: child.stdout }).on('line', (line) => {
-    if (line.startsWith('READY ')) onReady?.();
-    else if (line.startsWith('STATS ')) statsWaiters.shift()?.(JSON.parse(line.slice(6)));
-  });
-  const ready = await Promise.race([new Promise((resolve) => (onReady = () => resolve(true))), exited(child, 20_000).then(() => false)]);
-  if (!ready) {
-    child.kill('SIGKILL');
-    throw new Error(`${LABEL[kind]} (${kind}) did not start on port ${port} (see its messages above)`);
-  }
-  return {
-    kind,
+  const server = await spawnServer({
     port,
-    pid: child.pid,
-    url: `http://127.0.0.1:${port}`,
-    stats() {
-      return new Promise((resolve) => {
-        const timer = setTimeout(() => resolve(undefined), 3000);
-        statsWaiters.push((s) => {
-          clearTimeout(timer);
-          resolve(s);
-        });
-        child.stdin.write('stats\n');
-      });
-    },
-    async stop() {
-      child.kill('SIGTERM');
-      if ((await exited(child, 5000)) === undefined && child.exitCode === null) {
-        child.kill('SIGKILL');
-        await exited(child, 2000);
-      }
-    },
-  };
+    args: [join(HERE, 'workers-server.mjs'), kind, String(port)],
+    label: LABEL[kind],
+    cores,
+    env,
+    readyMs: 20_000,
+    statsMs: 3000,
+    notStarted: `${LABEL[kind]} (${kind}) did not start on port ${port} (see its messages above)`,
+  });
+  return { kind, port, pid: server.pid, url: `http://127.0.0.1:${port}`, stats: server.stats, stop: server.stop };
 }
 
 /** One GET on a fresh connection: {status, body}; rejects after 10 s. */
-function get(port, path) {
-  const agent = new Agent({ keepAlive: false });
-  return new Promise((resolve, reject) => {
-    const req = httpRequest({ host: '127.0.0.1', port, path, agent, timeout: 10_000 }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (c) => (body += c));
-      res.on('end', () => resolve({ status: res.statusCode, body }));
-      res.on('error', reject);
-    });
-    req.on('timeout', () => req.destroy(new Error('no answer in 10 s')));
-    req.on('error', reject);
-    req.end();
-  }).finally(() => agent.destroy());
-}
+const get = (port, path) => httpGet(port, path, { keepAlive: false, timeoutMs: 10_000 });
 
 async function expect200(server, path) {
   const res = await get(server.port, path);
@@ -324,48 +167,20 @@ async function expect200(server, path) {
 // ---------------------------------------------------------------------------------------------
 // wrk
 
-function parseWrk(out) {
-  const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1]);
-  const requests = Number(/(\d+) requests in/.exec(out)?.[1]);
-  if (!Number.isFinite(rps) || !Number.isFinite(requests)) return undefined;
-  const sock = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(out);
-  const errors = sock
-    ? sock
-        .slice(1)
-        .map(Number)
-        .reduce((a, b) => a + b, 0)
-    : 0;
-  const non2xx = Number(/Non-2xx or 3xx responses: (\d+)/.exec(out)?.[1] ?? 0);
-  return { rps, requests, errors, non2xx, errorDetail: sock?.[0] };
-}
-
 /** Run wrk (on `cores`, if given); measures CPU of `pids` and foreign CPU during the run. */
 async function wrk(args, { cores, pids = [] } = {}) {
-  const [cmd, argv] = withCores(cores, 'wrk', args);
+  const [cmd, argv] = pinned(cores, 'wrk', args);
   const seconds = Number(/^-d(\d+)s$/.exec(args.find((a) => a.startsWith('-d')))?.[1] ?? 10);
-  const kthreads = kernelThreads();
-  const child = track(spawn(cmd, argv, { stdio: ['ignore', 'pipe', 'pipe'] }));
-  let out = '';
-  child.stdout.setEncoding('utf8').on('data', (d) => (out += d));
-  child.stderr.setEncoding('utf8').on('data', (d) => (out += d));
-  const all = [process.pid, child.pid, ...pids];
-  const samples = [];
-  const sampler = setInterval(() => {
-    const s = snapshot(all, kthreads);
-    if (s.pids.get(child.pid) !== undefined) samples.push(s);
-  }, 250);
-  const code = await exited(child, (seconds + 20) * 1000);
-  clearInterval(sampler);
-  if (code === undefined) {
-    child.kill('SIGKILL');
-    throw new Error(`wrk did not finish within ${seconds + 20} s`);
-  }
+  const { code, out, pid, cpu } = await sampledRun(cmd, argv, {
+    name: 'wrk',
+    seconds,
+    pidsWith: (wrkPid) => [process.pid, wrkPid, ...pids],
+  });
   const parsed = parseWrk(out);
   if (parsed === undefined || code !== 0) throw new Error(`wrk failed (exit ${code}):\n${out.trim()}`);
-  const cpu = samples.length >= 2 ? cpuBetween(samples[0], samples.at(-1)) : undefined;
   return {
     ...parsed,
-    loadCpu: cpu?.pidPct(child.pid),
+    loadCpu: cpu?.pidPct(pid),
     cpu: Object.fromEntries(pids.map((pid) => [pid, cpu?.pidPct(pid)])),
     foreign: cpu?.foreign,
     flagged: parsed.errors > 0 || parsed.non2xx > 0,
@@ -375,34 +190,15 @@ async function wrk(args, { cores, pids = [] } = {}) {
 // ---------------------------------------------------------------------------------------------
 // Formatting
 
-const int = (n) => (n === undefined || !Number.isFinite(n) ? '-' : Math.round(n).toLocaleString('en-US'));
-const pct = (n) => (n === undefined || !Number.isFinite(n) ? '-' : `${n.toFixed(0)}%`);
 const ms = (n) => (n === undefined || !Number.isFinite(n) ? '-' : n.toFixed(2));
 const mb = (bytes) => (bytes === undefined || !Number.isFinite(bytes) ? '-' : (bytes / 1e6).toFixed(1));
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length === 0 ? undefined : s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-};
 const quantile = (sorted, q) => (sorted.length === 0 ? undefined : sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)]);
-
-function table(header, rows) {
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => String(r[i]).length)));
-  const line = (cells) =>
-    cells
-      .map((c, i) =>
-        i === 0 || (typeof c === 'string' && !/^[\d,.%x*!<>= -]+$/.test(c)) ? String(c).padEnd(widths[i]) : String(c).padStart(widths[i]),
-      )
-      .join('  ')
-      .trimEnd();
-  return [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
-}
 
 function print(title, header, rows, notes = []) {
   console.log('');
   console.log(title);
   console.log('');
-  console.log(table(header, rows));
+  console.log(table(header, rows, /^[\d,.%x*!<>= -]+$/));
   if (notes.length > 0) console.log(`notes:\n${notes.map((n) => `  - ${n}`).join('\n')}`);
 }
 
@@ -463,7 +259,7 @@ async function helloScenario() {
     rows.push(['median', LABEL['ws-hello-inline'], int(med['ws-hello-inline']), '', '', '', '', '']);
     const notes = [];
     for (const r of runs.filter((x) => x.flagged))
-      notes.push(`round ${r.round} ${LABEL[r.kind]}: ${r.non2xx} non-2xx, ${r.errorDetail ?? ''}`);
+      notes.push(`round ${r.round} ${LABEL[r.kind]}: ${r.non2xx} non-2xx, ${r.socketErrors ?? ''}`);
     for (const r of runs.filter((x) => x.noisy))
       notes.push(`round ${r.round} ${LABEL[r.kind]}: other processes used ${pct(r.foreign)} of a core (*)`);
     print(
