@@ -66,6 +66,9 @@ export class IncomingRequest {
   readonly #body: RequestBody;
   #headers: Headers | undefined;
   #real: Request | undefined;
+  /** Created with the real Request; aborted when the client goes away (`request.signal`). */
+  #abort: AbortController | undefined;
+  #gone = false;
 
   constructor(head: RequestHead, url: string, body: RequestBody) {
     this.#head = head;
@@ -89,7 +92,9 @@ export class IncomingRequest {
   materialize(): Request {
     if (this.#real === undefined) {
       const method = this.#head.method;
-      const init: RequestInit & { duplex?: 'half' } = { method, headers: this.headers };
+      this.#abort = new AbortController();
+      if (this.#gone) this.#abort.abort();
+      const init: RequestInit & { duplex?: 'half' } = { method, headers: this.headers, signal: this.#abort.signal };
       // Fetch forbids a body on GET/HEAD Requests; such a body was received and is dropped here.
       const body = this.#body;
       if (body !== null && method !== 'GET' && method !== 'HEAD') {
@@ -104,6 +109,12 @@ export class IncomingRequest {
       this.#real = new RealRequest(this.#url, init);
     }
     return this.#real;
+  }
+
+  /** The client went away: `request.signal` aborts (now, or when the app first looks at it). */
+  clientGone(): void {
+    this.#gone = true;
+    this.#abort?.abort();
   }
 }
 

@@ -80,6 +80,8 @@ export class Task implements JobListener {
   #persistent = false;
   #short = false;
   #abandoned = false;
+  /** The Request given to an inline app, so its signal can abort when the client goes. */
+  #request: IncomingRequest | undefined;
   /** The job on a worker thread, when the app runs in one. */
   #job: Job | undefined;
   /** A file response (fileResponse): its open handle and the bytes of it to send. */
@@ -117,6 +119,7 @@ export class Task implements JobListener {
     if (this.#abandoned) return;
     this.#abandoned = true;
     removeSpooled(this.#body);
+    this.#request?.clientGone();
     if (this.#job !== undefined) this.#channel.config.pool?.cancel(this.#job);
     this.#send({ type: 'client.gone' });
   }
@@ -130,7 +133,9 @@ export class Task implements JobListener {
       this.#job = pool.submit({ head: this.#head, url: this.#url, body: this.#body, info: channel.info }, this);
       return;
     }
-    const request = new IncomingRequest(this.#head, this.#url, this.#body) as unknown as Request;
+    const incoming = new IncomingRequest(this.#head, this.#url, this.#body);
+    this.#request = incoming;
+    const request = incoming as unknown as Request;
     let result: unknown;
     try {
       result = channel.config.app(request, channel.info);

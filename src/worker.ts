@@ -38,6 +38,7 @@ Comlink.expose(api, nodeEndpoint(parentPort!));
 
 interface Job {
   cancelled: boolean;
+  request: IncomingRequest | undefined;
   /** A message marked `last` went out: the main thread knows the worker is free. */
   finished: boolean;
   /** Resolves the body pump's wait for the next `pull`. */
@@ -63,18 +64,22 @@ port.on('message', (message: ToWorker) => {
   const job = jobs.get(message.id);
   if (job === undefined) return;
   if (message.t === 'pull') job.credit++;
-  else job.cancelled = true;
+  else {
+    job.cancelled = true;
+    job.request?.clientGone();
+  }
   job.wake?.();
 });
 
 /** Run the app; a synchronous answer is sent back in the same turn (no promise hops). */
 function start(message: Extract<ToWorker, { t: 'request' }>): void {
   const { id } = message;
-  const job: Job = { cancelled: false, finished: false, wake: undefined, credit: 0 };
+  const job: Job = { cancelled: false, request: undefined, finished: false, wake: undefined, credit: 0 };
   jobs.set(id, job);
   let pending: Promise<void> | undefined;
   try {
-    const result: unknown = app(new IncomingRequest(message.head, message.url, message.body) as unknown as Request, message.info);
+    job.request = new IncomingRequest(message.head, message.url, message.body);
+    const result: unknown = app(job.request as unknown as Request, message.info);
     if (result !== null && typeof result === 'object' && typeof (result as PromiseLike<unknown>).then === 'function') {
       pending = Promise.resolve(result).then(
         (response) => respond(id, job, response),
