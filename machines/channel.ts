@@ -22,6 +22,7 @@
 //   request.invalid / task.failed / task.done [closing] ──▶ pending-close ──socket.closed──▶ closed
 
 import { setup } from 'xstate';
+import { notProvided } from './stubs.js';
 import type { HttpError } from '../src/http/types.js';
 
 /** What the shell must do for a connection. */
@@ -58,10 +59,6 @@ export type ChannelEvent =
   /** The supervisor found the channel idle for longer than channel_timeout. */
   | { type: 'channel.timeout' };
 
-const notProvided = (name: string) => () => {
-  throw new Error(`channel action "${name}" must be provided by the shell (.provide)`);
-};
-
 export const channelMachine = setup({
   types: {
     context: {} as ChannelContext,
@@ -77,14 +74,14 @@ export const channelMachine = setup({
     isIdle: ({ event }) => event.type === 'server.closing' && event.idle,
   },
   actions: {
-    parseInput: notProvided('parseInput'),
-    resumeReading: notProvided('resumeReading'),
-    writeContinue: notProvided('writeContinue'),
-    writeErrorResponse: notProvided('writeErrorResponse'),
-    startTask: notProvided('startTask'),
-    abortTask: notProvided('abortTask'),
-    closeWhenFlushed: notProvided('closeWhenFlushed'),
-    release: notProvided('release'),
+    parseInput: notProvided('channel', 'parseInput'),
+    resumeReading: notProvided('channel', 'resumeReading'),
+    writeContinue: notProvided('channel', 'writeContinue'),
+    writeErrorResponse: notProvided('channel', 'writeErrorResponse'),
+    startTask: notProvided('channel', 'startTask'),
+    abortTask: notProvided('channel', 'abortTask'),
+    closeWhenFlushed: notProvided('channel', 'closeWhenFlushed'),
+    release: notProvided('channel', 'release'),
   },
 }).createMachine({
   id: 'channel',

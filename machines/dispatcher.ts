@@ -11,6 +11,7 @@
 //    it, and the replacement reports `worker.ready` like a worker that finished a task.
 
 import { setup } from 'xstate';
+import { notProvided } from './stubs.js';
 
 /** What the shell must do for the dispatcher. `job` and `worker` are the shell's own objects. */
 export interface DispatcherEffects {
@@ -35,10 +36,6 @@ export type DispatcherEvent =
   | { type: 'worker.free'; worker: unknown; queued: number }
   | { type: 'pool.closing' };
 
-const notProvided = (name: string) => () => {
-  throw new Error(`dispatcher action "${name}" must be provided by the shell (.provide)`);
-};
-
 export const dispatcherMachine = setup({
   types: {
     context: {} as DispatcherContext,
@@ -51,12 +48,12 @@ export const dispatcherMachine = setup({
     hasQueuedTask: ({ event }) => event.type === 'worker.free' && event.queued > 0,
   },
   actions: {
-    runTask: notProvided('runTask'),
-    enqueueTask: notProvided('enqueueTask'),
-    runNextQueued: notProvided('runNextQueued'),
-    markIdle: notProvided('markIdle'),
-    warnQueueDepth: notProvided('warnQueueDepth'),
-    stopWorkers: notProvided('stopWorkers'),
+    runTask: notProvided('dispatcher', 'runTask'),
+    enqueueTask: notProvided('dispatcher', 'enqueueTask'),
+    runNextQueued: notProvided('dispatcher', 'runNextQueued'),
+    markIdle: notProvided('dispatcher', 'markIdle'),
+    warnQueueDepth: notProvided('dispatcher', 'warnQueueDepth'),
+    stopWorkers: notProvided('dispatcher', 'stopWorkers'),
   },
 }).createMachine({
   id: 'dispatcher',

@@ -12,6 +12,7 @@
 //    is final because nothing after a malformed request can be trusted (RFC 9112 §9.6 closes).
 
 import { setup } from 'xstate';
+import { notProvided } from './stubs.js';
 import type { HttpError, RequestHead } from '../src/http/types.js';
 
 /** What the shell must do when the parser crosses a phase boundary. */
@@ -32,10 +33,6 @@ export type ParserEvent =
   | { type: 'body.failed'; error: HttpError }
   | { type: 'parser.reset' };
 
-const notProvided = (name: string) => () => {
-  throw new Error(`parser action "${name}" must be provided by the shell (.provide)`);
-};
-
 export const parserMachine = setup({
   types: {
     context: {} as ParserContext,
@@ -47,9 +44,9 @@ export const parserMachine = setup({
     hasFixedBody: ({ event }) => event.type === 'head.parsed' && event.head.framing.kind === 'length',
   },
   actions: {
-    beginBody: notProvided('beginBody'),
-    deliverRequest: notProvided('deliverRequest'),
-    rejectRequest: notProvided('rejectRequest'),
+    beginBody: notProvided('parser', 'beginBody'),
+    deliverRequest: notProvided('parser', 'deliverRequest'),
+    rejectRequest: notProvided('parser', 'rejectRequest'),
   },
 }).createMachine({
   id: 'parser',

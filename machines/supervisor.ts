@@ -13,6 +13,7 @@
 //    (one per server, a few events a minute), not from a compiled table.
 
 import { setup } from 'xstate';
+import { notProvided } from './stubs.js';
 
 export interface SupervisorEffects {
   sweepIdleChannels(): void;
@@ -29,10 +30,6 @@ export interface SupervisorInput {
 
 export type SupervisorEvent = { type: 'worker.exited' } | { type: 'worker.failed-to-start' };
 
-const notProvided = (name: string) => () => {
-  throw new Error(`supervisor action "${name}" must be provided by the shell (.provide)`);
-};
-
 export const supervisorMachine = setup({
   types: {
     context: {} as SupervisorInput,
@@ -44,8 +41,8 @@ export const supervisorMachine = setup({
     restartDelay: ({ context }) => context.restartDelayMs,
   },
   actions: {
-    sweepIdleChannels: notProvided('sweepIdleChannels'),
-    replaceWorkers: notProvided('replaceWorkers'),
+    sweepIdleChannels: notProvided('supervisor', 'sweepIdleChannels'),
+    replaceWorkers: notProvided('supervisor', 'replaceWorkers'),
   },
 }).createMachine({
   id: 'supervisor',

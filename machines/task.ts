@@ -12,6 +12,7 @@
 //    from the final state's entry action.
 
 import { setup } from 'xstate';
+import { notProvided } from './stubs.js';
 
 /** What the shell must do for a task. `response` is whatever the app returned, unchecked. */
 export interface TaskEffects {
@@ -37,10 +38,6 @@ export type TaskEvent =
   | { type: 'body.failed'; error: unknown }
   | { type: 'client.gone' };
 
-const notProvided = (name: string) => () => {
-  throw new Error(`task action "${name}" must be provided by the shell (.provide)`);
-};
-
 export const taskMachine = setup({
   types: {
     context: {} as TaskContext,
@@ -52,14 +49,14 @@ export const taskMachine = setup({
     isShortBody: ({ event }) => event.type === 'body.finished' && event.short,
   },
   actions: {
-    callApp: notProvided('callApp'),
-    writeHead: notProvided('writeHead'),
-    pumpBody: notProvided('pumpBody'),
-    writeServerError: notProvided('writeServerError'),
-    logAppError: notProvided('logAppError'),
-    cancelBody: notProvided('cancelBody'),
-    reportDone: notProvided('reportDone'),
-    reportFailed: notProvided('reportFailed'),
+    callApp: notProvided('task', 'callApp'),
+    writeHead: notProvided('task', 'writeHead'),
+    pumpBody: notProvided('task', 'pumpBody'),
+    writeServerError: notProvided('task', 'writeServerError'),
+    logAppError: notProvided('task', 'logAppError'),
+    cancelBody: notProvided('task', 'cancelBody'),
+    reportDone: notProvided('task', 'reportDone'),
+    reportFailed: notProvided('task', 'reportFailed'),
   },
 }).createMachine({
   id: 'task',

@@ -7,11 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { RawClient, startServer } from '../helpers/raw-client.js';
-
-const until = async (check: () => boolean, ms = 4000) => {
-  for (let waited = 0; waited < ms && !check(); waited += 20) await new Promise((r) => setTimeout(r, 20));
-  return check();
-};
+import { until } from '../helpers/wait.js';
 
 describe('request.signal', () => {
   it('aborts for an inline app when the client resets the connection', async () => {

@@ -1,39 +1,24 @@
 // inbuf_overflow: a request body past it goes to a temp file, reaches the app (inline or in a
 // worker) whole, and the file is removed when the request ends, on every path.
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readdirSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
 import { exchange, RawClient, startServer } from '../helpers/raw-client.js';
+import { until, watchedTmpdir } from '../helpers/wait.js';
 
-let spoolDir: string;
-const originalTmp = process.env['TMPDIR'];
-beforeAll(() => {
-  // Spooled bodies go under os.tmpdir(); point it at a directory this test can watch.
-  spoolDir = mkdtempSync(join(tmpdir(), 'waitstate-spool-test-'));
-  process.env['TMPDIR'] = spoolDir;
-});
-afterAll(() => {
-  if (originalTmp === undefined) delete process.env['TMPDIR'];
-  else process.env['TMPDIR'] = originalTmp;
-  rmSync(spoolDir, { recursive: true, force: true });
-});
+// Spooled bodies go under os.tmpdir(); point it at a directory this test can watch.
+const spoolDir = watchedTmpdir('waitstate-spool-test-');
 
 const body = Buffer.alloc(3 * 1024 * 1024);
 for (let i = 0; i < body.length; i++) body[i] = (i * 31) % 253;
 const sha = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
-const until = async (check: () => boolean) => {
-  for (let i = 0; i < 100 && !check(); i++) await new Promise((r) => setTimeout(r, 20));
-  return check();
-};
 
 describe('request bodies past inbuf_overflow', () => {
   it('reach an inline app whole, from a temp file that is gone once the request ends', async () => {
     let filesDuringRequest = -1;
     const t = await startServer(
       async (request) => {
-        filesDuringRequest = readdirSync(spoolDir).length;
+        filesDuringRequest = readdirSync(spoolDir()).length;
         const bytes = new Uint8Array(await request.arrayBuffer());
         return Response.json({ length: bytes.byteLength, sha: sha(bytes), cl: request.headers.get('content-length') });
       },
@@ -45,14 +30,14 @@ describe('request bodies past inbuf_overflow', () => {
     );
     expect(JSON.parse(r.body.toString())).toEqual({ length: body.length, sha: sha(body), cl: String(body.length) });
     expect(filesDuringRequest).toBe(1);
-    expect(await until(() => readdirSync(spoolDir).length === 0)).toBe(true);
+    expect(await until(() => readdirSync(spoolDir()).length === 0)).toBe(true);
     await t.close();
   });
   it('spools a chunked body too, and keeps small bodies in memory', async () => {
     let filesDuringRequest = -1;
     const t = await startServer(
       async (request) => {
-        filesDuringRequest = readdirSync(spoolDir).length;
+        filesDuringRequest = readdirSync(spoolDir()).length;
         return new Response(sha(new Uint8Array(await request.arrayBuffer())));
       },
       { inbufOverflow: 64 * 1024 },
@@ -76,7 +61,7 @@ describe('request bodies past inbuf_overflow', () => {
       ).body.toString(),
     ).toBe(sha(small));
     expect(filesDuringRequest).toBe(0);
-    expect(await until(() => readdirSync(spoolDir).length === 0)).toBe(true);
+    expect(await until(() => readdirSync(spoolDir()).length === 0)).toBe(true);
     await t.close();
   });
   it('reach an app in a worker thread by path', async () => {
@@ -88,7 +73,7 @@ describe('request bodies past inbuf_overflow', () => {
     let sum = 0;
     for (const byte of body) sum = (sum + byte) % 65521;
     expect(JSON.parse(r.body.toString())).toMatchObject({ length: body.length, sum });
-    expect(await until(() => readdirSync(spoolDir).length === 0)).toBe(true);
+    expect(await until(() => readdirSync(spoolDir()).length === 0)).toBe(true);
     await t.close();
   });
   it('removes the temp file when the client goes away mid-upload', async () => {
@@ -104,9 +89,9 @@ describe('request bodies past inbuf_overflow', () => {
     client.write(
       Buffer.concat([Buffer.from(`POST / HTTP/1.1\r\nHost: a\r\nContent-Length: ${body.length}\r\n\r\n`), body.subarray(0, 500_000)]),
     );
-    expect(await until(() => readdirSync(spoolDir).length === 1)).toBe(true);
+    expect(await until(() => readdirSync(spoolDir()).length === 1)).toBe(true);
     client.destroy();
-    expect(await until(() => readdirSync(spoolDir).length === 0)).toBe(true);
+    expect(await until(() => readdirSync(spoolDir()).length === 0)).toBe(true);
     expect(called).toBe(false);
     await t.close();
   });
