@@ -176,11 +176,6 @@ export class MachineRunner<C, E extends { type: string }> {
     return this.#done;
   }
 
-  /** True when the machine is in the named state. */
-  is(name: string): boolean {
-    return this.#table.states[this.#state]!.name === name;
-  }
-
   send(event: E): void {
     if (this.#busy) {
       this.#queue.push(event);

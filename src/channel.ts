@@ -313,7 +313,7 @@ export class Channel {
 
   writeErrorResponse(error: HttpError): void {
     this.config.logger.info(`waitstate: connection ${this.id}: ${error.status} ${error.code}: ${error.reason}`);
-    this.#writeBytesOrString(errorResponse(error, '1.1', httpDate(Date.now()), this.config.ident));
+    this.writeBytes(errorResponse(error, '1.1', httpDate(Date.now()), this.config.ident));
   }
 
   startTask(): void {
@@ -475,11 +475,6 @@ export class Channel {
   shutdown(): void {
     this.#serverClosing = true;
     this.#send({ type: 'server.closing', idle: this.#input.pending === 0 });
-  }
-
-  #writeBytesOrString(data: string | Uint8Array): void {
-    if (typeof data === 'string') this.#write(data);
-    else this.writeBytes(data);
   }
 
   #write(text: string): void {

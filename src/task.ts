@@ -243,9 +243,7 @@ export class Task implements JobListener {
     if (settings.exposeTracebacks && error !== undefined) {
       detail = error instanceof Error ? (error.stack ?? `${error.name}: ${error.message}`) : String(error);
     }
-    const response = errorResponse({ status: 500, reason: detail }, '1.1', httpDate(Date.now()), ident);
-    if (typeof response === 'string') this.#channel.writeLatin1(response);
-    else this.#channel.writeBytes(response);
+    this.#channel.writeBytes(errorResponse({ status: 500, reason: detail }, '1.1', httpDate(Date.now()), ident));
   }
 
   logAppError(error: unknown, phase: 'before-head' | 'after-head'): void {

@@ -148,13 +148,6 @@ export class WorkerPool {
     this.#report = report;
   }
 
-  /** Tasks running or waiting right now. */
-  get load(): { running: number; queued: number } {
-    let running = 0;
-    for (const worker of this.#workers) if (worker.job !== undefined) running++;
-    return { running, queued: this.#queue.length };
-  }
-
   submit(request: JobRequest, listener: JobListener): Job {
     const job = new Job(request, listener);
     this.#machine.send({ type: 'task.submitted', job, idle: this.#idle.length });
