@@ -5,6 +5,7 @@
 // KIND                 what                                                    scenario
 //   ws-hello-inline    waitstate, threads 0, examples/hello/app.mjs:app        hello
 //   ws-hello-threads   waitstate, threads 4, same app by module reference      hello
+//   ws-hello-window1   the same with dispatchWindow 1 (Waitress's dispatch)    hello
 //   ws-cpu-threads     waitstate, threads 4, bench/cpu-app.mjs:app             cpu
 //   node-cpu           node:http, bench/cpu-app.mjs burn() inline on /cpu      cpu
 //   ws-stream          waitstate, threads 0, bench/stream-app.mjs              transfer
@@ -25,7 +26,17 @@ import { HELLO, HELLO_HEADERS, closeNodeServer, countingLogger, listen, parseSer
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const ROOT = join(HERE, '..');
-const KINDS = ['ws-hello-inline', 'ws-hello-threads', 'ws-cpu-threads', 'node-cpu', 'ws-stream', 'node-stream', 'ws-idle', 'node-idle'];
+const KINDS = [
+  'ws-hello-inline',
+  'ws-hello-threads',
+  'ws-hello-window1',
+  'ws-cpu-threads',
+  'node-cpu',
+  'ws-stream',
+  'node-stream',
+  'ws-idle',
+  'node-idle',
+];
 
 const [kind, port] = parseServerArgs(KINDS, `usage: node bench/workers-server.mjs ${KINDS.join('|')} PORT`);
 
@@ -61,6 +72,9 @@ switch (kind) {
   }
   case 'ws-hello-threads':
     await waitstate(`${join(ROOT, 'examples/hello/app.mjs')}:app`, { threads: 4 });
+    break;
+  case 'ws-hello-window1':
+    await waitstate(`${join(ROOT, 'examples/hello/app.mjs')}:app`, { threads: 4, dispatchWindow: 1 });
     break;
   case 'ws-cpu-threads':
     await waitstate(`${join(HERE, 'cpu-app.mjs')}:app`, { threads: 4 });

@@ -3,7 +3,7 @@
 //
 //   npm run build && node bench/workers.mjs [--seconds S] [--rounds N] [--warmup S]
 //       [--only hello,cpu,transfer,idle] [--idle N] [--transfer-mib N] [--transfer-timeout S]
-//   BENCH_PORT=19000 node bench/workers.mjs   (ports BENCH_PORT .. BENCH_PORT+7; default 18280)
+//   BENCH_PORT=19000 node bench/workers.mjs   (ports BENCH_PORT .. BENCH_PORT+8; default 18280)
 //   (there is no npm script for it: package.json is left alone)
 //
 // Files: workers.mjs (this driver), workers-server.mjs (every server, one process each),
@@ -13,7 +13,9 @@
 // SCENARIOS (each prints a table; the last line, BENCH_JSON {...}, holds all figures).
 //
 // 1. hello: worker threads vs inline. waitstate threads=4 (examples/hello/app.mjs:app by module
-//    reference) vs threads=0 (same app), wrk -t1 -c50 keep-alive. Servers (all their threads)
+//    reference) vs threads=0 (same app), wrk -t1 -c50 keep-alive; also threads=4 with
+//    dispatchWindow=1 (a task goes to a thread only when it is free, as in Waitress), to show what
+//    the window buys. Servers (all their threads)
 //    pinned to core 0, wrk to core 1, as in bench/run.mjs; warm-up, then interleaved rounds
 //    (the server that goes first alternates), medians. "ratio" = workers / inline; target >= 0.5.
 //    Each run waits (<= 5 s) for a quiet second and records "foreign" CPU (other processes, % of
@@ -107,7 +109,7 @@ function parseArgs(argv) {
 
 const opts = parseArgs(process.argv.slice(2));
 const BASE_PORT = Number(process.env.BENCH_PORT ?? 18280);
-if (!Number.isInteger(BASE_PORT) || BASE_PORT < 1 || BASE_PORT > 65528) usage('BENCH_PORT must be a port number');
+if (!Number.isInteger(BASE_PORT) || BASE_PORT < 1 || BASE_PORT > 65527) usage('BENCH_PORT must be a port number');
 
 // ---------------------------------------------------------------------------------------------
 // Environment: pinning, /proc
@@ -132,6 +134,7 @@ function memory(pid) {
 const LABEL = {
   'ws-hello-inline': 'waitstate threads=0',
   'ws-hello-threads': 'waitstate threads=4',
+  'ws-hello-window1': 'threads=4 window=1',
   'ws-cpu-threads': 'waitstate threads=4',
   'node-cpu': 'node:http',
   'ws-stream': 'waitstate threads=0',
@@ -206,8 +209,8 @@ function print(title, header, rows, notes = []) {
 // 1. hello: worker threads vs inline
 
 async function helloScenario() {
-  const kinds = ['ws-hello-threads', 'ws-hello-inline'];
-  const ports = { 'ws-hello-threads': BASE_PORT, 'ws-hello-inline': BASE_PORT + 1 };
+  const kinds = ['ws-hello-threads', 'ws-hello-inline', 'ws-hello-window1'];
+  const ports = { 'ws-hello-threads': BASE_PORT, 'ws-hello-inline': BASE_PORT + 1, 'ws-hello-window1': BASE_PORT + 8 };
   pinSelf(LOAD_CORE);
   console.error(
     `bench hello: wrk -t1 -c50, ${opts.rounds} x ${opts.seconds} s, warm-up ${opts.warmup} s; ${PINNED ? `servers on core ${SERVER_CORE}, wrk on core ${LOAD_CORE}` : 'not pinned'}`,
@@ -257,6 +260,7 @@ async function helloScenario() {
     ]);
     rows.push(['median', LABEL['ws-hello-threads'], int(med['ws-hello-threads']), '', '', '', '', '']);
     rows.push(['median', LABEL['ws-hello-inline'], int(med['ws-hello-inline']), '', '', '', '', '']);
+    rows.push(['median', LABEL['ws-hello-window1'], int(med['ws-hello-window1']), '', '', '', '', '']);
     const notes = [];
     for (const r of runs.filter((x) => x.flagged))
       notes.push(`round ${r.round} ${LABEL[r.kind]}: ${r.non2xx} non-2xx, ${r.socketErrors ?? ''}`);
@@ -264,7 +268,8 @@ async function helloScenario() {
       notes.push(`round ${r.round} ${LABEL[r.kind]}: other processes used ${pct(r.foreign)} of a core (*)`);
     print(
       `1. hello, worker threads vs inline: wrk -t1 -c50 keep-alive, ${opts.rounds} x ${opts.seconds} s, servers ${PINNED ? 'pinned to core 0 (all threads), wrk on core 1' : 'NOT pinned'}\n` +
-        `   ratio workers/inline = ${ratio.toFixed(2)}x (target >= 0.5x): ${ratio >= 0.5 ? 'meets target' : 'BELOW TARGET'}`,
+        `   ratio workers/inline = ${ratio.toFixed(2)}x (target >= 0.5x): ${ratio >= 0.5 ? 'meets target' : 'BELOW TARGET'}; ` +
+        `with dispatchWindow=1 (Waitress's one task per thread) ${(med['ws-hello-window1'] / med['ws-hello-inline']).toFixed(2)}x`,
       ['round', 'server', 'req/s', 'srv CPU', 'wrk CPU', 'foreign', 'non-2xx', 'errors'],
       rows,
       notes,
@@ -272,6 +277,7 @@ async function helloScenario() {
     return {
       threads4: { median: med['ws-hello-threads'], rounds: runs.filter((r) => r.kind === 'ws-hello-threads').map((r) => r.rps) },
       inline: { median: med['ws-hello-inline'], rounds: runs.filter((r) => r.kind === 'ws-hello-inline').map((r) => r.rps) },
+      window1: { median: med['ws-hello-window1'], rounds: runs.filter((r) => r.kind === 'ws-hello-window1').map((r) => r.rps) },
       ratio,
       target: 0.5,
       meetsTarget: ratio >= 0.5,

@@ -1,12 +1,16 @@
 // machines/dispatcher.ts: which task runs on which worker, and which waits.
 //
 // Rules of this file:
-// 1. A fixed pool of `threads` workers; a task runs only on an idle worker, so never more tasks
-//    run than there are workers (Waitress's ThreadedTaskDispatcher). Tasks that find every worker
-//    busy wait in a FIFO queue and run in arrival order as workers come free.
+// 1. A fixed pool of `threads` workers, each with `dispatchWindow` slots: a worker holds that many
+//    tasks at most and runs them one after another, so never more tasks run than there are
+//    workers (Waitress's ThreadedTaskDispatcher is the window of 1). Tasks that find every slot
+//    taken wait in a FIFO queue and are placed in arrival order as slots come free. A worker whose
+//    running task waits on I/O hands back the tasks it has not started: they go to the front of
+//    the queue, ahead of later arrivals.
 // 2. No I/O: running a task on a worker, queueing it and warning about the queue are named actions
-//    that src/worker-pool.ts provides. The facts guards need (idle workers, queued tasks) travel in
-//    the event, counted by the shell just before it sends.
+//    that src/worker-pool.ts provides. The facts guards need (free slots, queued tasks) travel in
+//    the event, counted by the shell just before it sends. Which worker gets a task (the least
+//    loaded) is the shell's choice.
 // 3. A worker that dies is not the dispatcher's business beyond its slot: the supervisor replaces
 //    it, and the replacement reports `worker.ready` like a worker that finished a task.
 
@@ -15,12 +19,13 @@ import { notProvided } from './stubs.js';
 
 /** What the shell must do for the dispatcher. `job` and `worker` are the shell's own objects. */
 export interface DispatcherEffects {
-  /** Run the job on an idle worker. */
+  /** Give the job to the least loaded worker with a free slot. */
   runTask(job: unknown): void;
   enqueueTask(job: unknown): void;
-  /** Run the oldest queued job on this (just freed) worker. */
-  runNextQueued(worker: unknown): void;
-  markIdle(worker: unknown): void;
+  /** Put a handed-back job at the front of the queue. */
+  requeueTask(job: unknown): void;
+  /** Place the oldest queued job in a free slot (one just came free). */
+  runNextQueued(): void;
   warnQueueDepth(): void;
   stopWorkers(): void;
 }
@@ -30,10 +35,12 @@ export interface DispatcherContext {
 }
 
 export type DispatcherEvent =
-  /** A task is ready to run; `idle` counts idle workers before it is placed. */
+  /** A task is ready to run; `idle` counts free slots before it is placed. */
   | { type: 'task.submitted'; job: unknown; idle: number }
-  /** A worker finished its task, or a new worker became ready; `queued` counts waiting tasks. */
-  | { type: 'worker.free'; worker: unknown; queued: number }
+  /** A worker handed back a task it had not started; `idle` counts free slots. */
+  | { type: 'task.returned'; job: unknown; idle: number }
+  /** A slot came free (a task ended, or a new worker is ready); `queued` counts waiting tasks. */
+  | { type: 'worker.free'; queued: number }
   | { type: 'pool.closing' };
 
 export const dispatcherMachine = setup({
@@ -43,15 +50,15 @@ export const dispatcherMachine = setup({
     events: {} as DispatcherEvent,
   },
   guards: {
-    hasNoIdleWorker: ({ event }) => event.type === 'task.submitted' && event.idle === 0,
-    isLastIdleWorker: ({ event }) => event.type === 'task.submitted' && event.idle === 1,
+    hasNoFreeSlot: ({ event }) => (event.type === 'task.submitted' || event.type === 'task.returned') && event.idle === 0,
+    takesLastFreeSlot: ({ event }) => (event.type === 'task.submitted' || event.type === 'task.returned') && event.idle === 1,
     hasQueuedTask: ({ event }) => event.type === 'worker.free' && event.queued > 0,
   },
   actions: {
     runTask: notProvided('dispatcher', 'runTask'),
     enqueueTask: notProvided('dispatcher', 'enqueueTask'),
+    requeueTask: notProvided('dispatcher', 'requeueTask'),
     runNextQueued: notProvided('dispatcher', 'runNextQueued'),
-    markIdle: notProvided('dispatcher', 'markIdle'),
     warnQueueDepth: notProvided('dispatcher', 'warnQueueDepth'),
     stopWorkers: notProvided('dispatcher', 'stopWorkers'),
   },
@@ -61,24 +68,30 @@ export const dispatcherMachine = setup({
   context: ({ input }) => input,
   states: {
     available: {
-      description: 'At least one worker is idle: a submitted task runs at once.',
+      description: 'At least one slot is free: a submitted task goes to a worker at once.',
       on: {
         'task.submitted': [
-          { guard: 'hasNoIdleWorker', target: 'saturated', actions: ['enqueueTask', 'warnQueueDepth'] },
-          { guard: 'isLastIdleWorker', target: 'saturated', actions: 'runTask' },
+          { guard: 'hasNoFreeSlot', target: 'saturated', actions: ['enqueueTask', 'warnQueueDepth'] },
+          { guard: 'takesLastFreeSlot', target: 'saturated', actions: 'runTask' },
           { actions: 'runTask' },
         ],
-        'worker.free': { actions: 'markIdle' },
+        'task.returned': [
+          { guard: 'hasNoFreeSlot', target: 'saturated', actions: 'requeueTask' },
+          { guard: 'takesLastFreeSlot', target: 'saturated', actions: 'runTask' },
+          { actions: 'runTask' },
+        ],
+        'worker.free': { description: 'Slots are counted from the workers themselves: nothing to do.' },
         'pool.closing': { target: 'stopped' },
       },
     },
     saturated: {
-      description: 'Every worker is busy (or still starting): submitted tasks wait in FIFO order.',
+      description: 'Every slot is taken (or workers are still starting): submitted tasks wait in FIFO order.',
       on: {
         'task.submitted': { actions: ['enqueueTask', 'warnQueueDepth'] },
+        'task.returned': { actions: 'requeueTask' },
         'worker.free': [
-          { guard: 'hasQueuedTask', actions: 'runNextQueued', description: 'The oldest waiting task takes the freed worker.' },
-          { target: 'available', actions: 'markIdle' },
+          { guard: 'hasQueuedTask', actions: 'runNextQueued', description: 'The oldest waiting task takes the freed slot.' },
+          { target: 'available' },
         ],
         'pool.closing': { target: 'stopped' },
       },

@@ -78,6 +78,12 @@ export const OPTIONS = {
     min: 0,
     help: 'Worker threads running the app; 0 runs it inline on the main thread. waitstate-serve defaults to 4, like waitress-serve.',
   } as OptionSpec<number>,
+  dispatchWindow: integer(
+    8,
+    1,
+    'Tasks one worker thread may hold, run one after another; 1 is Waitress (a thread takes a task only when free). ' +
+      'More means fewer messages under load; a worker whose task waits on I/O hands back the ones it has not started.',
+  ),
   processes: integer(1, 1, 'Processes (node:cluster) sharing the listeners, each its own server: the way to use every core.'),
   overrideGlobalObjects: {
     kind: 'boolean',

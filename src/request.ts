@@ -46,11 +46,25 @@ function parseUrl(input: string, base: string | undefined): string | undefined {
   }
 }
 
+/** What of the head the app's Request needs (all that crosses to a worker thread). */
+export interface AppHead {
+  readonly method: string;
+  readonly headers: string[];
+  /** The body came chunked: the app sees a Content-Length instead of Transfer-Encoding. */
+  readonly chunked: boolean;
+}
+
+export const appHeadOf = (head: RequestHead): AppHead => ({
+  method: head.method,
+  headers: head.headers,
+  chunked: head.framing.kind === 'chunked',
+});
+
 /** Header pairs as the app sees them: chunked framing replaced by the decoded Content-Length. */
-function appHeaderPairs(head: RequestHead, body: RequestBody): [string, string][] {
+function appHeaderPairs(head: AppHead, body: RequestBody): [string, string][] {
   const flat = head.headers;
   const pairs: [string, string][] = [];
-  const chunked = head.framing.kind === 'chunked';
+  const chunked = head.chunked;
   for (let i = 0; i < flat.length; i += 2) {
     const name = flat[i]!;
     if (chunked && (name === 'transfer-encoding' || name === 'content-length')) continue;
@@ -61,7 +75,7 @@ function appHeaderPairs(head: RequestHead, body: RequestBody): [string, string][
 }
 
 export class IncomingRequest {
-  readonly #head: RequestHead;
+  readonly #head: AppHead;
   readonly #url: string;
   readonly #body: RequestBody;
   #headers: Headers | undefined;
@@ -70,7 +84,7 @@ export class IncomingRequest {
   #abort: AbortController | undefined;
   #gone = false;
 
-  constructor(head: RequestHead, url: string, body: RequestBody) {
+  constructor(head: AppHead, url: string, body: RequestBody) {
     this.#head = head;
     this.#url = url;
     this.#body = body;

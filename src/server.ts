@@ -93,6 +93,7 @@ export async function serve(app: App | string, options: ServeOptions = {}): Prom
     pool = new WorkerPool(
       resolveAppRef(app, process.cwd()),
       settings.threads,
+      settings.dispatchWindow,
       logger,
       settings.machineRuntime,
       settings.overrideGlobalObjects,

@@ -9,7 +9,7 @@
 // gets a 500 (or, once its head is out, a closed connection) and the supervisor is told, which
 // has replacements started (`replaceWorkers`); queued tasks go on when one is ready.
 
-import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
+import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
 import * as Comlink from 'comlink';
 import { dispatcherMachine, type DispatcherContext, type DispatcherEvent } from '../machines/dispatcher.js';
 import type { SupervisorEvent } from '../machines/supervisor.js';
@@ -21,10 +21,28 @@ import type { Logger } from './options.js';
 import type { ResponseParts } from './response.js';
 import { MachineKind, type Driver, type MachineRuntime } from './runtime.js';
 import type { RequestInfo } from './task.js';
-import { forPosting, fromWorkerError, type FromWorker, type ToWorker, type WorkerApi, type WorkerData } from './worker-protocol.js';
+import { appHeadOf } from './request.js';
+import {
+  forPosting,
+  fromWorkerError,
+  packRequest,
+  type FromWorker,
+  type ToWorker,
+  type WorkerApi,
+  type WorkerData,
+} from './worker-protocol.js';
 
 /** At most one "tasks are waiting" warning per this many ms (Waitress warns on every task). */
 const QUEUE_WARNING_INTERVAL_MS = 5_000;
+/**
+ * How long, on average, a task may wait behind others in a worker's window. A worker takes as many
+ * tasks as fit in it at the measured time per task (at most `dispatchWindow`): many when tasks
+ * take microseconds (where one message per task costs more than the app), one when they take
+ * milliseconds (where a task stuck behind another on a busy worker costs more than the message).
+ */
+const WINDOW_BUDGET_MS = 2;
+/** Weight of the newest task in the running average of the time a task holds its worker. */
+const SERVICE_TIME_WEIGHT = 1 / 8;
 /** Body chunks a worker may send ahead of what the channel has taken. */
 const BODY_CHUNKS_AHEAD = 4;
 
@@ -32,17 +50,15 @@ const dispatcherKind = new MachineKind<DispatcherContext, DispatcherEvent>(
   dispatcherMachine.provide({
     actions: {
       runTask: ({ context, event }) => {
-        if (event.type === 'task.submitted') context.shell.runTask(event.job);
+        if (event.type === 'task.submitted' || event.type === 'task.returned') context.shell.runTask(event.job);
       },
       enqueueTask: ({ context, event }) => {
         if (event.type === 'task.submitted') context.shell.enqueueTask(event.job);
       },
-      runNextQueued: ({ context, event }) => {
-        if (event.type === 'worker.free') context.shell.runNextQueued(event.worker);
+      requeueTask: ({ context, event }) => {
+        if (event.type === 'task.returned') context.shell.requeueTask(event.job);
       },
-      markIdle: ({ context, event }) => {
-        if (event.type === 'worker.free') context.shell.markIdle(event.worker);
-      },
+      runNextQueued: ({ context }) => context.shell.runNextQueued(),
       warnQueueDepth: ({ context }) => context.shell.warnQueueDepth(),
       stopWorkers: ({ context }) => context.shell.stopWorkers(),
     },
@@ -71,6 +87,8 @@ export class Job {
   readonly request: JobRequest;
   readonly listener: JobListener;
   worker: PoolWorker | undefined;
+  /** When it was given to its worker (performance.now()). */
+  assignedAt = 0;
   cancelled = false;
   headSeen = false;
   controller: ReadableStreamDefaultController<Uint8Array> | undefined;
@@ -89,7 +107,16 @@ class PoolWorker {
   readonly thread: Worker;
   readonly port: MessagePort;
   readonly api: Comlink.Remote<WorkerApi>;
-  job: Job | undefined;
+  /** Its tasks in the order given: the first runs (or is next), the others wait their turn. */
+  readonly jobs: Job[] = [];
+  /** What goes to it at the end of this turn, in one message. */
+  outbox: ToWorker[] = [];
+  /** Buffers moved with the outbox's messages. */
+  transfer: ArrayBuffer[] = [];
+  /** It handed tasks back because its running task waits: it gets no more until that one ends. */
+  stalled = false;
+  /** When its last task ended (performance.now()): the next one held it from then, or from its assignment. */
+  lastDoneAt = 0;
   alive = true;
   /** Set once its app is loaded; a worker that dies before is handled by whoever started it. */
   ready = false;
@@ -110,21 +137,28 @@ class PoolWorker {
 export class WorkerPool {
   readonly #appRef: string;
   readonly #threads: number;
+  readonly #window: number;
+  /** The window in force: `dispatchWindow`, narrowed while tasks are slow (WINDOW_BUDGET_MS). */
+  #windowNow: number;
+  /** Running average of the time a task holds its worker, in ms. */
+  #serviceMs = 0;
   readonly #logger: Logger;
   readonly #overrideGlobalObjects: boolean;
   readonly #machine: Driver<DispatcherEvent>;
   readonly #workers = new Set<PoolWorker>();
-  readonly #idle: PoolWorker[] = [];
   readonly #queue: Job[] = [];
   #closing = false;
+  #flushScheduled = false;
   /** Tells the supervisor about worker exits and failed starts. */
   #report: (event: SupervisorEvent) => void = () => {};
   #lastWarning = 0;
   #waitedSinceWarning = 0;
 
-  constructor(appRef: string, threads: number, logger: Logger, runtime: MachineRuntime, overrideGlobalObjects: boolean) {
+  constructor(appRef: string, threads: number, window: number, logger: Logger, runtime: MachineRuntime, overrideGlobalObjects: boolean) {
     this.#appRef = appRef;
     this.#threads = threads;
+    this.#window = window;
+    this.#windowNow = window;
     this.#logger = logger;
     this.#overrideGlobalObjects = overrideGlobalObjects;
     this.#machine = dispatcherKind.start(runtime, { shell: this }, (error) => logger.error('waitstate: dispatcher failed:', error));
@@ -140,7 +174,8 @@ export class WorkerPool {
       await Promise.all(workers.map((worker) => worker.thread.terminate()));
       throw error;
     }
-    for (const worker of workers) this.#machine.send({ type: 'worker.free', worker, queued: this.#queue.length });
+    for (const worker of workers) worker.ready = true;
+    this.#offerFreeSlots();
   }
 
   /** Where worker exits and failed starts are reported (the supervisor). */
@@ -150,11 +185,11 @@ export class WorkerPool {
 
   submit(request: JobRequest, listener: JobListener): Job {
     const job = new Job(request, listener);
-    this.#machine.send({ type: 'task.submitted', job, idle: this.#idle.length });
+    this.#machine.send({ type: 'task.submitted', job, idle: this.#freeSlots() });
     return job;
   }
 
-  /** The client is gone: drop a queued job, or tell the worker to stop sending. */
+  /** The client is gone: drop a queued job, or tell the worker to stop (or not start) it. */
   cancel(job: Job): void {
     if (job.cancelled) return;
     job.cancelled = true;
@@ -163,7 +198,7 @@ export class WorkerPool {
       this.#queue.splice(queued, 1);
       return;
     }
-    if (job.worker?.alive === true) job.worker.port.postMessage({ t: 'cancel', id: job.id } satisfies ToWorker);
+    if (job.worker?.alive === true) this.#send(job.worker, { t: 'cancel', id: job.id });
   }
 
   async close(): Promise<void> {
@@ -175,20 +210,20 @@ export class WorkerPool {
   // ---- dispatcher machine actions ------------------------------------------------------------
 
   runTask(job: unknown): void {
-    this.#assign(this.#idle.pop()!, job as Job);
+    this.#assign(this.#leastLoaded()!, job as Job);
   }
 
   enqueueTask(job: unknown): void {
     this.#queue.push(job as Job);
   }
 
-  runNextQueued(worker: unknown): void {
-    this.#assign(worker as PoolWorker, this.#queue.shift()!);
+  requeueTask(job: unknown): void {
+    this.#queue.unshift(job as Job);
   }
 
-  markIdle(worker: unknown): void {
-    const w = worker as PoolWorker;
-    if (w.alive) this.#idle.push(w);
+  runNextQueued(): void {
+    const worker = this.#leastLoaded();
+    if (worker !== undefined) this.#assign(worker, this.#queue.shift()!);
   }
 
   warnQueueDepth(): void {
@@ -205,6 +240,45 @@ export class WorkerPool {
 
   stopWorkers(): void {
     for (const job of this.#queue.splice(0)) job.listener.onFailure(new Error('the server is stopping'), false);
+  }
+
+  // ---- slots ---------------------------------------------------------------------------------
+
+  #room(worker: PoolWorker): number {
+    return worker.ready && worker.alive && !worker.stalled ? Math.max(0, this.#windowNow - worker.jobs.length) : 0;
+  }
+
+  #freeSlots(): number {
+    let free = 0;
+    for (const worker of this.#workers) free += this.#room(worker);
+    return free;
+  }
+
+  /** The worker with the fewest tasks that has room: a second task goes nowhere while a worker has none. */
+  #leastLoaded(): PoolWorker | undefined {
+    let best: PoolWorker | undefined;
+    for (const worker of this.#workers) {
+      if (this.#room(worker) > 0 && (best === undefined || worker.jobs.length < best.jobs.length)) best = worker;
+    }
+    return best;
+  }
+
+  /** Time the task held its worker, into the average that sizes the window. */
+  #measure(worker: PoolWorker, job: Job): void {
+    const now = performance.now();
+    const held = now - Math.max(job.assignedAt, worker.lastDoneAt);
+    worker.lastDoneAt = now;
+    this.#serviceMs += (held - this.#serviceMs) * SERVICE_TIME_WEIGHT;
+    this.#windowNow = Math.max(1, Math.min(this.#window, Math.floor(WINDOW_BUDGET_MS / this.#serviceMs)));
+  }
+
+  /** Slots came free: place queued tasks in them, then tell the dispatcher there is room. */
+  #offerFreeSlots(): void {
+    while (this.#freeSlots() > 0) {
+      const queued = this.#queue.length;
+      this.#machine.send({ type: 'worker.free', queued });
+      if (queued === 0) return;
+    }
   }
 
   // ---- workers -------------------------------------------------------------------------------
@@ -229,26 +303,51 @@ export class WorkerPool {
     } finally {
       worker.thread.off('exit', onExit);
     }
-    worker.ready = true;
   }
 
   #assign(worker: PoolWorker, job: Job): void {
-    worker.job = job;
+    worker.jobs.push(job);
     job.worker = worker;
+    job.assignedAt = performance.now();
     const { head, url, body, info } = job.request;
     const moved = body instanceof Uint8Array ? forPosting(body, true) : { bytes: body, transfer: [] };
-    const message: ToWorker = { t: 'request', id: job.id, head, url, body: moved.bytes, info };
-    worker.port.postMessage(message, moved.transfer);
+    this.#send(worker, packRequest({ id: job.id, head: appHeadOf(head), url, body: moved.bytes, info }), moved.transfer);
+  }
+
+  /** Everything for a worker in this turn goes in one message, sent once the turn's I/O is done. */
+  #send(worker: PoolWorker, message: ToWorker, transfer: ArrayBuffer[] = []): void {
+    worker.outbox.push(message);
+    for (const buffer of transfer) worker.transfer.push(buffer);
+    if (this.#flushScheduled) return;
+    this.#flushScheduled = true;
+    setImmediate(() => this.#flush());
+  }
+
+  #flush(): void {
+    this.#flushScheduled = false;
+    for (const worker of this.#workers) {
+      if (worker.outbox.length === 0) continue;
+      if (worker.alive) worker.port.postMessage(worker.outbox, worker.transfer);
+      worker.outbox = [];
+      worker.transfer = [];
+    }
   }
 
   #onMessage(worker: PoolWorker, message: FromWorker): void {
-    const job = worker.job;
-    if (job === undefined || job.id !== message.id) return;
+    if (message.t === 'returned') {
+      this.#takeBack(worker, message.ids);
+      return;
+    }
+    const at = worker.jobs.findIndex((job) => job.id === message.id);
+    if (at === -1) return;
+    const job = worker.jobs[at]!;
     if (message.t !== 'chunk' && message.last) {
-      // The worker is free: give it the next task before handling this answer.
-      worker.job = undefined;
+      // The slot is free: fill it before handling this answer.
+      worker.jobs.splice(at, 1);
       job.worker = undefined;
-      this.#machine.send({ type: 'worker.free', worker, queued: this.#queue.length });
+      if (at === 0) worker.stalled = false;
+      this.#measure(worker, job);
+      this.#offerFreeSlots();
     }
     switch (message.t) {
       case 'head':
@@ -297,7 +396,7 @@ export class WorkerPool {
         pull: () =>
           new Promise<void>((resolve) => {
             job.pulled = resolve;
-            if (worker.alive) worker.port.postMessage({ t: 'pull', id: job.id } satisfies ToWorker);
+            if (worker.alive) this.#send(worker, { t: 'pull', id: job.id });
           }),
         cancel: () => this.cancel(job),
       },
@@ -305,18 +404,37 @@ export class WorkerPool {
     );
   }
 
+  /** The worker will not start these soon (its running task waits): they go back to the queue. */
+  #takeBack(worker: PoolWorker, ids: number[]): void {
+    worker.stalled = true;
+    const returned = worker.jobs.filter((job) => ids.includes(job.id));
+    worker.jobs.splice(0, worker.jobs.length, ...worker.jobs.filter((job) => !ids.includes(job.id)));
+    this.#requeue(returned);
+  }
+
+  /** Jobs that never started go back ahead of later arrivals, oldest first. */
+  #requeue(jobs: Job[]): void {
+    for (const job of jobs.reverse()) {
+      job.worker = undefined;
+      if (!job.cancelled) this.#machine.send({ type: 'task.returned', job, idle: this.#freeSlots() });
+    }
+  }
+
   #onExit(worker: PoolWorker, code: number): void {
+    // Answers it sent before it died are still in the port: take them first, so that what is left
+    // is exactly the task it was running and those it had not started.
     worker.alive = false;
+    for (let pending = receiveMessageOnPort(worker.port); pending !== undefined; pending = receiveMessageOnPort(worker.port)) {
+      this.#onMessage(worker, pending.message as FromWorker);
+    }
     this.#workers.delete(worker);
-    const idleAt = this.#idle.indexOf(worker);
-    if (idleAt !== -1) this.#idle.splice(idleAt, 1);
     if (this.#closing || !worker.ready) return;
-    const job = worker.job;
-    worker.job = undefined;
+    const [job, ...notStarted] = worker.jobs.splice(0);
     this.#logger.error(
       `waitstate: worker ${worker.index} exited with code ${code}${job ? ' while running a task' : ''}; starting a replacement`,
     );
     if (job !== undefined && !job.cancelled) {
+      job.worker = undefined;
       const error = new Error(`the worker running this request exited with code ${code}`);
       if (!job.headSeen) {
         job.headSeen = true;
@@ -326,6 +444,7 @@ export class WorkerPool {
         job.pulled?.();
       }
     }
+    this.#requeue(notStarted);
     this.#report({ type: 'worker.exited' });
   }
 
@@ -334,7 +453,10 @@ export class WorkerPool {
     while (!this.#closing && this.#workers.size < this.#threads) {
       const worker = this.#spawn();
       this.#whenReady(worker).then(
-        () => this.#machine.send({ type: 'worker.free', worker, queued: this.#queue.length }),
+        () => {
+          worker.ready = true;
+          this.#offerFreeSlots();
+        },
         (error: unknown) => {
           this.#logger.error(`waitstate: replacement worker ${worker.index} did not start:`, error);
           void worker.thread.terminate();

@@ -4,26 +4,85 @@
 // main-thread CPU a call against ~3-5 µs for postMessage (research/xstate-comlink.md §3.4), and
 // a request is two to four messages. comlink carries the worker's API: start-up and health.
 //
+// The main thread sends what it has for a worker once per event-loop turn, as one array
+// (ToWorker[]): a worker may hold up to `dispatchWindow` requests and runs them one at a time.
+// One message for several requests is the point: each message costs a structured clone, an
+// event and often a thread wake-up, which on a busy core cost more than a small app does.
+//
 //   main                                   worker
-//   request {id, head, url, body, info} ─▶  app(request, info)
+//   request (PackedRequest)             ─▶  app(request, info)   (or waits its turn)
 //                                       ◀─ head {id, status, statusText, headers, body | streaming}
 //   pull {id}  (one per body chunk wanted) ─▶
 //                                       ◀─ chunk {id, bytes} … end {id} | fail {id, after the head}
 //                                       ◀─ fail {id} (app threw / unsendable, before the head)
 //   cancel {id} (client gone)           ─▶
 //                                       ◀─ done {id}  (after a cancel, when nothing else was last)
-// The worker is free after the message marked `last`: a head with its whole body, an end, a
-// fail, or a done.
+//                                       ◀─ returned {ids}  (waiting requests it will not start soon)
+// The worker is free of a request after the message marked `last`: a head with its whole body,
+// an end, a fail, or a done. `returned` gives back requests that never started, in order, when
+// the running one outlives its turn (it waits on I/O or a timer): another worker may take them.
 
 import type { MessagePort } from 'node:worker_threads';
 import type { RequestBody } from './body-buffer.js';
-import type { RequestHead } from './http/types.js';
+import type { AppHead } from './request.js';
 import type { RequestInfo } from './task.js';
 
-export type ToWorker =
-  | { t: 'request'; id: number; head: RequestHead; url: string; body: RequestBody; info: RequestInfo }
-  | { t: 'pull'; id: number }
-  | { t: 'cancel'; id: number };
+/**
+ * A request as it crosses: a flat array, because structured clone writes every key of an object
+ * and a request is the message sent most (a nested object costs ~3 µs more per request).
+ */
+export type PackedRequest = [
+  id: number,
+  method: string,
+  url: string,
+  headers: string[],
+  chunked: boolean,
+  body: RequestBody,
+  remoteAddress: string,
+  remotePort: number,
+  urlScheme: string,
+  scriptName: string,
+  serverName: string,
+  serverPort: number,
+];
+
+export interface WorkerRequest {
+  id: number;
+  head: AppHead;
+  url: string;
+  body: RequestBody;
+  info: RequestInfo;
+}
+
+export type ToWorker = PackedRequest | { t: 'pull'; id: number } | { t: 'cancel'; id: number };
+
+export function packRequest({ id, head, url, body, info }: WorkerRequest): PackedRequest {
+  return [
+    id,
+    head.method,
+    url,
+    head.headers,
+    head.chunked,
+    body,
+    info.remoteAddress,
+    info.remotePort,
+    info.urlScheme,
+    info.scriptName,
+    info.serverName,
+    info.serverPort,
+  ];
+}
+
+export function unpackRequest(packed: PackedRequest): WorkerRequest {
+  const [id, method, url, headers, chunked, body, remoteAddress, remotePort, urlScheme, scriptName, serverName, serverPort] = packed;
+  return {
+    id,
+    head: { method, headers, chunked },
+    url,
+    body,
+    info: { remoteAddress, remotePort, urlScheme, scriptName, serverName, serverPort },
+  };
+}
 
 /** An error as it crosses threads: comlink and structured clone lose class and fields. */
 export interface WorkerError {
@@ -49,7 +108,8 @@ export type FromWorker =
   | { t: 'chunk'; id: number; bytes: Uint8Array }
   | { t: 'end'; id: number; last: true }
   | { t: 'fail'; id: number; error: WorkerError; unsendable: boolean; last: true }
-  | { t: 'done'; id: number; last: true };
+  | { t: 'done'; id: number; last: true }
+  | { t: 'returned'; ids: number[] };
 
 /** The worker's comlink API. */
 export interface WorkerApi {

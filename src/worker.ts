@@ -1,7 +1,7 @@
 // src/worker.ts: a worker thread running the app (one task at a time, given by the dispatcher).
 //
-// The worker never touches a socket: it gets a complete request over its MessagePort, runs the
-// app, and sends the response back: the head with a known body in one message, or the head and
+// The worker never touches a socket: it gets complete requests over its MessagePort (up to
+// `dispatchWindow` ahead, run one at a time), runs the app, and sends each response back: the head with a known body in one message, or the head and
 // then body chunks, one per `pull` from the main thread (so a slow client slows the app's stream
 // only once the main thread has buffered outbuf_high_watermark of it). See worker-protocol.ts.
 
@@ -12,7 +12,16 @@ import { nodeEndpoint } from './comlink-node.js';
 import { IncomingRequest } from './request.js';
 import { installLiteResponse, readResponse } from './response.js';
 import type { FetchHandler } from './task.js';
-import { forPosting, toWorkerError, type FromWorker, type ToWorker, type WorkerApi, type WorkerData } from './worker-protocol.js';
+import {
+  forPosting,
+  toWorkerError,
+  unpackRequest,
+  type FromWorker,
+  type ToWorker,
+  type WorkerApi,
+  type WorkerData,
+  type WorkerRequest,
+} from './worker-protocol.js';
 
 const data = workerData as WorkerData;
 const port = data.port;
@@ -47,6 +56,17 @@ interface Job {
 }
 const jobs = new Map<number, Job>();
 
+/** Tasks given to this worker ahead (the dispatch window), run one at a time in arrival order. */
+const waiting: WorkerRequest[] = [];
+/** The task running now, if any: never more than one per worker. */
+let running: Job | undefined;
+/**
+ * The running task outlived the turn it started in (it waits on I/O or a timer): tasks given
+ * ahead are handed back so that an idle worker can take them, and so are any that arrive until it
+ * ends. An app that answers within its microtasks never stalls, so windows stay filled.
+ */
+let stalled = false;
+
 function post(message: FromWorker, transfer: ArrayBuffer[] = []): void {
   port.postMessage(message, transfer);
 }
@@ -56,23 +76,48 @@ function finish(job: Job, message: FromWorker & { last: true }, transfer: ArrayB
   post(message, transfer);
 }
 
-port.on('message', (message: ToWorker) => {
-  if (message.t === 'request') {
-    start(message);
+// The main thread sends what it has for this worker once per turn, in one message.
+port.on('message', (batch: ToWorker[]) => {
+  for (const message of batch) receive(message);
+  if (stalled) handBack();
+  else runWaiting();
+});
+
+function receive(message: ToWorker): void {
+  if (Array.isArray(message)) {
+    waiting.push(unpackRequest(message));
     return;
   }
   const job = jobs.get(message.id);
-  if (job === undefined) return;
+  if (job === undefined) {
+    // Not started yet: a cancel drops it from the window, and frees its slot.
+    const at = waiting.findIndex((queued) => queued.id === message.id);
+    if (message.t === 'cancel' && at !== -1) {
+      waiting.splice(at, 1);
+      post({ t: 'done', id: message.id, last: true });
+    }
+    return;
+  }
   if (message.t === 'pull') job.credit++;
   else {
     job.cancelled = true;
     job.request?.clientGone();
   }
   job.wake?.();
-});
+}
+
+function runWaiting(): void {
+  while (running === undefined && waiting.length > 0) start(waiting.shift()!);
+}
+
+function handBack(): void {
+  if (waiting.length === 0) return;
+  post({ t: 'returned', ids: waiting.map((message) => message.id) });
+  waiting.length = 0;
+}
 
 /** Run the app; a synchronous answer is sent back in the same turn (no promise hops). */
-function start(message: Extract<ToWorker, { t: 'request' }>): void {
+function start(message: WorkerRequest): void {
   const { id } = message;
   const job: Job = { cancelled: false, request: undefined, finished: false, wake: undefined, credit: 0 };
   jobs.set(id, job);
@@ -91,8 +136,22 @@ function start(message: Extract<ToWorker, { t: 'request' }>): void {
   } catch (error) {
     fail(id, job, error);
   }
-  if (pending === undefined) settle(id, job);
-  else void pending.finally(() => settle(id, job));
+  if (pending === undefined) {
+    settle(id, job);
+    return;
+  }
+  running = job;
+  void pending.finally(() => {
+    settle(id, job);
+    running = undefined;
+    stalled = false;
+    runWaiting();
+  });
+  setImmediate(() => {
+    if (running !== job) return;
+    stalled = true;
+    handBack();
+  });
 }
 
 /** The request is over for this worker; it must have said so in a message marked `last`. */

@@ -131,18 +131,25 @@ describe('task machine', () => {
 describe('dispatcher machine', () => {
   const d = (...events: DispatcherEvent[]) => walk(dispatcherMachine, events);
   const submit = (idle: number): DispatcherEvent => ({ type: 'task.submitted', job: {}, idle });
-  const free = (queued: number): DispatcherEvent => ({ type: 'worker.free', worker: {}, queued });
+  const free = (queued: number): DispatcherEvent => ({ type: 'worker.free', queued });
+  const returned = (idle: number): DispatcherEvent => ({ type: 'task.returned', job: {}, idle });
   it('starts saturated: tasks wait until a worker reports ready', () => {
     expect(d(submit(0))).toEqual({ state: 'saturated', actions: ['enqueueTask', 'warnQueueDepth'] });
-    expect(d(free(0))).toEqual({ state: 'available', actions: ['markIdle'] });
+    expect(d(free(0))).toEqual({ state: 'available', actions: [] });
   });
-  it('runs a task at once on an idle worker; the last idle worker makes it saturated', () => {
+  it('runs a task at once in a free slot; the last free slot makes it saturated', () => {
     expect(d(free(0), free(0), submit(2))).toEqual({ state: 'available', actions: ['runTask'] });
     expect(d(free(0), submit(1))).toEqual({ state: 'saturated', actions: ['runTask'] });
   });
   it('gives a freed worker the oldest waiting task, and becomes available when none waits', () => {
     expect(d(submit(0), free(1))).toEqual({ state: 'saturated', actions: ['runNextQueued'] });
-    expect(d(submit(0), free(1), free(0))).toEqual({ state: 'available', actions: ['markIdle'] });
+    expect(d(submit(0), free(1), free(0))).toEqual({ state: 'available', actions: [] });
+  });
+  it('puts a handed-back task in a free slot, or at the front of the queue without a warning', () => {
+    expect(d(free(0), returned(2))).toEqual({ state: 'available', actions: ['runTask'] });
+    expect(d(free(0), returned(1))).toEqual({ state: 'saturated', actions: ['runTask'] });
+    expect(d(free(0), returned(0))).toEqual({ state: 'saturated', actions: ['requeueTask'] });
+    expect(d(submit(0), returned(0))).toEqual({ state: 'saturated', actions: ['requeueTask'] });
   });
   it('queues when the idle count it is told is zero, whatever it believed', () => {
     expect(d(free(0), submit(0))).toEqual({ state: 'saturated', actions: ['enqueueTask', 'warnQueueDepth'] });
@@ -189,8 +196,9 @@ describe('every state is reachable', () => {
   const dispatcherEvents: DispatcherEvent[] = [
     { type: 'task.submitted', job: {}, idle: 0 },
     { type: 'task.submitted', job: {}, idle: 2 },
-    { type: 'worker.free', worker: {}, queued: 0 },
-    { type: 'worker.free', worker: {}, queued: 1 },
+    { type: 'task.returned', job: {}, idle: 0 },
+    { type: 'worker.free', queued: 0 },
+    { type: 'worker.free', queued: 1 },
     { type: 'pool.closing' },
   ];
   it.each([

@@ -52,7 +52,8 @@ const taskEvents: fc.Arbitrary<TaskEvent> = fc.oneof(
 
 const dispatcherEvents: fc.Arbitrary<DispatcherEvent> = fc.oneof(
   fc.record({ type: fc.constant('task.submitted' as const), job: fc.constant({}), idle: fc.nat(3) }),
-  fc.record({ type: fc.constant('worker.free' as const), worker: fc.constant({}), queued: fc.nat(3) }),
+  fc.record({ type: fc.constant('task.returned' as const), job: fc.constant({}), idle: fc.nat(3) }),
+  fc.record({ type: fc.constant('worker.free' as const), queued: fc.nat(3) }),
   fc.constant<DispatcherEvent>({ type: 'pool.closing' }),
 );
 
