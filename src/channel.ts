@@ -148,14 +148,16 @@ export class Channel {
   constructor(socket: Socket, config: ChannelConfig) {
     this.socket = socket;
     this.config = config;
-    const localAddress = socket.localAddress ?? '127.0.0.1';
+    // A Unix socket has no addresses: the peer is `localhost`, as in Waitress (and trusted_proxy).
+    const localAddress = socket.localAddress;
     const localPort = socket.localPort ?? 0;
-    this.#authority = `${localAddress.includes(':') ? `[${localAddress}]` : localAddress}:${localPort}`;
+    this.#authority =
+      localAddress === undefined ? 'localhost' : `${localAddress.includes(':') ? `[${localAddress}]` : localAddress}:${localPort}`;
     this.info = Object.freeze({
-      remoteAddress: socket.remoteAddress ?? '',
+      remoteAddress: socket.remoteAddress ?? 'localhost',
       remotePort: socket.remotePort ?? 0,
       urlScheme: config.settings.urlScheme,
-      scriptName: '',
+      scriptName: config.settings.urlPrefix,
       serverName: config.settings.serverName,
       serverPort: localPort,
     });
@@ -210,7 +212,7 @@ export class Channel {
   }
 
   #onSocketError(error: Error & { code?: string }): void {
-    if (error.code !== 'ECONNRESET' && error.code !== 'EPIPE') {
+    if (this.config.settings.logSocketErrors && error.code !== 'ECONNRESET' && error.code !== 'EPIPE') {
       this.config.logger.warn(`waitstate: connection ${this.id}: socket error:`, error.message);
     }
     // 'close' follows and is reported as socket.closed.
@@ -257,7 +259,7 @@ export class Channel {
           break;
         }
         input.consume(result.consumed);
-        const url = requestUrl(result.head, this.config.settings.urlScheme, this.#authority);
+        const url = requestUrl(result.head, this.config.settings.urlScheme, this.#authority, this.config.settings.urlPrefix);
         if (url === undefined) {
           parser.send({ type: 'head.failed', error: TARGET_NOT_A_URL });
           break;

@@ -10,7 +10,7 @@
 import { realpathSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { loadAppRef, resolveAppRef } from './app-ref.js';
-import { flagOf, OptionError, OPTIONS, type OptionName } from './options.js';
+import { flagOf, OptionError, OPTIONS, readConfigFile, type OptionName } from './options.js';
 import { serve } from './server.js';
 
 const USAGE = 'Usage: waitstate-serve [OPTIONS] MODULE:OBJECT';
@@ -27,7 +27,12 @@ export function helpText(): string {
     const def = spec.kind === 'list' ? '' : ` (default: ${JSON.stringify(spec.default)})`;
     lines.push(`  ${flag}`, `      ${spec.help}${def}`);
   }
-  lines.push('  --help', '      Show this help and exit.');
+  lines.push(
+    '  --config=FILE',
+    '      Read options from a JSON object (keys in snake_case, as Waitress spells them, or camelCase); flags win over it.',
+    '  --help',
+    '      Show this help and exit.',
+  );
   return lines.join('\n');
 }
 
@@ -35,6 +40,7 @@ export interface ParsedArgs {
   options: Record<string, unknown>;
   target: string | undefined;
   help: boolean;
+  config: string | undefined;
 }
 
 const byFlag = new Map(Object.keys(OPTIONS).map((name) => [flagOf(name), name as OptionName]));
@@ -43,6 +49,7 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
   const options: Record<string, unknown> = {};
   const positional: string[] = [];
   let help = false;
+  let config: string | undefined;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     if (arg === '--help' || arg === '-h') {
@@ -56,6 +63,11 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
     const eq = arg.indexOf('=');
     const flag = eq === -1 ? arg : arg.slice(0, eq);
     let value: string | undefined = eq === -1 ? undefined : arg.slice(eq + 1);
+    if (flag === '--config') {
+      config = value ?? argv[++i];
+      if (config === undefined || config === '') throw new OptionError('--config', 'needs a file name');
+      continue;
+    }
     const negated = flag.startsWith('--no-') ? byFlag.get('--' + flag.slice(5)) : undefined;
     if (negated !== undefined && OPTIONS[negated].kind === 'boolean') {
       if (value !== undefined) throw new OptionError(negated, `${flag} takes no value`);
@@ -85,7 +97,7 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
     }
   }
   if (positional.length > 1) throw new OptionError('MODULE:OBJECT', `give one app, not ${positional.length} (${positional.join(' ')})`);
-  return { options, target: positional[0], help };
+  return { options, target: positional[0], help, config };
 }
 
 export async function main(argv: readonly string[], out: (line: string) => void = console.log): Promise<number> {
@@ -95,6 +107,7 @@ export async function main(argv: readonly string[], out: (line: string) => void 
     return 0;
   }
   if (args.target === undefined) throw new OptionError('MODULE:OBJECT', `specify an application. ${USAGE}`);
+  if (args.config !== undefined) args.options = { ...readConfigFile(args.config), ...args.options };
   args.options['threads'] ??= CLI_DEFAULT_THREADS;
   // With worker threads or processes, each imports the module itself; inline, we import it here.
   const inline = String(args.options['threads']).trim() === '0' && String(args.options['processes'] ?? '1').trim() === '1';
@@ -117,7 +130,13 @@ if (invokedDirectly) {
   main(process.argv.slice(2)).then(
     (code) => process.exit(code),
     (error: unknown) => {
-      const message = error instanceof OptionError ? error.message : error instanceof Error ? error.message : String(error);
+      // An option is named as it was given here: by its flag.
+      const message =
+        error instanceof OptionError && error.option in OPTIONS
+          ? `${flagOf(error.option)}: ${error.detail}`
+          : error instanceof Error
+            ? error.message
+            : String(error);
       process.stderr.write(`waitstate-serve: error: ${message}\n`);
       process.exit(1);
     },

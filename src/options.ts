@@ -5,15 +5,17 @@
 // `resolveOptions()` validates a user's options against this table and throws an OptionError
 // naming the option; the CLI parser and `--help` are generated from the same table.
 
+import { readFileSync } from 'node:fs';
 import type { MachineRuntime } from './runtime.js';
 
 export class OptionError extends Error {
   readonly code = 'WS_ERR_OPTION';
   constructor(
     readonly option: string,
-    message: string,
+    /** What is wrong, without the option's name. */
+    readonly detail: string,
   ) {
-    super(`${option}: ${message}`);
+    super(`${option}: ${detail}`);
     this.name = 'OptionError';
   }
 }
@@ -24,77 +26,134 @@ interface OptionSpec<T> {
   readonly kind: Kind;
   readonly default: T;
   readonly help: string;
-  /** Waitress's name for it, when it differs from the snake_case of ours. */
-  readonly waitress?: string;
   readonly min?: number;
   readonly check?: (value: T) => string | undefined;
+  /** Turn an accepted value into the one used (url_prefix `app/` → `/app`). */
+  readonly normalize?: (value: T) => T;
+  /** Accepted for Waitress configs but meaningless on Node: why, said in a warning when set. */
+  readonly ignored?: string;
+  /** Not one of Waitress's options (documented as waitstate's own). */
+  readonly own?: true;
 }
 
-const integer = (def: number, min: number, help: string): OptionSpec<number> => ({ kind: 'integer', default: def, min, help });
+const integer = (def: number, min: number, help: string, extra: Partial<OptionSpec<number>> = {}): OptionSpec<number> => ({
+  kind: 'integer',
+  default: def,
+  min,
+  help,
+  ...extra,
+});
+const boolean = (def: boolean, help: string, extra: Partial<OptionSpec<boolean>> = {}): OptionSpec<boolean> => ({
+  kind: 'boolean',
+  default: def,
+  help,
+  ...extra,
+});
+const string = (def: string, help: string, extra: Partial<OptionSpec<string>> = {}): OptionSpec<string> => ({
+  kind: 'string',
+  default: def,
+  help,
+  ...extra,
+});
 
+/** Waitress's options, in its order, then waitstate's own (marked `own`). */
 export const OPTIONS = {
-  host: { kind: 'string', default: '', help: 'Interface to listen on (default 0.0.0.0 when listen is not given).' } as OptionSpec<string>,
-  port: integer(8080, 0, 'TCP port to listen on (default 8080; 0 picks a free port).'),
+  // ---- where to listen
+  host: string('', 'Interface to listen on (default 0.0.0.0 when listen is not given). Not with listen or unix_socket.'),
+  port: integer(8080, 0, 'TCP port to listen on (default 8080; 0 picks a free port). Not with listen or unix_socket.'),
   listen: {
     kind: 'list',
     default: [] as readonly string[],
-    help: 'HOST:PORT to listen on; repeatable or space-separated ("127.0.0.1:8080 [::1]:8080"). Not with host/port.',
+    help:
+      'HOST:PORT entries, repeatable or space-separated ("127.0.0.1:8080 [::1]:8080 *:6543"); * is every enabled family, ' +
+      'a host name every address it resolves to. Not with host, port or unix_socket.',
     check: (list) => list.map(checkListenEntry).find((m) => m !== undefined),
   } as OptionSpec<readonly string[]>,
-  ident: {
-    kind: 'string',
-    default: 'waitstate',
-    help: 'Server header value and the error page tag; empty sends no Server header.',
-    check: (v) => (/^[\x20-\x7e]*$/.test(v) ? undefined : 'must be printable ASCII'),
-  } as OptionSpec<string>,
-  serverName: {
-    kind: 'string',
-    default: 'waitstate.invalid',
-    help: 'info.serverName given to the app (Waitress: SERVER_NAME).',
-  } as OptionSpec<string>,
-  urlScheme: {
-    kind: 'string',
-    default: 'http',
-    help: 'Scheme of request.url and info.urlScheme.',
+  ipv4: boolean(true, 'Bind IPv4 addresses for * and host names in listen.'),
+  ipv6: boolean(true, 'Bind IPv6 addresses for * and host names in listen.'),
+  unixSocket: string('', 'Path of a Unix socket to listen on; a stale socket file there is replaced. Not with host, port or listen.'),
+  unixSocketPerms: string('600', 'Permissions of the Unix socket file, an octal string.', {
+    check: (v) => (/^[0-7]{3,4}$/.test(v) ? undefined : `must be an octal mode such as 600 or 660 (got "${v}")`),
+  }),
+  backlog: integer(1024, 1, 'listen() backlog; also how many connections may wait beyond connection_limit.'),
+  // ---- what the app sees
+  serverName: string('waitstate.invalid', 'info.serverName given to the app (Waitress: SERVER_NAME).'),
+  urlScheme: string('http', 'Scheme of request.url and info.urlScheme.', {
     check: (v) => (/^[a-z][a-z0-9+.-]*$/.test(v) ? undefined : 'must be a URL scheme such as http or https'),
-  } as OptionSpec<string>,
-  maxRequestHeaderSize: integer(262144, 1, 'Largest request head in bytes; larger gets 431.'),
-  maxRequestBodySize: integer(1073741824, 0, 'Largest request body in bytes; larger gets 413.'),
-  exposeTracebacks: { kind: 'boolean', default: false, help: 'Put the app error stack in 500 bodies.' } as OptionSpec<boolean>,
-  inbufOverflow: integer(524288, 0, 'Bytes of a request body kept in memory; beyond, the body goes to a temp file.'),
+  }),
+  urlPrefix: string(
+    '',
+    'Path the app is mounted at: info.scriptName, and stripped from request.url when the path is the prefix or starts with it and a /.',
+    {
+      check: (v) => (/^[\x21-\x7e]*$/.test(v) && !/[?#]/.test(v) ? undefined : 'must be a URL path (no spaces, ? or #)'),
+      normalize: (v) => {
+        const trimmed = v.replace(/^\/+|\/+$/g, '');
+        return trimmed === '' ? '' : `/${trimmed}`;
+      },
+    },
+  ),
+  ident: string('waitstate', 'Server header value and the error page tag; empty sends no Server header.', {
+    check: (v) => (/^[\x20-\x7e]*$/.test(v) ? undefined : 'must be printable ASCII'),
+  }),
+  // ---- workers
+  threads: integer(
+    0,
+    0,
+    'Worker threads running the app; 0 runs it inline on the main thread. waitstate-serve defaults to 4, like waitress-serve.',
+  ),
+  // ---- buffers and limits
+  recvBytes: integer(8192, 1, 'Bytes per socket read in Waitress.', {
+    ignored: 'Node reads up to 64 KiB per read on its own; the value has no effect',
+  }),
+  sendBytes: integer(1, 1, 'Deprecated in Waitress (1.3).', {
+    ignored: 'waitstate writes what a turn produced in one write; the value has no effect',
+  }),
   outbufOverflow: integer(1048576, 0, 'Bytes of output waiting for a slow client kept in memory; beyond, it waits in a temp file.'),
   outbufHighWatermark: integer(
     16777216,
     1,
     'Bytes of a response waiting for a slow client before the app (or its worker) is made to wait.',
   ),
+  inbufOverflow: integer(524288, 0, 'Bytes of a request body kept in memory; beyond, the body goes to a temp file.'),
   connectionLimit: integer(100, 1, 'Open connections served at once; more wait, unread, until one closes.'),
-  backlog: integer(1024, 1, 'listen() backlog; also how many connections may wait beyond connection_limit.'),
-  channelTimeout: integer(120, 1, 'Seconds an idle connection is kept (no bytes in or out, no request running).'),
   cleanupInterval: integer(30, 1, 'Seconds between sweeps for idle connections.'),
-  threads: {
-    kind: 'integer',
-    default: 0,
-    min: 0,
-    help: 'Worker threads running the app; 0 runs it inline on the main thread. waitstate-serve defaults to 4, like waitress-serve.',
-  } as OptionSpec<number>,
+  channelTimeout: integer(120, 1, 'Seconds an idle connection is kept (no bytes in or out, no request running).'),
+  logSocketErrors: boolean(true, 'Log socket errors (a reset by the client is not an error and is never logged).'),
+  maxRequestHeaderSize: integer(262144, 1, 'Largest request head in bytes; larger gets 431.'),
+  maxRequestBodySize: integer(1073741824, 0, 'Largest request body in bytes; larger gets 413.'),
+  exposeTracebacks: boolean(false, 'Put the app error stack in 500 bodies.'),
+  asyncoreLoopTimeout: integer(1, 0, "select() timeout of Waitress's asyncore loop.", {
+    ignored: 'Node has no asyncore loop; the sweep runs every cleanup_interval seconds',
+  }),
+  asyncoreUsePoll: boolean(false, "poll() instead of select() in Waitress's asyncore loop.", {
+    ignored: 'Node uses epoll/kqueue through libuv; there is no descriptor limit to lift',
+  }),
+  // ---- waitstate's own
   dispatchWindow: integer(
     8,
     1,
     'Tasks one worker thread may hold, run one after another; 1 is Waitress (a thread takes a task only when free). ' +
       'More means fewer messages under load; a worker whose task waits on I/O hands back the ones it has not started.',
+    { own: true },
   ),
-  processes: integer(1, 1, 'Processes (node:cluster) sharing the listeners, each its own server: the way to use every core.'),
-  overrideGlobalObjects: {
-    kind: 'boolean',
-    default: true,
-    help: 'Replace globalThis.Response with a lightweight one while serving (like @hono/node-server).',
-  } as OptionSpec<boolean>,
+  processes: integer(1, 1, 'Processes (node:cluster) sharing the listeners, each its own server: the way to use every core.', {
+    own: true,
+  }),
+  shutdownTimeout: integer(
+    30,
+    0,
+    'Seconds close() (and SIGINT/SIGTERM in waitstate-serve) lets running requests finish; then their connections are closed.',
+    { own: true },
+  ),
+  overrideGlobalObjects: boolean(true, 'Replace globalThis.Response with a lightweight one while serving (like @hono/node-server).', {
+    own: true,
+  }),
   machineRuntime: {
     kind: 'string',
     default: 'compiled',
     help: 'How the machines run: compiled (tables built from the definitions, fast) or xstate (real actors, for inspection).',
     check: (v) => (v === 'compiled' || v === 'xstate' ? undefined : 'must be "compiled" or "xstate"'),
+    own: true,
   } as OptionSpec<MachineRuntime>,
 } as const;
 
@@ -125,23 +184,27 @@ export interface ListenAddress {
   port: number;
 }
 
-/** `127.0.0.1:8080`, `[::1]:8080`, `*:8080` (every interface), or a bare host (default port). */
+/** `127.0.0.1:8080`, `[::1]:8080`, `*:8080` (every enabled family), `name:8080`, or a bare host (default port). */
 export function parseListenEntry(entry: string, defaultPort: number): ListenAddress | undefined {
   const m = /^(?:\[([0-9a-fA-F:.]+)\]|([^\s:[\]]*))(?::(\d{1,5}))?$/.exec(entry);
   if (m === null) return undefined;
   const host = m[1] ?? m[2] ?? '';
   const port = m[3] === undefined ? defaultPort : Number(m[3]);
   if (port > 65535 || host === '') return undefined;
-  return { host: host === '*' ? '::' : host, port };
+  return { host, port };
 }
 
-/** Validate user options against the table; unknown names and bad values throw OptionError. */
-export function resolveOptions(user: Record<string, unknown>): Settings & { logger: Logger } {
+/** The settings in force, the logger, and warnings for options that have no effect here. */
+export type ResolvedOptions = Settings & { logger: Logger; warnings: string[] };
+
+/** Validate user options against the table; unknown names, bad values and conflicts throw OptionError. */
+export function resolveOptions(user: Record<string, unknown>): ResolvedOptions {
   const settings: Record<string, unknown> = {};
   for (const [name, spec] of Object.entries(OPTIONS) as [OptionName, OptionSpec<unknown>][]) {
     settings[name] = spec.default;
   }
   let logger: Logger = console;
+  const warnings: string[] = [];
   for (const [name, value] of Object.entries(user)) {
     if (value === undefined) continue;
     if (name === 'logger') {
@@ -151,13 +214,47 @@ export function resolveOptions(user: Record<string, unknown>): Settings & { logg
     }
     if (!(name in OPTIONS)) throw new OptionError(name, 'is not an option of waitstate');
     const spec = OPTIONS[name as OptionName] as OptionSpec<unknown>;
-    settings[name] = checkValue(name, spec, value);
+    const checked = checkValue(name, spec, value);
+    settings[name] = spec.normalize ? spec.normalize(checked) : checked;
+    if (spec.ignored !== undefined) warnings.push(`waitstate: ${name} is accepted for Waitress configs only: ${spec.ignored}`);
+  }
+  const given = (name: OptionName) => user[name] !== undefined;
+  // The combinations Waitress refuses (Adjustments.__init__).
+  if (given('listen') && (given('host') || given('port'))) throw new OptionError('listen', 'cannot be combined with host or port');
+  if (given('unixSocket') && (given('host') || given('port') || given('listen'))) {
+    throw new OptionError('unixSocket', 'cannot be combined with host, port or listen');
   }
   const s = settings as Settings;
-  if (s.listen.length > 0 && ('host' in user || 'port' in user) && (user['host'] !== undefined || user['port'] !== undefined)) {
-    throw new OptionError('listen', 'cannot be combined with host or port');
+  if (!s.ipv4 && !s.ipv6) throw new OptionError('ipv4', 'and ipv6 cannot both be off');
+  return { ...s, logger, warnings };
+}
+
+/** `max_request_body_size` (Waitress, config files) → `maxRequestBodySize`. */
+export const camelOf = (snake: string): string => snake.replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase());
+/** `maxRequestBodySize` → `max_request_body_size`. */
+export const snakeOf = (camel: string): string => camel.replace(/[A-Z]/g, (c) => '_' + c.toLowerCase());
+
+/**
+ * Options from a JSON config file: an object whose keys are option names in snake_case (as
+ * Waitress spells them) or camelCase. Throws an OptionError naming the file and the key.
+ */
+export function readConfigFile(path: string): Record<string, unknown> {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (error) {
+    throw new OptionError('config', `cannot read ${path}: ${error instanceof Error ? error.message : String(error)}`);
   }
-  return { ...s, logger };
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
+    throw new OptionError('config', `${path} must hold a JSON object of options`);
+  }
+  const options: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(parsed)) {
+    const name = camelOf(key);
+    if (!(name in OPTIONS)) throw new OptionError('config', `${path}: "${key}" is not an option of waitstate`);
+    options[name] = value;
+  }
+  return options;
 }
 
 function isLogger(value: unknown): value is Logger {

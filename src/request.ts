@@ -20,9 +20,15 @@ const RealRequest: typeof Request = globalThis.Request;
 const PLAIN_TARGET = /^\/[A-Za-z0-9\-._~!$&()*+,;=:@/?%]*$/;
 const PLAIN_AUTHORITY = /^[a-z0-9.-]+(?::[1-9][0-9]{0,4})?$/;
 
-/** Absolute URL of a request (RFC 9112 §3.3), or undefined when it is not a valid URL. */
-export function requestUrl(head: RequestHead, scheme: string, fallbackAuthority: string): string | undefined {
-  const { target, targetForm } = head;
+/**
+ * Absolute URL of a request (RFC 9112 §3.3), or undefined when it is not a valid URL. With a
+ * `urlPrefix` (already normalised to `/x`), an origin-form path loses it as Waitress's PATH_INFO
+ * does: leading slashes collapse to one; the path equal to the prefix becomes `/`; a path that
+ * continues it with `/` loses it; any other path stays whole (`/apple` under `/app`).
+ */
+export function requestUrl(head: RequestHead, scheme: string, fallbackAuthority: string, urlPrefix = ''): string | undefined {
+  const { targetForm } = head;
+  const target = urlPrefix !== '' && targetForm === 'origin' ? stripUrlPrefix(head.target, urlPrefix) : head.target;
   if (targetForm === 'absolute') return parseUrl(target, undefined);
   const authority = head.host === undefined || head.host === '' ? fallbackAuthority : head.host;
   if (targetForm === 'authority') return parseUrl(`${scheme}://${target}`, undefined);
@@ -32,6 +38,15 @@ export function requestUrl(head: RequestHead, scheme: string, fallbackAuthority:
     return base + target;
   }
   return parseUrl(target, base);
+}
+
+export function stripUrlPrefix(target: string, prefix: string): string {
+  const queryAt = target.indexOf('?');
+  const query = queryAt === -1 ? '' : target.slice(queryAt);
+  const path = '/' + (queryAt === -1 ? target : target.slice(0, queryAt)).replace(/^\/+/, '');
+  if (path === prefix) return '/' + query;
+  if (path.startsWith(prefix + '/')) return path.slice(prefix.length) + query;
+  return path + query;
 }
 
 function isDefaultPort(scheme: string, authority: string): boolean {

@@ -5,7 +5,10 @@
 // in a plain Set. close() stops the listeners, tells every channel the server is closing (idle
 // ones close at once, busy ones after their response) and resolves when the last one is gone.
 
-import { createServer, type Server, type Socket } from 'node:net';
+import cluster from 'node:cluster';
+import { lookup } from 'node:dns/promises';
+import { chmodSync, lstatSync, unlinkSync } from 'node:fs';
+import { connect, createServer, isIP, type Server, type Socket } from 'node:net';
 import { Channel, type ChannelConfig } from './channel.js';
 import { loadAppRef, resolveAppRef } from './app-ref.js';
 import { serveCluster } from './cluster.js';
@@ -24,10 +27,12 @@ const unreachableHandler: FetchHandler = () => {
 export type App = FetchHandler | { fetch(request: Request, info: RequestInfo): Response | Promise<Response> };
 
 export interface BoundAddress {
+  /** The address, or the path of a Unix socket. */
   readonly host: string;
+  /** 0 for a Unix socket. */
   readonly port: number;
-  readonly family: 'IPv4' | 'IPv6';
-  /** `http://127.0.0.1:8080`, IPv6 in brackets. */
+  readonly family: 'IPv4' | 'IPv6' | 'unix';
+  /** `http://127.0.0.1:8080`, IPv6 in brackets; `http://unix:/path` for a Unix socket (as Waitress prints it). */
   readonly url: string;
 }
 
@@ -48,20 +53,94 @@ function toHandler(app: App): FetchHandler {
   throw new TypeError('app must be a function (request, info) => Response, or an object with such a fetch method');
 }
 
-function listenAddresses(settings: { listen: readonly string[]; host: string; port: number }): ListenAddress[] {
-  if (settings.listen.length === 0) return [{ host: settings.host === '' ? '0.0.0.0' : settings.host, port: settings.port }];
-  return settings.listen.map((entry) => parseListenEntry(entry, settings.port)!);
+/** Where to listen, resolved: TCP addresses (one family each) or a Unix socket path. */
+type Endpoint = { kind: 'tcp'; host: string; port: number } | { kind: 'unix'; path: string; mode: number };
+
+interface ListenSettings {
+  listen: readonly string[];
+  host: string;
+  port: number;
+  ipv4: boolean;
+  ipv6: boolean;
+  unixSocket: string;
+  unixSocketPerms: string;
 }
 
-function listen(server: Server, address: ListenAddress, backlog: number): Promise<BoundAddress> {
+/**
+ * The endpoints to bind, as Waitress resolves them: `*` is 0.0.0.0 and :: (each family that is
+ * on), a host name every address it resolves to in the enabled families, duplicates dropped.
+ */
+async function resolveEndpoints(settings: ListenSettings): Promise<Endpoint[]> {
+  if (settings.unixSocket !== '') return [{ kind: 'unix', path: settings.unixSocket, mode: parseInt(settings.unixSocketPerms, 8) }];
+  const entries: ListenAddress[] =
+    settings.listen.length === 0
+      ? [{ host: settings.host === '' ? '0.0.0.0' : settings.host, port: settings.port }]
+      : settings.listen.map((entry) => parseListenEntry(entry, settings.port)!);
+  const enabled = (family: number) => (family === 4 ? settings.ipv4 : settings.ipv6);
+  const endpoints = new Map<string, Endpoint>();
+  for (const { host, port } of entries) {
+    let hosts: string[];
+    if (host === '*') {
+      hosts = [...(settings.ipv4 ? ['0.0.0.0'] : []), ...(settings.ipv6 ? ['::'] : [])];
+    } else if (isIP(host) !== 0) {
+      if (!enabled(isIP(host))) throw new OptionError('listen', `${host} is an IPv${isIP(host)} address, but ipv${isIP(host)} is off`);
+      hosts = [host];
+    } else {
+      const found = await lookup(host, { all: true }).catch((error: Error) => {
+        throw new OptionError('listen', `cannot resolve ${host}: ${error.message}`);
+      });
+      hosts = found.filter((a) => enabled(a.family)).map((a) => a.address);
+      if (hosts.length === 0) throw new OptionError('listen', `${host} has no address in an enabled family (ipv4/ipv6)`);
+    }
+    for (const h of hosts) endpoints.set(`${h} ${port}`, { kind: 'tcp', host: h, port });
+  }
+  return [...endpoints.values()];
+}
+
+/**
+ * A Unix socket path may hold the file of a server that died: removed if nothing answers there
+ * (Waitress removes any socket file). A live socket, or a file that is not a socket, is an error.
+ */
+export async function clearStaleSocket(path: string): Promise<void> {
+  let isSocket: boolean;
+  try {
+    isSocket = lstatSync(path).isSocket();
+  } catch {
+    return; // nothing there
+  }
+  if (!isSocket) throw new OptionError('unixSocket', `${path} exists and is not a socket`);
+  const live = await new Promise<boolean>((resolve) => {
+    const probe = connect(path);
+    probe.once('connect', () => {
+      probe.destroy();
+      resolve(true);
+    });
+    probe.once('error', () => resolve(false));
+  });
+  if (live) throw new OptionError('unixSocket', `another server is listening on ${path}`);
+  unlinkSync(path);
+}
+
+function listen(server: Server, endpoint: Endpoint, backlog: number): Promise<BoundAddress> {
+  const where = endpoint.kind === 'unix' ? endpoint.path : `${endpoint.host}:${endpoint.port}`;
   return new Promise((resolve, reject) => {
-    const onError = (error: Error) => reject(new Error(`listen ${address.host}:${address.port}: ${error.message}`, { cause: error }));
+    const onError = (error: Error) => reject(new Error(`listen ${where}: ${error.message}`, { cause: error }));
     server.once('error', onError);
-    server.listen({ host: address.host, port: address.port, backlog }, () => {
+    const options =
+      endpoint.kind === 'unix'
+        ? { path: endpoint.path, backlog }
+        : // Each family on its own socket, as Waitress binds them (IPV6_V6ONLY).
+          { host: endpoint.host, port: endpoint.port, backlog, ipv6Only: endpoint.host.includes(':') };
+    server.listen(options, () => {
       server.off('error', onError);
+      if (endpoint.kind === 'unix') {
+        chmodSync(endpoint.path, endpoint.mode);
+        resolve({ host: endpoint.path, port: 0, family: 'unix', url: `http://unix:${endpoint.path}` });
+        return;
+      }
       const bound = server.address();
       if (bound === null || typeof bound === 'string') {
-        reject(new Error(`listen ${address.host}:${address.port}: no TCP address`));
+        reject(new Error(`listen ${where}: no TCP address`));
         return;
       }
       const family = bound.family === 'IPv6' ? 'IPv6' : 'IPv4';
@@ -80,7 +159,11 @@ function listen(server: Server, address: ListenAddress, backlog: number): Promis
 export async function serve(app: App | string, options: ServeOptions = {}): Promise<ServerHandle> {
   const settings = resolveOptions(options as Record<string, unknown>);
   const { logger } = settings;
-  if (settings.processes > 1) return serveCluster(app, options, settings.processes, logger);
+  for (const warning of settings.warnings) logger.warn(warning);
+  if (settings.processes > 1) {
+    if (settings.unixSocket !== '') await clearStaleSocket(settings.unixSocket);
+    return serveCluster(app, options, settings.processes, logger);
+  }
   let handler: FetchHandler = unreachableHandler;
   let pool: WorkerPool | undefined;
   if (settings.threads > 0) {
@@ -159,10 +242,12 @@ export async function serve(app: App | string, options: ServeOptions = {}): Prom
   const servers: Server[] = [];
   const addresses: BoundAddress[] = [];
   try {
-    for (const address of listenAddresses(settings)) {
+    for (const endpoint of await resolveEndpoints(settings)) {
+      // With processes, the primary cleared it once (the processes share one listener).
+      if (endpoint.kind === 'unix' && cluster.isPrimary) await clearStaleSocket(endpoint.path);
       const server = createServer({ allowHalfOpen: true, noDelay: true, pauseOnConnect: true }, onConnection);
       servers.push(server);
-      addresses.push(await listen(server, address, settings.backlog));
+      addresses.push(await listen(server, endpoint, settings.backlog));
     }
   } catch (error) {
     for (const server of servers) server.close();
@@ -202,8 +287,17 @@ export async function serve(app: App | string, options: ServeOptions = {}): Prom
         });
         for (const channel of [...channels]) channel.shutdown();
         for (const socket of waiting.splice(0)) socket.destroy();
-        // The supervisor keeps sweeping meanwhile: a stalled half-sent request must not hold close() forever.
+        // Requests still running after the grace period lose their connections (their apps see
+        // request.signal abort), as a client reset would do.
+        const grace = setTimeout(() => {
+          if (channels.size === 0) return;
+          logger.warn(
+            `waitstate: closing ${channels.size} connection(s) whose requests did not finish within shutdown_timeout (${settings.shutdownTimeout} s)`,
+          );
+          for (const channel of channels) channel.socket.destroy();
+        }, settings.shutdownTimeout * 1000);
         await Promise.all([listenersClosed, channelsClosed]);
+        clearTimeout(grace);
         supervisor.stop();
         await pool?.close();
         releaseGlobals();

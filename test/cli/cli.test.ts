@@ -101,8 +101,19 @@ describe('waitstate-serve', () => {
   });
   it.each([
     [['--bogus', 'examples/hello/app.mjs:app'], /--bogus/],
-    [['--port=abc', 'examples/hello/app.mjs:app'], /^waitstate-serve: error: port: /],
-    [['--threads=-1', 'examples/hello/app.mjs:app'], /^waitstate-serve: error: threads: must be at least 0/],
+    [['--port=abc', 'examples/hello/app.mjs:app'], /^waitstate-serve: error: --port: /],
+    [['--threads=-1', 'examples/hello/app.mjs:app'], /^waitstate-serve: error: --threads: must be at least 0/],
+    [
+      ['--listen=127.0.0.1:0', '--port=1', 'examples/hello/app.mjs:app'],
+      /^waitstate-serve: error: --listen: cannot be combined with host or port/,
+    ],
+    [
+      ['--unix-socket=/tmp/x.sock', '--host=127.0.0.1', 'examples/hello/app.mjs:app'],
+      /^waitstate-serve: error: --unix-socket: cannot be combined/,
+    ],
+    [['--no-ipv4', '--no-ipv6', 'examples/hello/app.mjs:app'], /^waitstate-serve: error: --ipv4: and ipv6 cannot both be off/],
+    [['--config=test/fixtures/no-such.json', 'examples/hello/app.mjs:app'], /^waitstate-serve: error: config: cannot read/],
+    [['--config=test/fixtures/bad-config.json', 'examples/hello/app.mjs:app'], /"max_body" is not an option of waitstate/],
     [['missing.mjs:app'], /cannot import .*missing\.mjs/],
     [['--threads=0', 'missing.mjs:app'], /cannot import missing\.mjs/],
     [['examples/hello/app.mjs:nope'], /no export "nope"/],
@@ -114,5 +125,15 @@ describe('waitstate-serve', () => {
     const lines = proc.stderr().trim().split('\n');
     expect(lines).toHaveLength(1);
     expect(lines[0]).toMatch(message);
+  });
+  it('reads snake_case options from --config, and flags win over it', async () => {
+    const proc = run(['--config=test/fixtures/config.json', '--ident=from-flag', 'examples/hello/app.mjs:app']);
+    const port = await servingPort(proc);
+    const r = await exchange(port, `GET / HTTP/1.1\r\nHost: a\r\nContent-Length: 20\r\n\r\n${'x'.repeat(20)}`);
+    // max_request_body_size 10 from the file; ident from the flag.
+    expect(r.status).toBe(413);
+    expect(r.header('server')).toBe('from-flag');
+    proc.child.kill('SIGTERM');
+    expect(await proc.exit).toBe(0);
   });
 });
