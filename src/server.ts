@@ -83,7 +83,8 @@ async function resolveEndpoints(settings: ListenSettings): Promise<Endpoint[]> {
     if (host === '*') {
       hosts = [...(settings.ipv4 ? ['0.0.0.0'] : []), ...(settings.ipv6 ? ['::'] : [])];
     } else if (isIP(host) !== 0) {
-      if (!enabled(isIP(host))) throw new OptionError('listen', `${host} is an IPv${isIP(host)} address, but ipv${isIP(host)} is off`);
+      const family = isIP(host);
+      if (!enabled(family)) throw new OptionError('listen', `${host} is an IPv${family} address, but ipv${family} is off`);
       hosts = [host];
     } else {
       const found = await lookup(host, { all: true }).catch((error: Error) => {

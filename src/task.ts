@@ -23,7 +23,7 @@ import {
 } from './http/response.js';
 import type { RequestHead, ResponseFraming } from './http/types.js';
 import type { Channel, ReceivedRequest } from './channel.js';
-import { appHeadOf, IncomingRequest } from './request.js';
+import { IncomingRequest } from './request.js';
 import { cancelResponse, RealResponse, readResponse, type ResponseParts } from './response.js';
 import { MachineKind, type Driver } from './runtime.js';
 import type { Job, JobListener } from './worker-pool.js';
@@ -133,7 +133,7 @@ export class Task implements JobListener {
       this.#job = pool.submit({ head: this.#head, url: this.#url, body: this.#body, info: channel.info }, this);
       return;
     }
-    const incoming = new IncomingRequest(appHeadOf(this.#head), this.#url, this.#body);
+    const incoming = new IncomingRequest(this.#head, this.#url, this.#body);
     this.#request = incoming;
     const request = incoming as unknown as Request;
     let result: unknown;

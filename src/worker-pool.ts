@@ -21,7 +21,6 @@ import type { Logger } from './options.js';
 import type { ResponseParts } from './response.js';
 import { MachineKind, type Driver, type MachineRuntime } from './runtime.js';
 import type { RequestInfo } from './task.js';
-import { appHeadOf } from './request.js';
 import {
   forPosting,
   fromWorkerError,
@@ -311,7 +310,7 @@ export class WorkerPool {
     job.assignedAt = performance.now();
     const { head, url, body, info } = job.request;
     const moved = body instanceof Uint8Array ? forPosting(body, true) : { bytes: body, transfer: [] };
-    this.#send(worker, packRequest({ id: job.id, head: appHeadOf(head), url, body: moved.bytes, info }), moved.transfer);
+    this.#send(worker, packRequest({ id: job.id, head, url, body: moved.bytes, info }), moved.transfer);
   }
 
   /** Everything for a worker in this turn goes in one message, sent once the turn's I/O is done. */
@@ -407,8 +406,10 @@ export class WorkerPool {
   /** The worker will not start these soon (its running task waits): they go back to the queue. */
   #takeBack(worker: PoolWorker, ids: number[]): void {
     worker.stalled = true;
-    const returned = worker.jobs.filter((job) => ids.includes(job.id));
-    worker.jobs.splice(0, worker.jobs.length, ...worker.jobs.filter((job) => !ids.includes(job.id)));
+    const returned: Job[] = [];
+    const kept: Job[] = [];
+    for (const job of worker.jobs) (ids.includes(job.id) ? returned : kept).push(job);
+    worker.jobs.splice(0, worker.jobs.length, ...kept);
     this.#requeue(returned);
   }
 

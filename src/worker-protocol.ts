@@ -62,7 +62,7 @@ export function packRequest({ id, head, url, body, info }: WorkerRequest): Packe
     head.method,
     url,
     head.headers,
-    head.chunked,
+    head.framing.kind === 'chunked',
     body,
     info.remoteAddress,
     info.remotePort,
@@ -77,7 +77,8 @@ export function unpackRequest(packed: PackedRequest): WorkerRequest {
   const [id, method, url, headers, chunked, body, remoteAddress, remotePort, urlScheme, scriptName, serverName, serverPort] = packed;
   return {
     id,
-    head: { method, headers, chunked },
+    // Non-chunked framing needs no more detail on this side than that it is not chunked.
+    head: { method, headers, framing: { kind: chunked ? 'chunked' : 'none' } },
     url,
     body,
     info: { remoteAddress, remotePort, urlScheme, scriptName, serverName, serverPort },

@@ -1,9 +1,10 @@
 // src/worker.ts: a worker thread running the app (one task at a time, given by the dispatcher).
 //
 // The worker never touches a socket: it gets complete requests over its MessagePort (up to
-// `dispatchWindow` ahead, run one at a time), runs the app, and sends each response back: the head with a known body in one message, or the head and
-// then body chunks, one per `pull` from the main thread (so a slow client slows the app's stream
-// only once the main thread has buffered outbuf_high_watermark of it). See worker-protocol.ts.
+// `dispatchWindow` ahead, run one at a time), runs the app, and sends each response back: the
+// head with a known body in one message, or the head and then body chunks, one per `pull` from
+// the main thread (so a slow client slows the app's stream only once the main thread has
+// buffered outbuf_high_watermark of it). See worker-protocol.ts.
 
 import { parentPort, workerData } from 'node:worker_threads';
 import * as Comlink from 'comlink';
