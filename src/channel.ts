@@ -20,6 +20,7 @@ import { BodyBuffer, removeSpooled, type RequestBody } from './body-buffer.js';
 import { ChunkedDecoder } from './http/chunked.js';
 import { httpDate } from './http/date.js';
 import { parseHead } from './http/head.js';
+import { readProxyHeaders, type ForwardedClient, type ProxyHeader, type ProxyTrust } from './http/proxy-headers.js';
 import { errorResponse } from './http/response.js';
 import type { HeadLimits, HttpError, RequestHead } from './http/types.js';
 import { InputBuffer } from './input-buffer.js';
@@ -80,7 +81,34 @@ export interface ChannelConfig {
   readonly logger: Logger;
   readonly limits: HeadLimits;
   readonly ident: string | undefined;
+  /** What to do with proxy headers; undefined leaves them to the app untouched. */
+  readonly proxy: ProxyPolicy | undefined;
   onClosed(channel: Channel): void;
+}
+
+/** The proxy options, prepared once per server. */
+export interface ProxyPolicy {
+  /** An address as the peer appears, `*`, or `localhost` (a Unix socket peer); '' trusts none. */
+  readonly trustedProxy: string;
+  readonly trust: ProxyTrust;
+  readonly clearUntrusted: boolean;
+  readonly logUntrusted: boolean;
+}
+
+export function proxyPolicy(settings: Settings): ProxyPolicy | undefined {
+  if (settings.trustedProxy === '' && !settings.clearUntrustedProxyHeaders) return undefined;
+  return {
+    trustedProxy: settings.trustedProxy,
+    trust: { count: settings.trustedProxyCount, headers: new Set(settings.trustedProxyHeaders as ProxyHeader[]) },
+    clearUntrusted: settings.clearUntrustedProxyHeaders,
+    logUntrusted: settings.logUntrustedProxyHeaders,
+  };
+}
+
+function isTrustedPeer(trustedProxy: string, peer: string): boolean {
+  if (trustedProxy === '') return false;
+  // An IPv4 client on a dual-stack socket appears as ::ffff:a.b.c.d.
+  return trustedProxy === '*' || peer === trustedProxy || (peer.startsWith('::ffff:') && peer.slice(7) === trustedProxy);
 }
 
 /** A complete request, ready for a task. */
@@ -88,6 +116,8 @@ export interface ReceivedRequest {
   readonly head: RequestHead;
   /** The absolute URL the app sees as request.url (RFC 9112 §3.3). */
   readonly url: string;
+  /** The connection's info, or what a trusted proxy said about the client of this request. */
+  readonly info: RequestInfo;
   /** In memory, or in a temp file past inbuf_overflow (removed when the task ends). */
   readonly body: RequestBody;
 }
@@ -107,8 +137,10 @@ export class Channel {
   readonly socket: Socket;
   /** Date.now() at the last byte in or out, for the idle sweep. */
   lastActivity = Date.now();
-  /** What the app learns about this connection; the same object for every request on it. */
+  /** What the app learns about this connection; shared by its requests unless a proxy says otherwise. */
   readonly info: RequestInfo;
+  /** What a peer that is a trusted proxy may tell us; undefined for any other peer. */
+  readonly #proxyTrust: ProxyTrust | undefined;
   /** Our own address as an authority, for request.url when a request has no Host. */
   readonly #authority: string;
 
@@ -117,6 +149,7 @@ export class Channel {
   readonly #input = new InputBuffer();
   #head: RequestHead | undefined;
   #url = '';
+  #info: RequestInfo;
   /** Bytes of an incomplete head (from the input's start) already searched by parseHead. */
   #headScanned = 0;
   /** The body of the request being read: in memory, then spooled past inbuf_overflow. */
@@ -161,6 +194,9 @@ export class Channel {
       serverName: config.settings.serverName,
       serverPort: localPort,
     });
+    this.#info = this.info;
+    const proxy = config.proxy;
+    this.#proxyTrust = proxy !== undefined && isTrustedPeer(proxy.trustedProxy, this.info.remoteAddress) ? proxy.trust : undefined;
     const runtime = config.settings.machineRuntime;
     const onError = (error: unknown) => this.#fail(error);
     this.#parser = parserKind.start(runtime, { shell: this }, onError);
@@ -259,14 +295,8 @@ export class Channel {
           break;
         }
         input.consume(result.consumed);
-        const url = requestUrl(result.head, this.config.settings.urlScheme, this.#authority, this.config.settings.urlPrefix);
-        if (url === undefined) {
-          parser.send({ type: 'head.failed', error: TARGET_NOT_A_URL });
-          break;
-        }
-        this.#head = result.head;
-        this.#url = url;
-        parser.send({ type: 'head.parsed', head: result.head });
+        if (!this.#accept(result.head)) break;
+        parser.send({ type: 'head.parsed', head: this.#head! });
       } else if (phase === 'body-fixed') {
         const take = Math.min(input.pending, this.#bodyRemaining);
         this.#body!.parts.push(bytes.subarray(start, start + take));
@@ -293,6 +323,44 @@ export class Channel {
         parser.send({ type: 'body.complete' });
       }
     }
+  }
+
+  /** Settle the head, URL and info the app will see; false when the head is refused instead. */
+  #accept(parsed: RequestHead): boolean {
+    const { settings, proxy } = this.config;
+    let head = parsed;
+    let info = this.info;
+    let forwarded: ForwardedClient | undefined;
+    if (proxy !== undefined) {
+      const result = readProxyHeaders(head.headers, this.#proxyTrust, proxy.clearUntrusted, settings.urlScheme);
+      if (result.kind === 'malformed') {
+        this.config.logger.warn(
+          `waitstate: connection ${this.id}: malformed proxy header "${result.field}" from ${info.remoteAddress}: ${result.detail}; value: ${result.value}`,
+        );
+        this.#parser.send({ type: 'head.failed', error: result.error });
+        return false;
+      }
+      if (result.kind === 'applied') {
+        for (const name of result.unknownParameters) this.config.logger.warn(`waitstate: unknown Forwarded parameter: ${name}`);
+        if (proxy.logUntrusted && result.removed.length > 0) {
+          this.config.logger.warn(
+            `waitstate: removed untrusted proxy headers (${result.removed.join(', ')}) from ${info.remoteAddress}; remove them upstream`,
+          );
+        }
+        forwarded = result.client;
+        if (result.headers !== head.headers) head = { ...head, headers: result.headers, host: forwarded?.authority ?? head.host };
+        if (forwarded !== undefined) info = forwardedInfo(info, forwarded);
+      }
+    }
+    const url = requestUrl(head, info.urlScheme, this.#authority, settings.urlPrefix, forwarded);
+    if (url === undefined) {
+      this.#parser.send({ type: 'head.failed', error: TARGET_NOT_A_URL });
+      return false;
+    }
+    this.#head = head;
+    this.#url = url;
+    this.#info = info;
+    return true;
   }
 
   resumeReading(): void {
@@ -388,7 +456,7 @@ export class Channel {
     this.#decoder = undefined;
     const body = buffer === undefined ? null : buffer.finish();
     if (!(body instanceof Promise)) {
-      this.#request = { head, url: this.#url, body: body ?? (head.framing.kind === 'none' ? null : EMPTY) };
+      this.#request = { head, url: this.#url, info: this.#info, body: body ?? (head.framing.kind === 'none' ? null : EMPTY) };
       this.#machine.send({ type: 'request.complete' });
       return;
     }
@@ -401,7 +469,7 @@ export class Channel {
           removeSpooled(spooled);
           return;
         }
-        this.#request = { head, url: this.#url, body: spooled };
+        this.#request = { head, url: this.#url, info: this.#info, body: spooled };
         this.#send({ type: 'request.complete' });
       },
       (error: unknown) => {
@@ -565,4 +633,17 @@ export class Channel {
     }
     this.#onDrain();
   }
+}
+
+/** The connection's info with what a trusted proxy said about the client. */
+function forwardedInfo(base: RequestInfo, client: ForwardedClient): RequestInfo {
+  return Object.freeze({
+    // The peer's port belongs to the proxy: with the client's address, it is the client's port or 0 (unknown).
+    remoteAddress: client.address ?? base.remoteAddress,
+    remotePort: client.address === undefined ? base.remotePort : (client.port ?? 0),
+    urlScheme: client.scheme ?? base.urlScheme,
+    scriptName: base.scriptName,
+    serverName: client.serverName ?? base.serverName,
+    serverPort: client.serverPort ?? base.serverPort,
+  });
 }

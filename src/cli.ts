@@ -130,10 +130,10 @@ if (invokedDirectly) {
   main(process.argv.slice(2)).then(
     (code) => process.exit(code),
     (error: unknown) => {
-      // An option is named as it was given here: by its flag.
+      // An option is named as it was given here: by its flag, in the detail too.
       const message =
         error instanceof OptionError && error.option in OPTIONS
-          ? `${flagOf(error.option)}: ${error.detail}`
+          ? `${flagOf(error.option)}: ${error.detail.replace(/\b[a-z]+(?:[A-Z][a-z0-9]*)+\b/g, (word) => (word in OPTIONS ? flagOf(word) : word))}`
           : error instanceof Error
             ? error.message
             : String(error);

@@ -6,6 +6,8 @@
 // naming the option; the CLI parser and `--help` are generated from the same table.
 
 import { readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
+import { PROXY_HEADERS } from './http/proxy-headers.js';
 import type { MachineRuntime } from './runtime.js';
 
 export class OptionError extends Error {
@@ -95,6 +97,45 @@ export const OPTIONS = {
   ident: string('waitstate', 'Server header value and the error page tag; empty sends no Server header.', {
     check: (v) => (/^[\x20-\x7e]*$/.test(v) ? undefined : 'must be printable ASCII'),
   }),
+  // ---- proxies in front (Waitress's proxy_headers)
+  trustedProxy: string(
+    '',
+    'Address of the proxy allowed to set proxy headers (an IP as the peer appears), * for any peer, localhost for Unix sockets.',
+    {
+      check: (v) =>
+        v === '' || v === '*' || v === 'localhost' || isIP(v.replace(/^\[(.*)\]$/, '$1')) !== 0
+          ? undefined
+          : `must be an IP address, * or localhost (got "${v}")`,
+      // Node reports a peer's IPv6 address in its compressed form; compare like with like.
+      normalize: (v) => {
+        const bare = v.replace(/^\[(.*)\]$/, '$1');
+        return isIP(bare) === 6 ? new URL(`http://[${bare}]`).hostname.slice(1, -1) : bare;
+      },
+    },
+  ),
+  trustedProxyCount: integer(1, 1, 'How many proxies in a row are trusted: the last N hops of each proxy header are believed.'),
+  trustedProxyHeaders: {
+    kind: 'list',
+    default: [] as readonly string[],
+    help:
+      'Proxy headers believed from trusted_proxy: forwarded, or any of x-forwarded-for, x-forwarded-host, x-forwarded-proto, ' +
+      'x-forwarded-port, x-forwarded-by (space-separated). Empty with trusted_proxy means x-forwarded-proto, with a warning.',
+    check: (list) => {
+      const names = list.map((h) => h.toLowerCase());
+      const unknown = names.find((h) => !(PROXY_HEADERS as readonly string[]).includes(h));
+      if (unknown !== undefined) return `"${unknown}" is not one of ${PROXY_HEADERS.join(', ')}`;
+      if (names.includes('forwarded') && names.some((h) => h !== 'forwarded')) {
+        return 'forwarded cannot be combined with the x-forwarded-* headers (a proxy sends one or the other)';
+      }
+      return undefined;
+    },
+    normalize: (list) => [...new Set(list.map((h) => h.toLowerCase()))],
+  } as OptionSpec<readonly string[]>,
+  logUntrustedProxyHeaders: boolean(false, 'Log a warning naming the proxy headers removed from a request as untrusted.'),
+  clearUntrustedProxyHeaders: boolean(
+    true,
+    'Remove proxy headers the app should not believe (from untrusted peers, or not in trusted_proxy_headers) before it sees them.',
+  ),
   // ---- workers
   threads: integer(
     0,
@@ -226,6 +267,16 @@ export function resolveOptions(user: Record<string, unknown>): ResolvedOptions {
   }
   const s = settings as Settings;
   if (!s.ipv4 && !s.ipv6) throw new OptionError('ipv4', 'and ipv6 cannot both be off');
+  if (s.trustedProxy === '') {
+    if (given('trustedProxyCount')) throw new OptionError('trustedProxyCount', 'has no meaning without trustedProxy');
+    if (given('trustedProxyHeaders')) throw new OptionError('trustedProxyHeaders', 'has no meaning without trustedProxy');
+  } else if (s.trustedProxyHeaders.length === 0) {
+    s.trustedProxyHeaders = ['x-forwarded-proto'];
+    warnings.push(
+      'waitstate: trustedProxy is set without trustedProxyHeaders: trusting x-forwarded-proto only, as Waitress does; ' +
+        'name the headers your proxy sets to silence this',
+    );
+  }
   return { ...s, logger, warnings };
 }
 

@@ -9,6 +9,7 @@
 import { createReadStream } from 'node:fs';
 import { Readable } from 'node:stream';
 import { isSpooled, type RequestBody } from './body-buffer.js';
+import type { ForwardedClient } from './http/proxy-headers.js';
 import type { RequestHead } from './http/types.js';
 
 import { delegateToReal } from './lazy.js';
@@ -24,12 +25,25 @@ const PLAIN_AUTHORITY = /^[a-z0-9.-]+(?::[1-9][0-9]{0,4})?$/;
  * Absolute URL of a request (RFC 9112 §3.3), or undefined when it is not a valid URL. With a
  * `urlPrefix` (already normalised to `/x`), an origin-form path loses it as Waitress's PATH_INFO
  * does: leading slashes collapse to one; the path equal to the prefix becomes `/`; a path that
- * continues it with `/` loses it; any other path stays whole (`/apple` under `/app`).
+ * continues it with `/` loses it; any other path stays whole (`/apple` under `/app`). With
+ * `forwarded` (a trusted proxy's word), `scheme` is the client's and `head.host` its Host.
  */
-export function requestUrl(head: RequestHead, scheme: string, fallbackAuthority: string, urlPrefix = ''): string | undefined {
+export function requestUrl(
+  head: RequestHead,
+  scheme: string,
+  fallbackAuthority: string,
+  urlPrefix = '',
+  forwarded?: ForwardedClient,
+): string | undefined {
   const { targetForm } = head;
   const target = urlPrefix !== '' && targetForm === 'origin' ? stripUrlPrefix(head.target, urlPrefix) : head.target;
-  if (targetForm === 'absolute') return parseUrl(target, undefined);
+  if (targetForm === 'absolute') {
+    const url = parseUrl(target, undefined);
+    if (forwarded === undefined || url === undefined) return url;
+    // What a trusted proxy says the client asked for beats the target's scheme and authority.
+    const { host, pathname, search } = new URL(url);
+    return parseUrl(pathname + search, `${scheme}://${forwarded.authority ?? host}`);
+  }
   const authority = head.host === undefined || head.host === '' ? fallbackAuthority : head.host;
   if (targetForm === 'authority') return parseUrl(`${scheme}://${target}`, undefined);
   const base = `${scheme}://${authority}`;

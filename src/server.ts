@@ -9,7 +9,7 @@ import cluster from 'node:cluster';
 import { lookup } from 'node:dns/promises';
 import { chmodSync, lstatSync, unlinkSync } from 'node:fs';
 import { connect, createServer, isIP, type Server, type Socket } from 'node:net';
-import { Channel, type ChannelConfig } from './channel.js';
+import { Channel, proxyPolicy, type ChannelConfig } from './channel.js';
 import { loadAppRef, resolveAppRef } from './app-ref.js';
 import { serveCluster } from './cluster.js';
 import { OptionError, parseListenEntry, resolveOptions, type ListenAddress, type ServeOptions } from './options.js';
@@ -197,6 +197,7 @@ export async function serve(app: App | string, options: ServeOptions = {}): Prom
     logger,
     limits: { maxHeaderBytes: settings.maxRequestHeaderSize, maxBodyBytes: settings.maxRequestBodySize },
     ident: settings.ident === '' ? undefined : settings.ident,
+    proxy: proxyPolicy(settings),
     onClosed(channel) {
       channels.delete(channel);
       admitWaiting();

@@ -68,6 +68,7 @@ export class Task implements JobListener {
   readonly #head: RequestHead;
   readonly #body: RequestBody;
   readonly #url: string;
+  readonly #info: RequestInfo;
   readonly #machine: Driver<TaskEvent>;
   // The checked response, filled in by #accept.
   #status = 200;
@@ -93,6 +94,7 @@ export class Task implements JobListener {
     this.#head = request.head;
     this.#body = request.body;
     this.#url = request.url;
+    this.#info = request.info;
     this.#machine = taskKind.start(channel.config.settings.machineRuntime, { shell: this }, (error) => {
       channel.config.logger.error('waitstate: task machine failed:', error);
       channel.socket.destroy();
@@ -130,7 +132,7 @@ export class Task implements JobListener {
     const channel = this.#channel;
     const pool = channel.config.pool;
     if (pool !== undefined) {
-      this.#job = pool.submit({ head: this.#head, url: this.#url, body: this.#body, info: channel.info }, this);
+      this.#job = pool.submit({ head: this.#head, url: this.#url, body: this.#body, info: this.#info }, this);
       return;
     }
     const incoming = new IncomingRequest(this.#head, this.#url, this.#body);
@@ -138,7 +140,7 @@ export class Task implements JobListener {
     const request = incoming as unknown as Request;
     let result: unknown;
     try {
-      result = channel.config.app(request, channel.info);
+      result = channel.config.app(request, this.#info);
     } catch (error) {
       this.#send({ type: 'app.threw', error });
       return;

@@ -64,6 +64,34 @@ export const ERR = Object.freeze({
   hostDuplicate: e(400, 'WS_ERR_HOST_DUPLICATE', 'A request must not have more than one Host field. (RFC 9112 §3.2)'),
   hostInvalid: e(400, 'WS_ERR_HOST_INVALID', 'The Host field must be a host name or IP literal with an optional port. (RFC 9110 §7.2)'),
 
+  // --- proxy fields from a trusted proxy (RFC 7239; X-Forwarded-* are its de-facto forerunners) ---
+  // The text before the colon is Waitress's ('Header "X" malformed.'), kept for people who grep for it.
+  forwardedMalformed: e(
+    400,
+    'WS_ERR_FORWARDED',
+    'Header "Forwarded" malformed: it must be comma-separated elements of ";"-separated token=value pairs, for and host well formed, proto http or https. (RFC 7239 §4)',
+  ),
+  xForwardedForMalformed: e(
+    400,
+    'WS_ERR_X_FORWARDED_FOR',
+    'Header "X-Forwarded-For" malformed: the client hop must be an IP address, optionally with a port. (RFC 7239 §5.2, which it predates)',
+  ),
+  xForwardedHostMalformed: e(
+    400,
+    'WS_ERR_X_FORWARDED_HOST',
+    'Header "X-Forwarded-Host" malformed: it must be a host name or IP literal with an optional port. (RFC 7239 §5.3, which it predates)',
+  ),
+  xForwardedProtoMalformed: e(
+    400,
+    'WS_ERR_X_FORWARDED_PROTO',
+    'Header "X-Forwarded-Proto" malformed: it must be one value, http or https. (RFC 7239 §5.4, which it predates)',
+  ),
+  xForwardedPortMalformed: e(
+    400,
+    'WS_ERR_X_FORWARDED_PORT',
+    'Header "X-Forwarded-Port" malformed: it must be one port number. (RFC 3986 §3.2.3)',
+  ),
+
   // --- framing (RFC 9112 §6) ---
   contentLengthInvalid: e(400, 'WS_ERR_CONTENT_LENGTH', 'Content-Length must be one or more decimal digits. (RFC 9110 §8.6)'),
   contentLengthDuplicate: e(

@@ -3,7 +3,7 @@
 // the splits land exactly where fast-check puts them.
 import { fc, test } from '@fast-check/vitest';
 import { describe, expect } from 'vitest';
-import { Channel, type ChannelConfig } from '../../src/channel.js';
+import { Channel, proxyPolicy, type ChannelConfig } from '../../src/channel.js';
 import { resolveOptions } from '../../src/options.js';
 import type { FetchHandler } from '../../src/task.js';
 import { FakeSocket } from '../helpers/fake-socket.js';
@@ -39,6 +39,7 @@ async function run(
     logger: quietLogger,
     limits: { maxHeaderBytes: 8192, maxBodyBytes: 1 << 20 },
     ident: 'waitstate',
+    proxy: proxyPolicy(settings),
     onClosed: () => void (closed = true),
   };
   const socket = new FakeSocket();

@@ -112,6 +112,10 @@ describe('waitstate-serve', () => {
       /^waitstate-serve: error: --unix-socket: cannot be combined/,
     ],
     [['--no-ipv4', '--no-ipv6', 'examples/hello/app.mjs:app'], /^waitstate-serve: error: --ipv4: and ipv6 cannot both be off/],
+    [
+      ['--trusted-proxy-count=2', 'examples/hello/app.mjs:app'],
+      /^waitstate-serve: error: --trusted-proxy-count: has no meaning without --trusted-proxy$/,
+    ],
     [['--config=test/fixtures/no-such.json', 'examples/hello/app.mjs:app'], /^waitstate-serve: error: config: cannot read/],
     [['--config=test/fixtures/bad-config.json', 'examples/hello/app.mjs:app'], /"max_body" is not an option of waitstate/],
     [['missing.mjs:app'], /cannot import .*missing\.mjs/],

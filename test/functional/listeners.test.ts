@@ -2,30 +2,17 @@
 // only Waitress configs carry, and shutdown_timeout, over real sockets.
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { serve, type ServerHandle } from '../../src/index.js';
 import { OptionError } from '../../src/options.js';
-import { exchange, quietLogger, recordingLogger, startServer } from '../helpers/raw-client.js';
+import { exchange, overUnixSocket, quietLogger, recordingLogger, startServer } from '../helpers/raw-client.js';
 import { until } from '../helpers/wait.js';
 import { echoApp, parseEcho } from './echo-app.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'waitstate-listeners-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-/** One request over a Unix socket, read until the server closes. */
-function overUnixSocket(path: string, request: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const socket = connect(path);
-    let text = '';
-    socket.on('data', (d: Buffer) => (text += d.toString()));
-    socket.on('end', () => resolve(text));
-    socket.on('error', reject);
-    socket.write(request);
-  });
-}
 
 const get = (target: string) => `GET ${target} HTTP/1.1\r\nHost: example.test\r\nConnection: close\r\n\r\n`;
 

@@ -243,3 +243,15 @@ export async function exchange(
     client.destroy();
   }
 }
+
+/** One request over a Unix socket, read until the server closes. */
+export function overUnixSocket(path: string, request: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(path);
+    let text = '';
+    socket.on('data', (d: Buffer) => (text += d.toString()));
+    socket.on('end', () => resolve(text));
+    socket.on('error', reject);
+    socket.write(request);
+  });
+}
