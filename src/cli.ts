@@ -4,8 +4,9 @@
 // Flags come from the options table (src/options.ts): `--max-request-body-size=N`,
 // `--expose-tracebacks` / `--no-expose-tracebacks`, `--listen` repeatable. MODULE:OBJECT names
 // the app (src/app-ref.ts); like waitress-serve it runs in 4 worker threads unless `--threads`
-// says otherwise (0 = inline). Errors print one line and exit 1; SIGINT and SIGTERM close the
-// server gracefully and exit 0.
+// says otherwise (0 = inline). Sockets passed by systemd (LISTEN_FDS) are served instead of
+// --listen. Errors print one line and exit 1; SIGINT and SIGTERM close the server gracefully and
+// exit 0.
 
 import { realpathSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
@@ -24,7 +25,7 @@ export function helpText(): string {
       spec.kind === 'boolean'
         ? `${flagOf(name)}, --no-${flagOf(name).slice(2)}`
         : `${flagOf(name)}=${spec.kind === 'integer' ? 'N' : 'VALUE'}`;
-    const def = spec.kind === 'list' ? '' : ` (default: ${JSON.stringify(spec.default)})`;
+    const def = spec.kind === 'list' || spec.kind === 'sockets' ? '' : ` (default: ${JSON.stringify(spec.default)})`;
     lines.push(`  ${flag}`, `      ${spec.help}${def}`);
   }
   lines.push(
@@ -88,7 +89,7 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
       value = argv[++i];
       if (value === undefined) throw new OptionError(name, `${flag} needs a value`);
     }
-    if (spec.kind === 'list') {
+    if (spec.kind === 'list' || spec.kind === 'sockets') {
       const list = (options[name] as string[] | undefined) ?? [];
       list.push(...value.split(/\s+/).filter((x) => x !== ''));
       options[name] = list;
@@ -100,6 +101,26 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
   return { options, target: positional[0], help, config };
 }
 
+/** sd_listen_fds(3): the first descriptor systemd passes. */
+const SD_LISTEN_FDS_START = 3;
+
+/**
+ * Sockets passed by systemd socket activation: LISTEN_FDS descriptors from fd 3, when LISTEN_PID
+ * is this process (or unset). The variables are removed, as sd_listen_fds(unset=1) does, so that
+ * processes started from here do not take the sockets for theirs.
+ */
+export function systemdSockets(env: NodeJS.ProcessEnv, pid: number): number[] {
+  const count = env['LISTEN_FDS'];
+  const owner = env['LISTEN_PID'];
+  if (count === undefined) return [];
+  delete env['LISTEN_FDS'];
+  delete env['LISTEN_PID'];
+  delete env['LISTEN_FDNAMES'];
+  if (owner !== undefined && owner !== String(pid)) return [];
+  if (!/^\d+$/.test(count)) throw new OptionError('sockets', `LISTEN_FDS must be a number of descriptors (got "${count}")`);
+  return Array.from({ length: Number(count) }, (_, i) => SD_LISTEN_FDS_START + i);
+}
+
 export async function main(argv: readonly string[], out: (line: string) => void = console.log): Promise<number> {
   const args = parseArgs(argv);
   if (args.help) {
@@ -108,6 +129,14 @@ export async function main(argv: readonly string[], out: (line: string) => void 
   }
   if (args.target === undefined) throw new OptionError('MODULE:OBJECT', `specify an application. ${USAGE}`);
   if (args.config !== undefined) args.options = { ...readConfigFile(args.config), ...args.options };
+  const activated = systemdSockets(process.env, process.pid);
+  if (activated.length > 0) {
+    const where = ['listen', 'host', 'port', 'unixSocket', 'sockets'].find((name) => args.options[name] !== undefined);
+    if (where !== undefined) {
+      throw new OptionError(where as OptionName, `cannot be combined with the ${activated.length} socket(s) systemd passed (LISTEN_FDS)`);
+    }
+    args.options['sockets'] = activated;
+  }
   args.options['threads'] ??= CLI_DEFAULT_THREADS;
   // With worker threads or processes, each imports the module itself; inline, we import it here.
   const inline = String(args.options['threads']).trim() === '0' && String(args.options['processes'] ?? '1').trim() === '1';

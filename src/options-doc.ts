@@ -21,7 +21,7 @@ export function renderOptionsDoc(): string {
     'kebab-case on the command line (`--max-request-body-size=1024`; booleans as `--name` / `--no-name`),',
     'and snake_case, as Waitress spells it, in a JSON config file (`waitstate-serve --config=FILE`; flags',
     'win over the file). A bad value, an unknown name or a combination Waitress refuses (`listen` with',
-    '`host`/`port`, `unix_socket` with any of them, `ipv4` and `ipv6` both off, `trusted_proxy_count` or',
+    '`host`/`port`, `unix_socket` or `sockets` with any of them, `ipv4` and `ipv6` both off, `trusted_proxy_count` or',
     '`trusted_proxy_headers` without `trusted_proxy`, `forwarded` with an `x-forwarded-*` header) fails at',
     'start-up with an error naming the option; the CLI prints it in one line, with flag names, and exits 1.',
     '',

@@ -6,7 +6,7 @@
 // naming the option; the CLI parser and `--help` are generated from the same table.
 
 import { readFileSync } from 'node:fs';
-import { isIP } from 'node:net';
+import { isIP, Server } from 'node:net';
 import { PROXY_HEADERS } from './http/proxy-headers.js';
 import type { MachineRuntime } from './runtime.js';
 
@@ -22,7 +22,7 @@ export class OptionError extends Error {
   }
 }
 
-type Kind = 'string' | 'integer' | 'boolean' | 'list';
+type Kind = 'string' | 'integer' | 'boolean' | 'list' | 'sockets';
 
 interface OptionSpec<T> {
   readonly kind: Kind;
@@ -77,6 +77,13 @@ export const OPTIONS = {
   unixSocketPerms: string('600', 'Permissions of the Unix socket file, an octal string.', {
     check: (v) => (/^[0-7]{3,4}$/.test(v) ? undefined : `must be an octal mode such as 600 or 660 (got "${v}")`),
   }),
+  sockets: {
+    kind: 'sockets',
+    default: [] as readonly ListenSocket[],
+    help:
+      'Sockets bound by someone else: file descriptors (space-separated on the CLI; waitstate-serve also takes them from systemd, LISTEN_FDS), ' +
+      'or, in the library, listening net.Server objects, which waitstate then owns. Not with host, port, listen or unix_socket.',
+  } as OptionSpec<readonly ListenSocket[]>,
   backlog: integer(1024, 1, 'listen() backlog; also how many connections may wait beyond connection_limit.'),
   // ---- what the app sees
   serverName: string('waitstate.invalid', 'info.serverName given to the app (Waitress: SERVER_NAME).'),
@@ -202,8 +209,10 @@ export type OptionName = keyof typeof OPTIONS;
 type ValueOf<S> = S extends OptionSpec<infer T> ? T : never;
 export type Settings = { -readonly [K in OptionName]: ValueOf<(typeof OPTIONS)[K]> };
 
-/** What `serve()` accepts: any subset of the options, plus a logger. */
-export type ServeOptions = Partial<Settings> & { logger?: Logger };
+/** What `serve()` accepts: any subset of the options (a list also as a space-separated string, as on the CLI), plus a logger. */
+export type ServeOptions = { [K in OptionName]?: Settings[K] extends readonly unknown[] ? Settings[K] | string : Settings[K] } & {
+  logger?: Logger;
+};
 
 export interface Logger {
   error(...args: unknown[]): void;
@@ -219,6 +228,9 @@ export function flagOf(name: string): string {
 function checkListenEntry(entry: string): string | undefined {
   return parseListenEntry(entry, 8080) === undefined ? `"${entry}" is not HOST:PORT ([::1]:8080 for IPv6)` : undefined;
 }
+
+/** A pre-bound listening socket: a file descriptor, `{ fd }`, or a listening net.Server. */
+export type ListenSocket = number | { readonly fd: number } | Server;
 
 export interface ListenAddress {
   host: string;
@@ -264,6 +276,12 @@ export function resolveOptions(user: Record<string, unknown>): ResolvedOptions {
   if (given('listen') && (given('host') || given('port'))) throw new OptionError('listen', 'cannot be combined with host or port');
   if (given('unixSocket') && (given('host') || given('port') || given('listen'))) {
     throw new OptionError('unixSocket', 'cannot be combined with host, port or listen');
+  }
+  if (
+    (settings.sockets as readonly ListenSocket[]).length > 0 &&
+    (given('host') || given('port') || given('listen') || given('unixSocket'))
+  ) {
+    throw new OptionError('sockets', 'cannot be combined with host, port, listen or unixSocket');
   }
   const s = settings as Settings;
   if (!s.ipv4 && !s.ipv6) throw new OptionError('ipv4', 'and ipv6 cannot both be off');
@@ -331,6 +349,22 @@ function checkValue(name: string, spec: OptionSpec<unknown>, value: unknown): un
     case 'string':
       if (typeof v !== 'string') throw new OptionError(name, `must be a string (got ${JSON.stringify(value)})`);
       break;
+    case 'sockets': {
+      const list = typeof v === 'string' ? v.split(/\s+/).filter((x) => x !== '') : v;
+      if (!Array.isArray(list)) throw new OptionError(name, 'must be a list of file descriptors or listening net.Server objects');
+      v = list.map((entry: unknown) => {
+        const fd = typeof entry === 'string' && /^\d+$/.test(entry) ? Number(entry) : entry;
+        if (typeof fd === 'number' && Number.isSafeInteger(fd) && fd >= 0) return fd;
+        if (fd instanceof Server) {
+          if (!fd.listening) throw new OptionError(name, 'a net.Server must be listening already (waitstate takes it over)');
+          return fd;
+        }
+        const inner = fd !== null && typeof fd === 'object' ? (fd as { fd?: unknown }).fd : undefined;
+        if (typeof inner === 'number' && Number.isSafeInteger(inner) && inner >= 0) return { fd: inner };
+        throw new OptionError(name, `${JSON.stringify(entry)} is not a file descriptor or a listening net.Server`);
+      });
+      break;
+    }
     case 'list':
       if (typeof v === 'string') v = v.split(/\s+/).filter((x) => x !== '');
       if (!Array.isArray(v) || !v.every((x) => typeof x === 'string')) {

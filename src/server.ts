@@ -8,11 +8,11 @@
 import cluster from 'node:cluster';
 import { lookup } from 'node:dns/promises';
 import { chmodSync, lstatSync, unlinkSync } from 'node:fs';
-import { connect, createServer, isIP, type Server, type Socket } from 'node:net';
+import { connect, createServer, isIP, Server, type Socket } from 'node:net';
 import { Channel, proxyPolicy, type ChannelConfig } from './channel.js';
 import { loadAppRef, resolveAppRef } from './app-ref.js';
 import { serveCluster } from './cluster.js';
-import { OptionError, parseListenEntry, resolveOptions, type ListenAddress, type ServeOptions } from './options.js';
+import { OptionError, parseListenEntry, resolveOptions, type ListenAddress, type ListenSocket, type ServeOptions } from './options.js';
 import { installLiteResponse } from './response.js';
 import type { FetchHandler, RequestInfo } from './task.js';
 import { startSupervisor } from './supervisor.js';
@@ -53,8 +53,12 @@ function toHandler(app: App): FetchHandler {
   throw new TypeError('app must be a function (request, info) => Response, or an object with such a fetch method');
 }
 
-/** Where to listen, resolved: TCP addresses (one family each) or a Unix socket path. */
-type Endpoint = { kind: 'tcp'; host: string; port: number } | { kind: 'unix'; path: string; mode: number };
+/** Where to listen, resolved: TCP addresses (one family each), a Unix socket path, or sockets bound by someone else. */
+type Endpoint =
+  | { kind: 'tcp'; host: string; port: number }
+  | { kind: 'unix'; path: string; mode: number }
+  | { kind: 'fd'; fd: number }
+  | { kind: 'server'; server: Server };
 
 interface ListenSettings {
   listen: readonly string[];
@@ -64,6 +68,7 @@ interface ListenSettings {
   ipv6: boolean;
   unixSocket: string;
   unixSocketPerms: string;
+  sockets: readonly ListenSocket[];
 }
 
 /**
@@ -71,6 +76,11 @@ interface ListenSettings {
  * on), a host name every address it resolves to in the enabled families, duplicates dropped.
  */
 async function resolveEndpoints(settings: ListenSettings): Promise<Endpoint[]> {
+  if (settings.sockets.length > 0) {
+    return settings.sockets.map((socket) =>
+      socket instanceof Server ? { kind: 'server', server: socket } : { kind: 'fd', fd: typeof socket === 'number' ? socket : socket.fd },
+    );
+  }
   if (settings.unixSocket !== '') return [{ kind: 'unix', path: settings.unixSocket, mode: parseInt(settings.unixSocketPerms, 8) }];
   const entries: ListenAddress[] =
     settings.listen.length === 0
@@ -122,33 +132,67 @@ export async function clearStaleSocket(path: string): Promise<void> {
   unlinkSync(path);
 }
 
-function listen(server: Server, endpoint: Endpoint, backlog: number): Promise<BoundAddress> {
-  const where = endpoint.kind === 'unix' ? endpoint.path : `${endpoint.host}:${endpoint.port}`;
-  return new Promise((resolve, reject) => {
-    const onError = (error: Error) => reject(new Error(`listen ${where}: ${error.message}`, { cause: error }));
+/** The connection options every listener of ours has (see createListener). */
+const LISTENER_OPTIONS = { allowHalfOpen: true, noDelay: true, pauseOnConnect: true } as const;
+
+/**
+ * A listener for an endpoint, bound. A net.Server passed in `sockets` is already listening: it is
+ * taken over as it is. net.Server reads these three settings at each accepted connection, so
+ * setting them on a server made elsewhere works as passing them to createServer does.
+ */
+async function createListener(
+  endpoint: Endpoint,
+  backlog: number,
+  onConnection: (socket: Socket) => void,
+): Promise<[Server, BoundAddress]> {
+  if (endpoint.kind === 'server') {
+    const server = endpoint.server;
+    if (server.listenerCount('connection') > 0) {
+      throw new OptionError('sockets', 'a net.Server given in sockets must have no connection listener: waitstate takes it over');
+    }
+    Object.assign(server, LISTENER_OPTIONS);
+    server.on('connection', onConnection);
+    return [server, boundAddress(server, 'a net.Server from sockets')];
+  }
+  const server = createServer(LISTENER_OPTIONS, onConnection);
+  const where =
+    endpoint.kind === 'unix' ? endpoint.path : endpoint.kind === 'fd' ? `fd ${endpoint.fd}` : `${endpoint.host}:${endpoint.port}`;
+  await new Promise<void>((resolve, reject) => {
+    const onError = (error: Error) => {
+      server.close();
+      // A descriptor that is not a listening stream socket is the option's fault, not the network's.
+      if (endpoint.kind === 'fd') reject(new OptionError('sockets', `fd ${endpoint.fd} cannot be listened on: ${error.message}`));
+      else reject(new Error(`listen ${where}: ${error.message}`, { cause: error }));
+    };
     server.once('error', onError);
     const options =
       endpoint.kind === 'unix'
         ? { path: endpoint.path, backlog }
-        : // Each family on its own socket, as Waitress binds them (IPV6_V6ONLY).
-          { host: endpoint.host, port: endpoint.port, backlog, ipv6Only: endpoint.host.includes(':') };
-    server.listen(options, () => {
-      server.off('error', onError);
-      if (endpoint.kind === 'unix') {
-        chmodSync(endpoint.path, endpoint.mode);
-        resolve({ host: endpoint.path, port: 0, family: 'unix', url: `http://unix:${endpoint.path}` });
-        return;
-      }
-      const bound = server.address();
-      if (bound === null || typeof bound === 'string') {
-        reject(new Error(`listen ${where}: no TCP address`));
-        return;
-      }
-      const family = bound.family === 'IPv6' ? 'IPv6' : 'IPv4';
-      const host = family === 'IPv6' ? `[${bound.address}]` : bound.address;
-      resolve({ host: bound.address, port: bound.port, family, url: `http://${host}:${bound.port}` });
-    });
+        : endpoint.kind === 'fd'
+          ? { fd: endpoint.fd, backlog }
+          : // Each family on its own socket, as Waitress binds them (IPV6_V6ONLY).
+            { host: endpoint.host, port: endpoint.port, backlog, ipv6Only: endpoint.host.includes(':') };
+    try {
+      server.listen(options, () => {
+        server.off('error', onError);
+        resolve();
+      });
+    } catch (error) {
+      // listen() throws at once for a descriptor of the wrong kind (a UDP socket, a file).
+      onError(error as Error);
+    }
   });
+  if (endpoint.kind === 'unix') chmodSync(endpoint.path, endpoint.mode);
+  return [server, boundAddress(server, where)];
+}
+
+function boundAddress(server: Server, where: string): BoundAddress {
+  const bound = server.address();
+  if (bound === null) throw new Error(`listen ${where}: not bound`);
+  if (typeof bound === 'string') return { host: bound, port: 0, family: 'unix', url: `http://unix:${bound}` };
+  const family = bound.family === 'IPv6' ? 'IPv6' : 'IPv4';
+  const host = family === 'IPv6' ? `[${bound.address}]` : bound.address;
+  return { host: bound.address, port: bound.port, family, url: `http://${host}:${bound.port}` };
 }
 
 /**
@@ -163,6 +207,12 @@ export async function serve(app: App | string, options: ServeOptions = {}): Prom
   for (const warning of settings.warnings) logger.warn(warning);
   if (settings.processes > 1) {
     if (settings.unixSocket !== '') await clearStaleSocket(settings.unixSocket);
+    if (settings.sockets.some((socket) => socket instanceof Server)) {
+      throw new OptionError(
+        'sockets',
+        'with processes, sockets must be file descriptors (a net.Server cannot be shared with other processes)',
+      );
+    }
     return serveCluster(app, options, settings.processes, logger);
   }
   let handler: FetchHandler = unreachableHandler;
@@ -247,9 +297,12 @@ export async function serve(app: App | string, options: ServeOptions = {}): Prom
     for (const endpoint of await resolveEndpoints(settings)) {
       // With processes, the primary cleared it once (the processes share one listener).
       if (endpoint.kind === 'unix' && cluster.isPrimary) await clearStaleSocket(endpoint.path);
-      const server = createServer({ allowHalfOpen: true, noDelay: true, pauseOnConnect: true }, onConnection);
+      const [server, address] = await createListener(endpoint, settings.backlog, onConnection);
       servers.push(server);
-      addresses.push(await listen(server, endpoint, settings.backlog));
+      addresses.push(address);
+    }
+    if (addresses.some((a) => a.family === 'unix') && addresses.some((a) => a.family !== 'unix')) {
+      throw new OptionError('sockets', 'Internet and Unix sockets may not be mixed (as in Waitress)');
     }
   } catch (error) {
     for (const server of servers) server.close();

@@ -2,6 +2,7 @@
 // answer, stop on SIGTERM with exit 0, and fail with one clear line on bad input.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { exchange } from '../helpers/raw-client.js';
@@ -17,11 +18,21 @@ afterEach(() => {
   for (const child of children.splice(0)) child.kill('SIGKILL');
 });
 
+/**
+ * Run waitstate-serve. With `systemdFd`, as systemd socket activation starts it: that descriptor
+ * as fd 3, LISTEN_FDS=1 and LISTEN_PID its own pid (a shell sets it, then execs node in place).
+ */
 function run(
   args: string[],
-  cwd = root,
+  { cwd = root, systemdFd }: { cwd?: string; systemdFd?: number } = {},
 ): { child: ChildProcess; stdout: () => string; stderr: () => string; exit: Promise<number | null> } {
-  const child = spawn(process.execPath, [cli, ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child =
+    systemdFd === undefined
+      ? spawn(process.execPath, [cli, ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'] })
+      : spawn('/bin/sh', ['-c', 'LISTEN_PID=$$ LISTEN_FDS=1 exec "$0" "$@"', process.execPath, cli, ...args], {
+          cwd,
+          stdio: ['ignore', 'pipe', 'pipe', systemdFd],
+        });
   children.push(child);
   let out = '';
   let err = '';
@@ -74,7 +85,7 @@ describe('waitstate-serve', () => {
     for (const pid of pids) expect(() => process.kill(Number(pid), 0)).toThrow();
   });
   it('takes an absolute module path', async () => {
-    const proc = run(['--listen=127.0.0.1:0', `${root}test/fixtures/apps.mjs:plain`], '/');
+    const proc = run(['--listen=127.0.0.1:0', `${root}test/fixtures/apps.mjs:plain`], { cwd: '/' });
     await servingPort(proc);
   });
   it('passes limits through: --max-request-header-size', async () => {
@@ -129,6 +140,24 @@ describe('waitstate-serve', () => {
     const lines = proc.stderr().trim().split('\n');
     expect(lines).toHaveLength(1);
     expect(lines[0]).toMatch(message);
+  });
+  it('serves the socket systemd passed (LISTEN_FDS), and refuses --listen with it', async () => {
+    const bound = createServer();
+    await new Promise<void>((resolve) => bound.listen(0, '127.0.0.1', resolve));
+    const { port } = bound.address() as AddressInfo;
+    // The descriptor of a listening socket, as systemd would hold it (Node has no public accessor).
+    const fd = (bound as unknown as { _handle: { fd: number } })._handle.fd;
+    const proc = run(['--threads=0', 'test/fixtures/apps.mjs:plain'], { systemdFd: fd });
+    const refused = run(['--listen=127.0.0.1:0', 'test/fixtures/apps.mjs:plain'], { systemdFd: fd });
+    expect(await servingPort(proc)).toBe(port);
+    bound.close(); // the child has its own copy; from here only it accepts
+    expect((await exchange(port, 'GET / HTTP/1.1\r\nHost: a\r\n\r\n')).body.toString()).toBe('plain');
+    proc.child.kill('SIGTERM');
+    expect(await proc.exit).toBe(0);
+    expect(await refused.exit).toBe(1);
+    expect(refused.stderr().trim()).toMatch(
+      /^waitstate-serve: error: --listen: cannot be combined with the 1 socket\(s\) systemd passed \(LISTEN_FDS\)$/,
+    );
   });
   it('reads snake_case options from --config, and flags win over it', async () => {
     const proc = run(['--config=test/fixtures/config.json', '--ident=from-flag', 'examples/hello/app.mjs:app']);

@@ -1,13 +1,14 @@
 // Listeners (Waitress's listen/host/port/ipv4/ipv6/unix_socket), url_prefix, the options that
 // only Waitress configs carry, and shutdown_timeout, over real sockets.
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdtempSync, openSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { serve, type ServerHandle } from '../../src/index.js';
+import { serve, type ServeOptions, type ServerHandle } from '../../src/index.js';
 import { OptionError } from '../../src/options.js';
-import { exchange, overUnixSocket, quietLogger, recordingLogger, startServer } from '../helpers/raw-client.js';
+import { exchange, overUnixSocket, quietLogger, RawClient, recordingLogger, startServer } from '../helpers/raw-client.js';
 import { until } from '../helpers/wait.js';
 import { echoApp, parseEcho } from './echo-app.js';
 
@@ -75,6 +76,66 @@ describe('unix_socket', () => {
     writeFileSync(plain, 'keep me');
     await expect(serve(echoApp, { unixSocket: plain, logger: quietLogger })).rejects.toThrow(/not a socket/);
     expect(existsSync(plain)).toBe(true);
+  });
+});
+
+describe('sockets', () => {
+  const listening = async (where: string | number) => {
+    const server = createServer();
+    await new Promise<void>((resolve) =>
+      typeof where === 'number' ? server.listen(where, '127.0.0.1', resolve) : server.listen(where, resolve),
+    );
+    return server;
+  };
+  it('takes over a listening net.Server: serves on it, reports it, closes it', async () => {
+    const bound = await listening(0);
+    const { port } = bound.address() as AddressInfo;
+    const server = await serve(echoApp, { sockets: [bound], logger: quietLogger });
+    expect(server.addresses).toEqual([{ host: '127.0.0.1', port, family: 'IPv4', url: `http://127.0.0.1:${port}` }]);
+    // Half-open (allowHalfOpen) like our own listeners: the answer still comes after the client's FIN.
+    const client = await RawClient.connect(port);
+    client.write(get('/x'));
+    client.end();
+    expect(parseEcho((await client.readResponse()).body).url).toBe('http://example.test/x');
+    client.destroy();
+    await server.close();
+    expect(bound.listening).toBe(false);
+  });
+  it('takes a Unix socket server too', async () => {
+    const path = join(dir, 'given.sock');
+    const server = await serve(echoApp, { sockets: [await listening(path)], logger: quietLogger });
+    expect(server.addresses[0]).toMatchObject({ family: 'unix', url: `http://unix:${path}` });
+    expect(await overUnixSocket(path, get('/'))).toMatch(/^HTTP\/1\.1 200/);
+    await server.close();
+  });
+  it.each([
+    [{ sockets: [3], listen: ['127.0.0.1:0'] }, /cannot be combined with host, port, listen or unixSocket/],
+    [{ sockets: 'abc' }, /"abc" is not a file descriptor/],
+    [{ sockets: [-1] }, /-1 is not a file descriptor/],
+    [{ sockets: [createServer()] }, /must be listening already/],
+  ])('refuses %j', async (options, detail) => {
+    const refused = serve(echoApp, { logger: quietLogger, ...(options as ServeOptions) });
+    await expect(refused).rejects.toMatchObject({ option: 'sockets', message: expect.stringMatching(detail) as string });
+  });
+  it('refuses a descriptor that is not a socket, a server with its own connection listener, and Internet with Unix', async () => {
+    const file = join(dir, 'not-a-socket');
+    writeFileSync(file, '');
+    const fd = openSync(file, 'r');
+    await expect(serve(echoApp, { sockets: [fd], logger: quietLogger })).rejects.toMatchObject({
+      option: 'sockets',
+      message: expect.stringMatching(`fd ${fd} cannot be listened on`) as string,
+    });
+    closeSync(fd);
+    const busy = await listening(0);
+    busy.on('connection', () => {});
+    await expect(serve(echoApp, { sockets: [busy], logger: quietLogger })).rejects.toThrow(/must have no connection listener/);
+    busy.close();
+    const tcp = await listening(0);
+    const unix = await listening(join(dir, 'mixed.sock'));
+    await expect(serve(echoApp, { sockets: [tcp, unix], logger: quietLogger })).rejects.toThrow(
+      /Internet and Unix sockets may not be mixed/,
+    );
+    expect([tcp.listening, unix.listening]).toEqual([false, false]);
   });
 });
 
