@@ -167,6 +167,11 @@ export const OPTIONS = {
   cleanupInterval: integer(30, 1, 'Seconds between sweeps for idle connections.'),
   channelTimeout: integer(120, 1, 'Seconds an idle connection is kept (no bytes in or out, no request running).'),
   logSocketErrors: boolean(true, 'Log socket errors (a reset by the client is not an error and is never logged).'),
+  channelRequestLookahead: integer(0, 0, 'Requests Waitress reads ahead while one runs, so that the app can learn the client left.', {
+    ignored:
+      'waitstate always reads while a request runs (up to 64 KiB of pipelined input), so request.signal aborts when the client goes, ' +
+      'whatever the value; pipelined requests are parsed in their turn',
+  }),
   maxRequestHeaderSize: integer(262144, 1, 'Largest request head in bytes; larger gets 431.'),
   maxRequestBodySize: integer(1073741824, 0, 'Largest request body in bytes; larger gets 413.'),
   exposeTracebacks: boolean(false, 'Put the app error stack in 500 bodies.'),
