@@ -14,6 +14,7 @@
 // scanner of the parser's current phase; what is left is the next pipelined request.
 
 import type { Socket } from 'node:net';
+import type { LogOutput } from './access-log.js';
 import { channelMachine, type ChannelContext, type ChannelEvent } from '../machines/channel.js';
 import { parserMachine, type ParserContext, type ParserEvent } from '../machines/parser.js';
 import { BodyBuffer, removeSpooled, type RequestBody } from './body-buffer.js';
@@ -81,6 +82,8 @@ export interface ChannelConfig {
   readonly logger: Logger;
   readonly limits: HeadLimits;
   readonly ident: string | undefined;
+  /** Where access log lines go; undefined when there is no access log. */
+  readonly accessLog: LogOutput | undefined;
   /** What to do with proxy headers; undefined leaves them to the app untouched. */
   readonly proxy: ProxyPolicy | undefined;
   onClosed(channel: Channel): void;

@@ -7,6 +7,7 @@
 
 import { readFileSync } from 'node:fs';
 import { isIP, Server } from 'node:net';
+import type { LogOutput } from './access-log.js';
 import { PROXY_HEADERS } from './http/proxy-headers.js';
 import type { MachineRuntime } from './runtime.js';
 
@@ -22,7 +23,7 @@ export class OptionError extends Error {
   }
 }
 
-type Kind = 'string' | 'integer' | 'boolean' | 'list' | 'sockets';
+type Kind = 'string' | 'integer' | 'boolean' | 'list' | 'sockets' | 'output';
 
 interface OptionSpec<T> {
   readonly kind: Kind;
@@ -198,6 +199,21 @@ export const OPTIONS = {
     'Seconds close() (and SIGINT/SIGTERM in waitstate-serve) lets running requests finish; then their connections are closed.',
     { own: true },
   ),
+  accessLog: {
+    kind: 'output',
+    default: '',
+    help:
+      'Access log, one Apache Combined Log Format line per request the app answered: a file appended to, - for stdout, ' +
+      'or in the library any object with write(line) (a stream). Empty: none.',
+    own: true,
+  } as OptionSpec<string | LogOutput>,
+  logLevel: {
+    kind: 'string',
+    default: 'info',
+    help: 'Least severe message passed to the logger: error, warn or info; silent passes none.',
+    check: (v) => ((LOG_LEVELS as readonly string[]).includes(v) ? undefined : `must be one of ${LOG_LEVELS.join(', ')} (got "${v}")`),
+    own: true,
+  } as OptionSpec<LogLevel>,
   overrideGlobalObjects: boolean(true, 'Replace globalThis.Response with a lightweight one while serving (like @hono/node-server).', {
     own: true,
   }),
@@ -218,6 +234,18 @@ export type Settings = { -readonly [K in OptionName]: ValueOf<(typeof OPTIONS)[K
 export type ServeOptions = { [K in OptionName]?: Settings[K] extends readonly unknown[] ? Settings[K] | string : Settings[K] } & {
   logger?: Logger;
 };
+
+export const LOG_LEVELS = ['silent', 'error', 'warn', 'info'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+/** The logger's methods below `level` replaced by no-ops; the logger itself when nothing is cut. */
+function leveled(logger: Logger, level: LogLevel): Logger {
+  if (level === 'info') return logger;
+  const quiet = () => {};
+  const rank = LOG_LEVELS.indexOf(level);
+  const keep = (method: 'error' | 'warn' | 'info') => (LOG_LEVELS.indexOf(method) <= rank ? logger[method].bind(logger) : quiet);
+  return { error: keep('error'), warn: keep('warn'), info: keep('info') };
+}
 
 export interface Logger {
   error(...args: unknown[]): void;
@@ -300,7 +328,7 @@ export function resolveOptions(user: Record<string, unknown>): ResolvedOptions {
         'name the headers your proxy sets to silence this',
     );
   }
-  return { ...s, logger, warnings };
+  return { ...s, logger: leveled(logger, s.logLevel), warnings };
 }
 
 /** `max_request_body_size` (Waitress, config files) → `maxRequestBodySize`. */
@@ -370,6 +398,11 @@ function checkValue(name: string, spec: OptionSpec<unknown>, value: unknown): un
       });
       break;
     }
+    case 'output':
+      if (typeof v !== 'string' && !(v !== null && typeof v === 'object' && typeof (v as LogOutput).write === 'function')) {
+        throw new OptionError(name, 'must be a file path, - for stdout, or an object with a write method');
+      }
+      break;
     case 'list':
       if (typeof v === 'string') v = v.split(/\s+/).filter((x) => x !== '');
       if (!Array.isArray(v) || !v.every((x) => typeof x === 'string')) {

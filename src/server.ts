@@ -10,6 +10,7 @@ import { lookup } from 'node:dns/promises';
 import { chmodSync, lstatSync, unlinkSync } from 'node:fs';
 import { connect, createServer, isIP, Server, type Socket } from 'node:net';
 import { Channel, proxyPolicy, type ChannelConfig } from './channel.js';
+import { openAccessLog } from './access-log.js';
 import { loadAppRef, resolveAppRef } from './app-ref.js';
 import { serveCluster } from './cluster.js';
 import { OptionError, parseListenEntry, resolveOptions, type ListenAddress, type ListenSocket, type ServeOptions } from './options.js';
@@ -207,6 +208,12 @@ export async function serve(app: App | string, options: ServeOptions = {}): Prom
   for (const warning of settings.warnings) logger.warn(warning);
   if (settings.processes > 1) {
     if (settings.unixSocket !== '') await clearStaleSocket(settings.unixSocket);
+    if (typeof settings.accessLog !== 'string') {
+      throw new OptionError(
+        'accessLog',
+        'with processes, the access log must be a file path or - (a stream cannot be shared with other processes)',
+      );
+    }
     if (settings.sockets.some((socket) => socket instanceof Server)) {
       throw new OptionError(
         'sockets',
@@ -215,6 +222,8 @@ export async function serve(app: App | string, options: ServeOptions = {}): Prom
     }
     return serveCluster(app, options, settings.processes, logger);
   }
+  // Opened first: a path that cannot be written fails start-up before any worker starts.
+  const accessLog = openAccessLog(settings.accessLog, (error) => logger.error('waitstate: access log:', error));
   let handler: FetchHandler = unreachableHandler;
   let pool: WorkerPool | undefined;
   if (settings.threads > 0) {
@@ -248,6 +257,7 @@ export async function serve(app: App | string, options: ServeOptions = {}): Prom
     limits: { maxHeaderBytes: settings.maxRequestHeaderSize, maxBodyBytes: settings.maxRequestBodySize },
     ident: settings.ident === '' ? undefined : settings.ident,
     proxy: proxyPolicy(settings),
+    accessLog: accessLog?.output,
     onClosed(channel) {
       channels.delete(channel);
       admitWaiting();
@@ -307,6 +317,7 @@ export async function serve(app: App | string, options: ServeOptions = {}): Prom
   } catch (error) {
     for (const server of servers) server.close();
     await pool?.close();
+    await accessLog?.close();
     throw error;
   }
 
@@ -355,6 +366,7 @@ export async function serve(app: App | string, options: ServeOptions = {}): Prom
         clearTimeout(grace);
         supervisor.stop();
         await pool?.close();
+        await accessLog?.close();
         releaseGlobals();
       })();
       return closed;

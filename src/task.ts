@@ -11,7 +11,9 @@
 import { open, type FileHandle } from 'node:fs/promises';
 import { removeSpooled, type RequestBody } from './body-buffer.js';
 import { taskMachine, type TaskContext, type TaskEvent } from '../machines/task.js';
+import { combinedLine } from './access-log.js';
 import { httpDate } from './http/date.js';
+import { fieldValue } from './http/head.js';
 import {
   CHUNK_CRLF,
   checkAppHeader,
@@ -88,6 +90,10 @@ export class Task implements JobListener {
   /** A file response (fileResponse): its open handle and the bytes of it to send. */
   #file: FileHandle | undefined;
   #fileLength = 0;
+  /** For the access log: when the request was complete, what status went out, body bytes sent. */
+  readonly #receivedAt: number;
+  #statusSent = 0;
+  #bodyBytes = 0;
 
   constructor(channel: Channel, request: ReceivedRequest) {
     this.#channel = channel;
@@ -95,6 +101,7 @@ export class Task implements JobListener {
     this.#body = request.body;
     this.#url = request.url;
     this.#info = request.info;
+    this.#receivedAt = channel.config.accessLog === undefined ? 0 : Date.now();
     this.#machine = taskKind.start(channel.config.settings.machineRuntime, { shell: this }, (error) => {
       channel.config.logger.error('waitstate: task machine failed:', error);
       channel.socket.destroy();
@@ -180,6 +187,7 @@ export class Task implements JobListener {
     this.#persistent = head.keepAlive && framing.kind !== 'close' && this.#channel.mayPersist;
     const connection = !this.#persistent ? 'close' : head.version === '1.0' ? 'keep-alive' : undefined;
     const { ident } = this.#channel.config;
+    this.#statusSent = this.#status;
     const text = serializeResponseHead(
       '1.1',
       this.#status,
@@ -206,6 +214,7 @@ export class Task implements JobListener {
         this.#short = true;
       }
     }
+    this.#bodyBytes = length;
     if (typeof body === 'string') this.#channel.writeLatin1(text + body);
     else {
       this.#channel.writeLatin1(text);
@@ -246,6 +255,7 @@ export class Task implements JobListener {
       detail = error instanceof Error ? (error.stack ?? `${error.name}: ${error.message}`) : String(error);
     }
     this.#channel.writeBytes(errorResponse({ status: 500, reason: detail }, '1.1', httpDate(Date.now()), ident));
+    this.#statusSent = 500;
   }
 
   logAppError(error: unknown, phase: 'before-head' | 'after-head'): void {
@@ -265,15 +275,37 @@ export class Task implements JobListener {
 
   reportDone(): void {
     removeSpooled(this.#body);
+    this.#logAccess();
     this.#channel.send({ type: 'task.done', persistent: this.#persistent && this.#channel.mayPersist, backlog: this.#channel.backedUp });
   }
 
   reportFailed(): void {
     removeSpooled(this.#body);
+    this.#logAccess();
     this.#channel.send({ type: 'task.failed' });
   }
 
   // ---- helpers -------------------------------------------------------------------------------
+
+  /** One Combined Log Format line, when the access log is on and a response (head) went out. */
+  #logAccess(): void {
+    const output = this.#channel.config.accessLog;
+    if (output === undefined || this.#statusSent === 0) return;
+    const head = this.#head;
+    output.write(
+      combinedLine({
+        remoteAddress: this.#info.remoteAddress,
+        time: this.#receivedAt,
+        method: head.method,
+        target: head.target,
+        version: head.version,
+        status: this.#statusSent,
+        bodyBytes: this.#bodyBytes,
+        referer: fieldValue(head.headers, 'referer'),
+        userAgent: fieldValue(head.headers, 'user-agent'),
+      }),
+    );
+  }
 
   // ---- from a worker thread (JobListener) -----------------------------------------------------
 
@@ -380,6 +412,7 @@ export class Task implements JobListener {
         if (channel.bufferedBytes + chunk.byteLength > channel.config.settings.outbufOverflow) await channel.drained();
         if (this.#abandoned) break;
         channel.writeBytes(chunk);
+        this.#bodyBytes += chunk.byteLength;
         channel.flushNow();
       }
       await ahead?.catch(() => undefined); // let a last read settle before the handle closes
@@ -422,6 +455,7 @@ export class Task implements JobListener {
           channel.writeBytes(chunk);
         }
         remaining -= chunk.byteLength;
+        this.#bodyBytes += chunk.byteLength;
         channel.flushNow();
         if (remaining === 0) {
           reader.cancel().catch(() => {});

@@ -122,6 +122,18 @@ export function requestKeepAlive(version: HttpVersion, headers: readonly string[
   return keepAliveFrom(version, bits);
 }
 
+/**
+ * The value of field `name` (lower-case) in the flat [name, value, ...] array of a RequestHead:
+ * every field line of that name joined with ", " (RFC 9110 §5.3); undefined when there is none.
+ */
+export function fieldValue(headers: readonly string[], name: string): string | undefined {
+  let value: string | undefined;
+  for (let i = 0; i < headers.length; i += 2) {
+    if (headers[i] === name) value = value === undefined ? headers[i + 1]! : `${value}, ${headers[i + 1]!}`;
+  }
+  return value;
+}
+
 // Transfer-Encoding summary across all TE fields (RFC 9112 §6.1, RFC 9110 §5.6.1).
 interface TeSummary {
   codings: number; // non-empty list elements

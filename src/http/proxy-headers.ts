@@ -7,6 +7,7 @@
 
 import { ERR } from './errors.js';
 import { QDTEXT, QUOTED_PAIR_CHAR, isValidHost } from './grammar.js';
+import { fieldValue } from './head.js';
 import type { HttpError } from './types.js';
 
 export const PROXY_HEADERS = [
@@ -106,7 +107,7 @@ export function readProxyHeaders(headers: string[], trust: ProxyTrust | undefine
       error: MALFORMED[problem.field],
       field: SPELLING[problem.field],
       detail: problem.detail,
-      value: joinedValue(headers, problem.field) ?? '',
+      value: fieldValue(headers, problem.field) ?? '',
     };
   }
 }
@@ -124,7 +125,7 @@ function apply(headers: string[], trust: ProxyTrust | undefined, clearUntrusted:
   let portFromHost = false;
 
   if (trusted.has('x-forwarded-for')) {
-    const value = joinedValue(headers, 'x-forwarded-for');
+    const value = fieldValue(headers, 'x-forwarded-for');
     if (value !== undefined) {
       const hops = value.split(',').map((hop) => hop.trim());
       const kept = hops.slice(-count);
@@ -138,7 +139,7 @@ function apply(headers: string[], trust: ProxyTrust | undefined, clearUntrusted:
     }
   }
   if (trusted.has('x-forwarded-host')) {
-    const value = joinedValue(headers, 'x-forwarded-host');
+    const value = fieldValue(headers, 'x-forwarded-host');
     if (value !== undefined) {
       const kept = value
         .split(',')
@@ -149,21 +150,21 @@ function apply(headers: string[], trust: ProxyTrust | undefined, clearUntrusted:
     }
   }
   if (trusted.has('x-forwarded-proto')) {
-    const value = joinedValue(headers, 'x-forwarded-proto');
+    const value = fieldValue(headers, 'x-forwarded-proto');
     if (value !== undefined) {
       proto = undquote(value, 'x-forwarded-proto');
       if (proto.includes(',')) throw new Malformed('x-forwarded-proto', 'more than one value');
     }
   }
   if (trusted.has('x-forwarded-port')) {
-    const value = joinedValue(headers, 'x-forwarded-port');
+    const value = fieldValue(headers, 'x-forwarded-port');
     if (value !== undefined) {
       port = undquote(value, 'x-forwarded-port');
       if (port.includes(',')) throw new Malformed('x-forwarded-port', 'more than one value');
     }
   }
   if (trusted.has('forwarded')) {
-    const value = joinedValue(headers, 'forwarded');
+    const value = fieldValue(headers, 'forwarded');
     if (value !== undefined) {
       const elements = value.split(',').map((element) => element.trim());
       const kept = elements.slice(-count);
@@ -250,7 +251,7 @@ function apply(headers: string[], trust: ProxyTrust | undefined, clearUntrusted:
   const removed: string[] = [];
   if (clearUntrusted) {
     for (const name of PROXY_HEADERS) {
-      if (trusted.has(name) || joinedValue(headers, name) === undefined) continue;
+      if (trusted.has(name) || fieldValue(headers, name) === undefined) continue;
       rewrite.set(name, undefined);
       removed.push(SPELLING[name]);
     }
@@ -335,15 +336,6 @@ function portNumber(text: string): number | undefined {
 
 function isDefaultPort(scheme: string, port: string): boolean {
   return (scheme === 'http' && port === '80') || (scheme === 'https' && port === '443');
-}
-
-/** The values of every field line called `name`, joined with ", " (RFC 9110 §5.3); undefined when none. */
-function joinedValue(headers: readonly string[], name: string): string | undefined {
-  let value: string | undefined;
-  for (let i = 0; i < headers.length; i += 2) {
-    if (headers[i] === name) value = value === undefined ? headers[i + 1]! : `${value}, ${headers[i + 1]!}`;
-  }
-  return value;
 }
 
 /** `headers` with each field in `changes` given its new value once (or dropped when undefined). */

@@ -3,11 +3,10 @@
 // the splits land exactly where fast-check puts them.
 import { fc, test } from '@fast-check/vitest';
 import { describe, expect } from 'vitest';
-import { Channel, proxyPolicy, type ChannelConfig } from '../../src/channel.js';
-import { resolveOptions } from '../../src/options.js';
+import { Channel } from '../../src/channel.js';
 import type { FetchHandler } from '../../src/task.js';
 import { FakeSocket } from '../helpers/fake-socket.js';
-import { quietLogger } from '../helpers/raw-client.js';
+import { channelConfig } from '../helpers/channel-config.js';
 import { closesConnection, genCuts, genRequest, serialize, splitAt, type GenRequest } from '../helpers/requests.js';
 
 interface Seen {
@@ -31,17 +30,7 @@ async function run(
     return new Response(`${request.method} ${request.url} ${body}`);
   };
   let closed = false;
-  const settings = resolveOptions({ machineRuntime: runtime, logger: quietLogger });
-  const config: ChannelConfig = {
-    app,
-    pool: undefined,
-    settings,
-    logger: quietLogger,
-    limits: { maxHeaderBytes: 8192, maxBodyBytes: 1 << 20 },
-    ident: 'waitstate',
-    proxy: proxyPolicy(settings),
-    onClosed: () => void (closed = true),
-  };
+  const config = channelConfig(app, { machineRuntime: runtime }, () => void (closed = true));
   const socket = new FakeSocket();
   new Channel(socket.asSocket(), config);
   for (const piece of pieces) {

@@ -1,0 +1,21 @@
+// test/helpers/channel-config.ts: the ChannelConfig a server would build, for channels run over a
+// FakeSocket without a server around them.
+import { proxyPolicy, type ChannelConfig } from '../../src/channel.js';
+import { resolveOptions, type ServeOptions } from '../../src/options.js';
+import type { FetchHandler } from '../../src/task.js';
+import { quietLogger } from './raw-client.js';
+
+export function channelConfig(app: FetchHandler, options: ServeOptions = {}, onClosed: () => void = () => {}): ChannelConfig {
+  const settings = resolveOptions({ logger: quietLogger, ...options });
+  return {
+    app,
+    pool: undefined,
+    settings,
+    logger: settings.logger,
+    limits: { maxHeaderBytes: 8192, maxBodyBytes: 1 << 20 },
+    ident: 'waitstate',
+    proxy: proxyPolicy(settings),
+    accessLog: undefined,
+    onClosed,
+  };
+}
