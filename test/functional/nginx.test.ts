@@ -1,0 +1,173 @@
+// waitstate behind a real nginx (the Debian package), started here on loopback with a config
+// written here: TLS terminated by nginx, X-Forwarded-* set the way nginx deployments set them.
+// The app must see the client's scheme, host and port in request.url and the client's address in
+// info, and a client cannot pass itself off as someone else with its own X-Forwarded-For.
+// .ci/run installs nginx and openssl, so CI always runs this; without them it is skipped, saying why.
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { request as httpsRequest } from 'node:https';
+import { connect, createServer, type AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ServerHandle } from '../../src/index.js';
+import { serve } from '../../src/index.js';
+import { quietLogger } from '../helpers/raw-client.js';
+import { echoApp, type Echo } from './echo-app.js';
+
+function findTool(name: string, places: string[]): string | undefined {
+  return places.find((path) => existsSync(path)) ?? whichOf(name);
+}
+function whichOf(name: string): string | undefined {
+  try {
+    return execFileSync('which', [name], { encoding: 'utf8' }).trim() || undefined;
+  } catch {
+    return undefined;
+  }
+}
+const nginx = findTool('nginx', ['/usr/sbin/nginx']);
+const openssl = findTool('openssl', ['/usr/bin/openssl']);
+const missing = [nginx === undefined && 'nginx', openssl === undefined && 'openssl'].filter(Boolean).join(' and ');
+const title =
+  missing === '' ? 'behind nginx' : `behind nginx: SKIPPED, ${missing} not installed (apt-get install -y nginx openssl; .ci/run does)`;
+
+async function freePort(): Promise<number> {
+  const probe = createServer();
+  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+  const { port } = probe.address() as AddressInfo;
+  await new Promise((resolve) => probe.close(resolve));
+  return port;
+}
+
+async function untilListening(port: number, child: ChildProcess, log: string): Promise<void> {
+  for (let i = 0; i < 100; i++) {
+    if (child.exitCode !== null) throw new Error(`nginx exited (${child.exitCode}): ${readFileSync(log, 'utf8')}`);
+    const up = await new Promise<boolean>((resolve) => {
+      const socket = connect(port, '127.0.0.1', () => {
+        socket.destroy();
+        resolve(true);
+      });
+      socket.on('error', () => resolve(false));
+    });
+    if (up) return;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error('nginx did not start listening within 5 s');
+}
+
+/** A request over TLS to nginx, sent from 127.0.0.2 so that the client and nginx differ in address. */
+function viaNginx(port: number, path: string, headers: Record<string, string>): Promise<{ status: number; echo: Echo }> {
+  return new Promise((resolve, reject) => {
+    const req = httpsRequest(
+      { host: '127.0.0.1', port, path, headers, localAddress: '127.0.0.2', rejectUnauthorized: false, agent: false },
+      (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (d: string) => (body += d));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, echo: JSON.parse(body) as Echo }));
+      },
+    );
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+describe.skipIf(missing !== '')(title, () => {
+  const dir = mkdtempSync(join(tmpdir(), 'waitstate-nginx-'));
+  let server: ServerHandle;
+  let proxy: ChildProcess;
+  let tlsPort = 0;
+
+  beforeAll(async () => {
+    server = await serve(echoApp, {
+      listen: ['127.0.0.1:0'],
+      trustedProxy: '127.0.0.1',
+      trustedProxyHeaders: ['x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host', 'x-forwarded-port'],
+      logger: quietLogger,
+    });
+    execFileSync(
+      openssl!,
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'rsa:2048',
+        '-nodes',
+        '-days',
+        '1',
+        '-subj',
+        '/CN=shop.test',
+        '-keyout',
+        join(dir, 'key.pem'),
+        '-out',
+        join(dir, 'cert.pem'),
+      ],
+      {
+        stdio: 'ignore',
+      },
+    );
+    tlsPort = await freePort();
+    for (const temp of ['body', 'proxy', 'fastcgi', 'uwsgi', 'scgi']) mkdirSync(join(dir, temp));
+    const conf = `
+error_log ${dir}/error.log;
+pid ${dir}/nginx.pid;
+events { worker_connections 64; }
+http {
+  access_log ${dir}/access.log;
+  client_body_temp_path ${dir}/body;
+  proxy_temp_path ${dir}/proxy;
+  fastcgi_temp_path ${dir}/fastcgi;
+  uwsgi_temp_path ${dir}/uwsgi;
+  scgi_temp_path ${dir}/scgi;
+  server {
+    listen 127.0.0.1:${tlsPort} ssl;
+    ssl_certificate ${dir}/cert.pem;
+    ssl_certificate_key ${dir}/key.pem;
+    location / {
+      proxy_pass http://127.0.0.1:${server.addresses[0]!.port};
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+      proxy_set_header Host $host;
+      proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
+      proxy_set_header X-Forwarded-Proto $scheme;
+      proxy_set_header X-Forwarded-Host $host;
+      proxy_set_header X-Forwarded-Port $server_port;
+    }
+  }
+}
+`;
+    writeFileSync(join(dir, 'nginx.conf'), conf);
+    proxy = spawn(
+      nginx!,
+      ['-p', dir, '-e', join(dir, 'error.log'), '-c', join(dir, 'nginx.conf'), '-g', 'daemon off; master_process off;'],
+      {
+        stdio: 'ignore',
+      },
+    );
+    await untilListening(tlsPort, proxy, join(dir, 'error.log'));
+  });
+
+  afterAll(async () => {
+    if (proxy !== undefined && proxy.exitCode === null) {
+      const exited = new Promise((resolve) => proxy.once('exit', resolve));
+      proxy.kill('SIGTERM');
+      await exited;
+    }
+    await server?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("the app sees the client's scheme, host, port and address", async () => {
+    const { status, echo } = await viaNginx(tlsPort, '/shop/cart?item=7', { Host: `shop.test:${tlsPort}` });
+    expect(status).toBe(200);
+    expect(echo.url).toBe(`https://shop.test:${tlsPort}/shop/cart?item=7`);
+    expect(echo.info).toMatchObject({ remoteAddress: '127.0.0.2', urlScheme: 'https', serverName: 'shop.test', serverPort: tlsPort });
+  });
+
+  it('a client cannot choose its address with its own X-Forwarded-For', async () => {
+    const { echo } = await viaNginx(tlsPort, '/', { Host: 'shop.test', 'X-Forwarded-For': '6.6.6.6' });
+    expect(echo.info.remoteAddress).toBe('127.0.0.2');
+    // nginx appended the real client; the app sees only the hop it may believe.
+    expect(echo.headers.find(([name]) => name === 'x-forwarded-for')?.[1]).toBe('127.0.0.2');
+  });
+});
