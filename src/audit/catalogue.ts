@@ -1,0 +1,608 @@
+// src/audit/catalogue.ts: HTTP/1.1 edge cases as data. Each case is the bytes a client sends, what
+// a correct server answers (the status of each response, and whether it then closes), the RFC
+// section that decides it, and where waitstate decides it (machine, transition or guard, and the
+// codec's error code). The test suite runs every case against waitstate
+// (test/functional/catalogue.test.ts); docs/edge-cases.md shows them (npm run docs:edge-cases).
+//
+// The answers assume an app that answers any request it is given with 200, as any "hello" app
+// does. Nothing here imports `node:`: the cases are plain data.
+
+export type Area =
+  | 'Request line'
+  | 'Request target'
+  | 'HTTP version'
+  | 'Host'
+  | 'Field lines'
+  | 'Body framing'
+  | 'Chunked body'
+  | 'Persistence and pipelining'
+  | 'Expect: 100-continue';
+
+export interface EdgeCase {
+  /** Stable name, for `--cases` filters and test names. */
+  readonly id: string;
+  readonly area: Area;
+  readonly title: string;
+  /** What the client sends first (latin1). */
+  readonly send: string;
+  /** Sent once the first response has arrived (the body after a 100 Continue). */
+  readonly thenSend?: string;
+  /** Status of each response, in order (a 100 Continue counts). */
+  readonly statuses: readonly number[];
+  /** Whether the server closes the connection after its answers. */
+  readonly closes: boolean;
+  readonly rfc: string;
+  /** Where waitstate decides, in terms of its machines. */
+  readonly decidedBy: string;
+  /** waitstate's error code for a refusal (it is in the server's log line). */
+  readonly code?: string;
+}
+
+const SERVED = 'parser head → complete (head.parsed); channel reading → dispatched (request.complete) → reading (task.done)';
+const SERVED_BODY =
+  'parser head → body-fixed | body-chunked (head.parsed [hasFixedBody | hasChunkedBody]) → complete; channel reading → dispatched';
+const SERVED_CLOSING = 'channel dispatched → pending-close (task.done [isClosing]): the response says Connection: close';
+const HEAD_REFUSED =
+  'parseHead → parser head → error (head.failed); channel reading → pending-close (request.invalid / writeErrorResponse)';
+const BODY_REFUSED =
+  'ChunkedDecoder → parser body-chunked → error (body.failed); channel reading → pending-close (request.invalid / writeErrorResponse)';
+
+const get = (extra = '', target = '/', version = 'HTTP/1.1') => `GET ${target} ${version}\r\nHost: example.test\r\n${extra}\r\n`;
+const post = (fields: string, body: string) => `POST / HTTP/1.1\r\nHost: example.test\r\n${fields}\r\n${body}`;
+const refused = (
+  id: string,
+  area: Area,
+  title: string,
+  send: string,
+  status: number,
+  rfc: string,
+  code: string,
+  decidedBy = HEAD_REFUSED,
+): EdgeCase => ({ id, area, title, send, statuses: [status], closes: true, rfc, code, decidedBy });
+const served = (id: string, area: Area, title: string, send: string, rfc: string, decidedBy = SERVED, statuses = [200]): EdgeCase => ({
+  id,
+  area,
+  title,
+  send,
+  statuses,
+  closes: false,
+  rfc,
+  decidedBy,
+});
+
+export const CATALOGUE: readonly EdgeCase[] = [
+  // ---- request line
+  served('leading-empty-lines', 'Request line', 'empty lines before the request line are ignored', `\r\n\r\n${get()}`, 'RFC 9112 §2.2'),
+  refused(
+    'method-lower-case',
+    'Request line',
+    'a method with a lower-case letter',
+    'get / HTTP/1.1\r\nHost: a\r\n\r\n',
+    400,
+    'RFC 9110 §9.1',
+    'WS_ERR_METHOD_CASE',
+  ),
+  refused(
+    'method-not-token',
+    'Request line',
+    'a method that is not a token',
+    'G(T / HTTP/1.1\r\nHost: a\r\n\r\n',
+    400,
+    'RFC 9110 §9.1',
+    'WS_ERR_METHOD',
+  ),
+  refused(
+    'double-space',
+    'Request line',
+    'two spaces between method and target',
+    'GET  / HTTP/1.1\r\nHost: a\r\n\r\n',
+    400,
+    'RFC 9112 §3',
+    'WS_ERR_REQUEST_LINE',
+  ),
+  refused(
+    'tab-separator',
+    'Request line',
+    'a TAB instead of a space',
+    'GET\t/ HTTP/1.1\r\nHost: a\r\n\r\n',
+    400,
+    'RFC 9112 §3',
+    'WS_ERR_REQUEST_LINE',
+  ),
+  refused(
+    'no-version',
+    'Request line',
+    'no HTTP-version (an HTTP/0.9 request)',
+    'GET /\r\nHost: a\r\n\r\n',
+    400,
+    'RFC 9112 §3',
+    'WS_ERR_REQUEST_LINE',
+  ),
+  // ---- request target
+  refused(
+    'target-non-ascii',
+    'Request target',
+    'a byte above 0x7E in the target',
+    'GET /caf\xe9 HTTP/1.1\r\nHost: a\r\n\r\n',
+    400,
+    'RFC 9112 §3.2',
+    'WS_ERR_TARGET_CHAR',
+  ),
+  refused(
+    'target-ctl',
+    'Request target',
+    'a control byte in the target',
+    'GET /a\x01b HTTP/1.1\r\nHost: a\r\n\r\n',
+    400,
+    'RFC 9112 §3.2',
+    'WS_ERR_TARGET_CHAR',
+  ),
+  refused(
+    'target-no-form',
+    'Request target',
+    'a target in none of the four forms',
+    'GET foo HTTP/1.1\r\nHost: a\r\n\r\n',
+    400,
+    'RFC 9112 §3.2',
+    'WS_ERR_TARGET_FORM',
+  ),
+  served('asterisk-options', 'Request target', 'asterisk-form with OPTIONS', 'OPTIONS * HTTP/1.1\r\nHost: a\r\n\r\n', 'RFC 9112 §3.2.4'),
+  refused(
+    'asterisk-get',
+    'Request target',
+    'asterisk-form with a method other than OPTIONS',
+    'GET * HTTP/1.1\r\nHost: a\r\n\r\n',
+    400,
+    'RFC 9112 §3.2.4',
+    'WS_ERR_TARGET_FORM',
+  ),
+  served(
+    'absolute-form',
+    'Request target',
+    'absolute-form target (its authority wins over Host)',
+    get('', 'http://example.com/x'),
+    'RFC 9112 §3.2.2',
+  ),
+  refused(
+    'authority-get',
+    'Request target',
+    'authority-form with a method other than CONNECT',
+    'GET example.com:80 HTTP/1.1\r\nHost: a\r\n\r\n',
+    400,
+    'RFC 9112 §3.2.3',
+    'WS_ERR_TARGET_FORM',
+  ),
+  refused(
+    'target-not-uri',
+    'Request target',
+    'an absolute-form target that is not a URI',
+    'GET http://[::1/ HTTP/1.1\r\nHost: a\r\n\r\n',
+    400,
+    'RFC 9112 §3.2',
+    'WS_ERR_TARGET_NOT_URL',
+    'requestUrl in the shell, after parseHead → parser head → error (head.failed); channel reading → pending-close (request.invalid / writeErrorResponse)',
+  ),
+  // ---- version
+  refused(
+    'http-2-0',
+    'HTTP version',
+    'HTTP/2.0 in an HTTP/1 request line',
+    get('', '/', 'HTTP/2.0'),
+    505,
+    'RFC 9110 §15.6.6',
+    'WS_ERR_VERSION_UNSUPPORTED',
+  ),
+  refused(
+    'http-1-2',
+    'HTTP version',
+    'HTTP/1.2, a minor version this server does not know',
+    get('', '/', 'HTTP/1.2'),
+    505,
+    'RFC 9110 §15.6.6',
+    'WS_ERR_VERSION_UNSUPPORTED',
+  ),
+  refused(
+    'version-two-digits',
+    'HTTP version',
+    'HTTP/1.10 (one digit each side)',
+    get('', '/', 'HTTP/1.10'),
+    400,
+    'RFC 9112 §2.3',
+    'WS_ERR_VERSION_SYNTAX',
+  ),
+  refused(
+    'version-lower-case',
+    'HTTP version',
+    'http/1.1 in lower case',
+    get('', '/', 'http/1.1'),
+    400,
+    'RFC 9112 §2.3',
+    'WS_ERR_VERSION_SYNTAX',
+  ),
+  {
+    id: 'http-1-0-no-host',
+    area: 'HTTP version',
+    title: 'HTTP/1.0 without Host, without keep-alive',
+    send: 'GET / HTTP/1.0\r\n\r\n',
+    statuses: [200],
+    closes: true,
+    rfc: 'RFC 9112 §9.3',
+    decidedBy: SERVED_CLOSING,
+  },
+  // ---- Host
+  refused('host-missing', 'Host', 'HTTP/1.1 without Host', 'GET / HTTP/1.1\r\n\r\n', 400, 'RFC 9112 §3.2', 'WS_ERR_HOST_MISSING'),
+  refused('host-twice', 'Host', 'two Host fields', get('Host: other.test\r\n'), 400, 'RFC 9112 §3.2', 'WS_ERR_HOST_DUPLICATE'),
+  refused(
+    'host-invalid',
+    'Host',
+    'a Host that is not a host name',
+    'GET / HTTP/1.1\r\nHost: exa mple.test\r\n\r\n',
+    400,
+    'RFC 9110 §7.2',
+    'WS_ERR_HOST_INVALID',
+  ),
+  served('host-empty', 'Host', 'an empty Host (a target without authority)', 'GET / HTTP/1.1\r\nHost:\r\n\r\n', 'RFC 9112 §3.2'),
+  // ---- field lines
+  refused(
+    'space-before-colon',
+    'Field lines',
+    'whitespace between field name and colon',
+    get('X-A : b\r\n'),
+    400,
+    'RFC 9112 §5.1',
+    'WS_ERR_WS_BEFORE_COLON',
+  ),
+  refused('bare-lf', 'Field lines', 'lines ended by LF alone', 'GET / HTTP/1.1\nHost: a\n\n', 400, 'RFC 9112 §2.2', 'WS_ERR_BARE_LF'),
+  refused('bare-cr', 'Field lines', 'a bare CR inside a field value', get('X-A: b\rc\r\n'), 400, 'RFC 9112 §2.2', 'WS_ERR_BARE_CR'),
+  refused('nul-in-value', 'Field lines', 'a NUL byte in a field value', get('X-A: b\x00c\r\n'), 400, 'RFC 9110 §5.5', 'WS_ERR_FIELD_VALUE'),
+  served('obs-fold', 'Field lines', 'obs-fold continuing a field value (replaced by one space)', get('X-A: b\r\n  c\r\n'), 'RFC 9112 §5.2'),
+  refused(
+    'obs-fold-first',
+    'Field lines',
+    'a folded line right after the request line',
+    'GET / HTTP/1.1\r\n X-A: b\r\nHost: a\r\n\r\n',
+    400,
+    'RFC 9112 §2.2',
+    'WS_ERR_WS_BEFORE_FIRST_FIELD',
+  ),
+  refused('no-colon', 'Field lines', 'a field line without a colon', get('X-A\r\n'), 400, 'RFC 9112 §5', 'WS_ERR_FIELD_NO_COLON'),
+  refused('empty-name', 'Field lines', 'an empty field name', get(': b\r\n'), 400, 'RFC 9110 §5.1', 'WS_ERR_FIELD_NAME_EMPTY'),
+  refused(
+    'name-not-token',
+    'Field lines',
+    'a field name that is not a token',
+    get('X(A): b\r\n'),
+    400,
+    'RFC 9110 §5.1',
+    'WS_ERR_FIELD_NAME',
+  ),
+  served(
+    'name-underscore',
+    'Field lines',
+    'a field name with an underscore (dropped, as Waitress does)',
+    get('X_A: b\r\n'),
+    'RFC 9110 §5.1',
+  ),
+  refused(
+    'head-too-large',
+    'Field lines',
+    'a head of 300 KiB, over max_request_header_size (256 KiB)',
+    get(`X-Big: ${'a'.repeat(300 * 1024)}\r\n`),
+    431,
+    'RFC 6585 §5',
+    'WS_ERR_HEAD_TOO_LARGE',
+  ),
+  // ---- body framing
+  served(
+    'content-length',
+    'Body framing',
+    'a body framed by Content-Length',
+    post('Content-Length: 5\r\n', 'hello'),
+    'RFC 9112 §6.2',
+    SERVED_BODY,
+  ),
+  refused(
+    'cl-plus-sign',
+    'Body framing',
+    'Content-Length with a sign',
+    post('Content-Length: +5\r\n', 'hello'),
+    400,
+    'RFC 9110 §8.6',
+    'WS_ERR_CONTENT_LENGTH',
+  ),
+  refused(
+    'cl-empty',
+    'Body framing',
+    'an empty Content-Length',
+    post('Content-Length:\r\n', ''),
+    400,
+    'RFC 9110 §8.6',
+    'WS_ERR_CONTENT_LENGTH',
+  ),
+  refused(
+    'cl-hex',
+    'Body framing',
+    'Content-Length in hexadecimal',
+    post('Content-Length: 0x5\r\n', 'hello'),
+    400,
+    'RFC 9110 §8.6',
+    'WS_ERR_CONTENT_LENGTH',
+  ),
+  refused(
+    'cl-twice',
+    'Body framing',
+    'two Content-Length fields, even equal',
+    post('Content-Length: 5\r\nContent-Length: 5\r\n', 'hello'),
+    400,
+    'RFC 9112 §6.3',
+    'WS_ERR_CONTENT_LENGTH_DUPLICATE',
+  ),
+  refused(
+    'cl-list',
+    'Body framing',
+    'a Content-Length list',
+    post('Content-Length: 5, 5\r\n', 'hello'),
+    400,
+    'RFC 9112 §6.3',
+    'WS_ERR_CONTENT_LENGTH',
+  ),
+  refused(
+    'cl-overflow',
+    'Body framing',
+    'a Content-Length of 20 digits',
+    post('Content-Length: 99999999999999999999\r\n', ''),
+    400,
+    'RFC 9110 §8.6',
+    'WS_ERR_CONTENT_LENGTH_OVERFLOW',
+  ),
+  refused(
+    'cl-over-limit',
+    'Body framing',
+    'a Content-Length over max_request_body_size (1 GiB)',
+    post('Content-Length: 2000000000\r\n', ''),
+    413,
+    'RFC 9110 §15.5.14',
+    'WS_ERR_BODY_TOO_LARGE',
+  ),
+  refused(
+    'cl-and-te',
+    'Body framing',
+    'Content-Length and Transfer-Encoding together (smuggling)',
+    post('Content-Length: 5\r\nTransfer-Encoding: chunked\r\n', '0\r\n\r\n'),
+    400,
+    'RFC 9112 §6.1',
+    'WS_ERR_TE_WITH_CL',
+  ),
+  refused(
+    'te-http-1-0',
+    'Body framing',
+    'Transfer-Encoding in an HTTP/1.0 request',
+    'POST / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n',
+    400,
+    'RFC 9112 §6.1',
+    'WS_ERR_TE_HTTP10',
+  ),
+  refused(
+    'te-gzip-final',
+    'Body framing',
+    'a final transfer coding other than chunked',
+    post('Transfer-Encoding: gzip\r\n', ''),
+    400,
+    'RFC 9112 §6.3',
+    'WS_ERR_TE_CHUNKED_NOT_FINAL',
+  ),
+  refused(
+    'te-unknown-coding',
+    'Body framing',
+    'an unknown coding before chunked',
+    post('Transfer-Encoding: gzip, chunked\r\n', '0\r\n\r\n'),
+    501,
+    'RFC 9112 §6.1',
+    'WS_ERR_TE_UNSUPPORTED',
+  ),
+  refused(
+    'te-chunked-twice',
+    'Body framing',
+    'chunked applied twice',
+    post('Transfer-Encoding: chunked, chunked\r\n', '0\r\n\r\n'),
+    400,
+    'RFC 9112 §7',
+    'WS_ERR_TE_CHUNKED_TWICE',
+  ),
+  // ---- chunked body
+  served(
+    'chunked',
+    'Chunked body',
+    'a chunked body',
+    post('Transfer-Encoding: chunked\r\n', '5\r\nhello\r\n0\r\n\r\n'),
+    'RFC 9112 §7.1',
+    SERVED_BODY,
+  ),
+  served(
+    'chunk-extension',
+    'Chunked body',
+    'a chunk extension (ignored)',
+    post('Transfer-Encoding: chunked\r\n', '5;name="v"\r\nhello\r\n0\r\n\r\n'),
+    'RFC 9112 §7.1.1',
+    SERVED_BODY,
+  ),
+  served(
+    'trailer',
+    'Chunked body',
+    'a trailer field (checked, then discarded)',
+    post('Transfer-Encoding: chunked\r\n', '5\r\nhello\r\n0\r\nX-T: v\r\n\r\n'),
+    'RFC 9112 §7.1.2',
+    SERVED_BODY,
+  ),
+  refused(
+    'chunk-size-hex-prefix',
+    'Chunked body',
+    'a chunk size with 0x',
+    post('Transfer-Encoding: chunked\r\n', '0x5\r\nhello\r\n0\r\n\r\n'),
+    400,
+    'RFC 9112 §7.1',
+    'WS_ERR_CHUNK_SIZE',
+    BODY_REFUSED,
+  ),
+  refused(
+    'chunk-size-space',
+    'Chunked body',
+    'a chunk size after a space',
+    post('Transfer-Encoding: chunked\r\n', ' 5\r\nhello\r\n0\r\n\r\n'),
+    400,
+    'RFC 9112 §7.1',
+    'WS_ERR_CHUNK_SIZE',
+    BODY_REFUSED,
+  ),
+  refused(
+    'chunk-size-overflow',
+    'Chunked body',
+    'a chunk size over 2^53',
+    post('Transfer-Encoding: chunked\r\n', 'fffffffffffffffffff\r\nhello\r\n'),
+    400,
+    'RFC 9112 §7.1',
+    'WS_ERR_CHUNK_SIZE_OVERFLOW',
+    BODY_REFUSED,
+  ),
+  refused(
+    'chunk-extension-bad',
+    'Chunked body',
+    'a chunk extension without a name',
+    post('Transfer-Encoding: chunked\r\n', '5;=x\r\nhello\r\n0\r\n\r\n'),
+    400,
+    'RFC 9112 §7.1.1',
+    'WS_ERR_CHUNK_EXTENSION',
+    BODY_REFUSED,
+  ),
+  refused(
+    'chunk-not-terminated',
+    'Chunked body',
+    'chunk data longer than its size',
+    post('Transfer-Encoding: chunked\r\n', '5\r\nhelloX\r\n0\r\n\r\n'),
+    400,
+    'RFC 9112 §7.1',
+    'WS_ERR_CHUNK_NOT_TERMINATED',
+    BODY_REFUSED,
+  ),
+  refused(
+    'chunk-bare-lf',
+    'Chunked body',
+    'chunk lines ended by LF alone',
+    post('Transfer-Encoding: chunked\r\n', '5\nhello\n0\n\n'),
+    400,
+    'RFC 9112 §7.1',
+    'WS_ERR_CHUNK_BARE_LF',
+    BODY_REFUSED,
+  ),
+  refused(
+    'trailer-bad',
+    'Chunked body',
+    'a trailer line without a colon',
+    post('Transfer-Encoding: chunked\r\n', '0\r\nBad-trailer\r\n\r\n'),
+    400,
+    'RFC 9112 §7.1.2',
+    'WS_ERR_FIELD_NO_COLON',
+    BODY_REFUSED,
+  ),
+  // ---- persistence and pipelining
+  served(
+    'pipelined-two',
+    'Persistence and pipelining',
+    'two pipelined requests, answered in order',
+    get() + get(),
+    'RFC 9112 §9.3.2',
+    SERVED,
+    [200, 200],
+  ),
+  served(
+    'pipelined-post-get',
+    'Persistence and pipelining',
+    'a POST with a body, then a GET, pipelined',
+    post('Content-Length: 5\r\n', 'hello') + get(),
+    'RFC 9112 §9.3.2',
+    SERVED_BODY,
+    [200, 200],
+  ),
+  {
+    id: 'connection-close',
+    area: 'Persistence and pipelining',
+    title: 'Connection: close, and a request after it (never answered)',
+    send: get('Connection: close\r\n') + get(),
+    statuses: [200],
+    closes: true,
+    rfc: 'RFC 9112 §9.6',
+    decidedBy: SERVED_CLOSING,
+  },
+  {
+    id: 'connection-close-in-list',
+    area: 'Persistence and pipelining',
+    title: 'close as the second token of Connection',
+    send: get('Connection: keep-alive, close\r\n'),
+    statuses: [200],
+    closes: true,
+    rfc: 'RFC 9110 §7.6.1',
+    decidedBy: SERVED_CLOSING,
+  },
+  served(
+    'http-1-0-keep-alive',
+    'Persistence and pipelining',
+    'HTTP/1.0 with Connection: keep-alive',
+    get('Connection: keep-alive\r\n', '/', 'HTTP/1.0'),
+    'RFC 9112 §9.3',
+  ),
+  refused(
+    'after-refused',
+    'Persistence and pipelining',
+    'a request pipelined behind a refused one (CVE-2024-49768)',
+    post('Content-Length: x\r\n', '') + get(),
+    400,
+    'RFC 9112 §9.6',
+    'WS_ERR_CONTENT_LENGTH',
+  ),
+  // ---- Expect
+  {
+    id: 'expect-continue',
+    area: 'Expect: 100-continue',
+    title: 'Expect: 100-continue, the body sent after the 100',
+    send: post('Content-Length: 5\r\nExpect: 100-continue\r\n', ''),
+    thenSend: 'hello',
+    statuses: [100, 200],
+    closes: false,
+    rfc: 'RFC 9110 §10.1.1',
+    decidedBy: 'channel reading → awaiting-continue (request.head [wantsContinue] / writeContinue) → dispatched (request.complete)',
+  },
+  served(
+    'expect-continue-body-sent',
+    'Expect: 100-continue',
+    'Expect: 100-continue with the body already sent (no 100)',
+    post('Content-Length: 5\r\nExpect: 100-continue\r\n', 'hello'),
+    'RFC 9110 §10.1.1',
+    'channel reading → dispatched: guard wantsContinue is false once the body has started',
+  ),
+  served(
+    'expect-other',
+    'Expect: 100-continue',
+    'an Expect value other than 100-continue (passed to the app)',
+    get('Expect: something\r\n'),
+    'RFC 9110 §10.1.1',
+  ),
+  {
+    id: 'expect-continue-http-1-0',
+    area: 'Expect: 100-continue',
+    title: 'Expect: 100-continue in HTTP/1.0 (no 100)',
+    send: 'POST / HTTP/1.0\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\nhello',
+    statuses: [200],
+    closes: true,
+    rfc: 'RFC 9110 §10.1.1',
+    decidedBy: SERVED_CLOSING,
+  },
+  refused(
+    'expect-continue-too-large',
+    'Expect: 100-continue',
+    'Expect: 100-continue with a body over the limit: 413, no 100',
+    post('Content-Length: 2000000000\r\nExpect: 100-continue\r\n', ''),
+    413,
+    'RFC 9110 §10.1.1',
+    'WS_ERR_BODY_TOO_LARGE',
+  ),
+];

@@ -1,0 +1,136 @@
+// src/audit/probe.ts: run one catalogue case against any HTTP/1.1 server over a raw socket, and
+// report what came back: the status of each response, and whether the server closed.
+// Deliberately dumb: bytes go out exactly as written, and responses are split by their own
+// framing (Content-Length, chunked, or the close), so nothing normalises either side.
+
+import { connect } from 'node:net';
+import type { EdgeCase } from './catalogue.js';
+
+export interface ProbeResult {
+  readonly statuses: number[];
+  readonly closes: boolean;
+  /** Set when the server's bytes could not be read as responses. */
+  readonly problem?: string | undefined;
+}
+
+export interface ProbeOptions {
+  /** Give up after this long. */
+  readonly timeoutMs?: number;
+  /** Quiet time after the expected responses before deciding the server keeps the connection. */
+  readonly settleMs?: number;
+}
+
+type Parsed = { kind: 'response'; status: number; end: number } | { kind: 'incomplete' } | { kind: 'bad'; problem: string };
+
+/** One response starting at `from`; `closed` says whether the stream has ended (a body to the close). */
+function parseResponse(buffer: Buffer, from: number, closed: boolean): Parsed {
+  const headEnd = buffer.indexOf('\r\n\r\n', from, 'latin1');
+  if (headEnd === -1)
+    return closed && buffer.length > from ? { kind: 'bad', problem: 'a response head was cut off' } : { kind: 'incomplete' };
+  const head = buffer.toString('latin1', from, headEnd);
+  const status = /^HTTP\/\d\.\d (\d{3})/.exec(head);
+  if (status === null) return { kind: 'bad', problem: `not a status line: ${JSON.stringify(head.split('\r\n')[0])}` };
+  const code = Number(status[1]);
+  const bodyStart = headEnd + 4;
+  if ((code >= 100 && code < 200) || code === 204 || code === 304) return { kind: 'response', status: code, end: bodyStart };
+  const fields = head.split('\r\n').slice(1);
+  const field = (name: string) =>
+    fields
+      .find((line) => line.toLowerCase().startsWith(`${name}:`))
+      ?.slice(name.length + 1)
+      .trim();
+  if (/chunked/i.test(field('transfer-encoding') ?? '')) {
+    let at = bodyStart;
+    for (;;) {
+      const lineEnd = buffer.indexOf('\r\n', at, 'latin1');
+      if (lineEnd === -1) return { kind: 'incomplete' };
+      const size = parseInt(buffer.toString('latin1', at, lineEnd), 16);
+      if (Number.isNaN(size)) return { kind: 'bad', problem: 'a chunk size is not hexadecimal' };
+      if (size === 0) {
+        const trailerEnd = buffer.indexOf('\r\n\r\n', lineEnd, 'latin1');
+        return trailerEnd === -1 ? { kind: 'incomplete' } : { kind: 'response', status: code, end: trailerEnd + 4 };
+      }
+      at = lineEnd + 2 + size + 2;
+      if (at > buffer.length) return { kind: 'incomplete' };
+    }
+  }
+  const length = field('content-length');
+  if (length !== undefined) {
+    const end = bodyStart + Number(length);
+    return buffer.length >= end ? { kind: 'response', status: code, end } : { kind: 'incomplete' };
+  }
+  return closed ? { kind: 'response', status: code, end: buffer.length } : { kind: 'incomplete' };
+}
+
+export function probe(host: string, port: number, edge: EdgeCase, options: ProbeOptions = {}): Promise<ProbeResult> {
+  const timeoutMs = options.timeoutMs ?? 3000;
+  const settleMs = options.settleMs ?? 200;
+  return new Promise((resolve) => {
+    const socket = connect({ host, port, allowHalfOpen: true });
+    let buffer = Buffer.alloc(0);
+    let read = 0;
+    let closed = false;
+    let done = false;
+    let sentRest = edge.thenSend === undefined;
+    const statuses: number[] = [];
+    let settle: NodeJS.Timeout | undefined;
+    const finish = (result: ProbeResult) => {
+      if (done) return;
+      done = true;
+      clearTimeout(deadline);
+      clearTimeout(settle);
+      socket.destroy();
+      resolve(result);
+    };
+    const deadline = setTimeout(
+      () => finish({ statuses, closes: false, problem: closed ? undefined : `no end within ${timeoutMs} ms` }),
+      timeoutMs,
+    );
+    const look = () => {
+      for (;;) {
+        const parsed = parseResponse(buffer, read, closed);
+        if (parsed.kind === 'bad') return finish({ statuses, closes: closed, problem: parsed.problem });
+        if (parsed.kind === 'incomplete') break;
+        statuses.push(parsed.status);
+        read = parsed.end;
+        if (!sentRest) {
+          sentRest = true;
+          socket.write(Buffer.from(edge.thenSend!, 'latin1'));
+        }
+      }
+      if (closed) {
+        const trailing = buffer.length - read;
+        return finish({ statuses, closes: true, problem: trailing > 0 ? `${trailing} bytes after the last response` : undefined });
+      }
+      clearTimeout(settle);
+      // Once the answers expected have come, a server that keeps the connection stays quiet.
+      if (statuses.length >= edge.statuses.length) settle = setTimeout(() => finish({ statuses, closes: false }), settleMs);
+    };
+    socket.on('connect', () => socket.write(Buffer.from(edge.send, 'latin1')));
+    socket.on('data', (chunk: Buffer) => {
+      buffer = Buffer.concat([buffer, chunk]);
+      look();
+    });
+    const onEnd = () => {
+      closed = true;
+      look();
+    };
+    socket.on('end', onEnd);
+    socket.on('close', onEnd);
+    socket.on('error', (error: NodeJS.ErrnoException) => {
+      // A reset after the answers is a close (some servers close without reading what is left).
+      if (error.code === 'ECONNRESET' || error.code === 'EPIPE') return;
+      finish({ statuses, closes: false, problem: error.message });
+    });
+  });
+}
+
+/** Whether what came back is what the case expects. */
+export function verdict(edge: EdgeCase, result: ProbeResult): boolean {
+  return (
+    result.problem === undefined &&
+    result.closes === edge.closes &&
+    result.statuses.length === edge.statuses.length &&
+    result.statuses.every((status, i) => status === edge.statuses[i])
+  );
+}

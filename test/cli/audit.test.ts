@@ -1,0 +1,70 @@
+// waitstate-audit: the catalogue run against any server, with a table or JSON, and its exit codes.
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { main } from '../../src/audit/cli.js';
+import { CATALOGUE } from '../../src/audit/catalogue.js';
+import { startServer, type TestServer } from '../helpers/raw-client.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'waitstate-audit-'));
+const root = fileURLToPath(new URL('../..', import.meta.url));
+// Three cases: one every server passes, and two where node:http answers otherwise.
+const picked = ['pipelined-two', 'expect-other', 'te-unknown-coding'].map((id) => CATALOGUE.find((c) => c.id === id)!);
+const casesFile = join(dir, 'cases.json');
+writeFileSync(casesFile, JSON.stringify(picked));
+
+let waitstate: TestServer;
+let node: Server;
+let nodePort = 0;
+beforeAll(async () => {
+  waitstate = await startServer(() => new Response('ok'));
+  node = createServer((req, res) => {
+    req.resume();
+    req.on('end', () => res.end('ok'));
+  });
+  await new Promise<void>((resolve) => node.listen(0, '127.0.0.1', resolve));
+  nodePort = (node.address() as AddressInfo).port;
+});
+afterAll(async () => {
+  await waitstate.close();
+  await new Promise((resolve) => node.close(resolve));
+  rmSync(dir, { recursive: true, force: true });
+});
+
+async function run(args: string[]): Promise<{ code: number; text: string }> {
+  let text = '';
+  const code = await main(args, (t) => void (text += t));
+  return { code, text };
+}
+
+describe('waitstate-audit', () => {
+  it('passes waitstate, in JSON', async () => {
+    const { code, text } = await run([`http://127.0.0.1:${waitstate.port}`, '--cases', casesFile, '--json']);
+    expect(code).toBe(0);
+    expect(JSON.parse(text)).toMatchObject({ passed: 3, failed: 0 });
+  });
+
+  it('shows where node:http differs, and exits 1', async () => {
+    const { code, text } = await run([`http://127.0.0.1:${nodePort}`, `--cases=${casesFile}`]);
+    expect(code).toBe(1);
+    expect(text).toContain('| `pipelined-two` | RFC 9112 §9.3.2 | 200, 200 | 200, 200 | pass |');
+    expect(text).toContain('| `te-unknown-coding` | RFC 9112 §6.1 | 501, close |');
+    expect(text).toMatch(/\n1 passed, 2 failed$/);
+  });
+
+  it.each([
+    [[], /name the server to audit/],
+    [['http://127.0.0.1:1', '--bogus'], /--bogus is not an option/],
+    [['http://127.0.0.1:1', '--cases', join(dir, 'missing.json')], /--cases: cannot read/],
+  ])('refuses %j with one line and exit 2', (args, message) => {
+    const result = spawnSync(process.execPath, [`${root}dist/src/audit/cli.js`, ...args], { encoding: 'utf8' });
+    expect(result.status).toBe(2);
+    expect(result.stderr.trim().split('\n')).toHaveLength(1);
+    expect(result.stderr).toMatch(message);
+  });
+});
