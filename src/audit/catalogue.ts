@@ -192,15 +192,7 @@ export const CATALOGUE: readonly EdgeCase[] = [
     'RFC 9110 §15.6.6',
     'WS_ERR_VERSION_UNSUPPORTED',
   ),
-  refused(
-    'http-1-2',
-    'HTTP version',
-    'HTTP/1.2, a minor version this server does not know',
-    get('', '/', 'HTTP/1.2'),
-    505,
-    'RFC 9110 §15.6.6',
-    'WS_ERR_VERSION_UNSUPPORTED',
-  ),
+  served('http-1-2', 'HTTP version', 'HTTP/1.2: a higher minor version, processed as HTTP/1.1', get('', '/', 'HTTP/1.2'), 'RFC 9110 §2.5'),
   refused(
     'version-two-digits',
     'HTTP version',

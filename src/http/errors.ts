@@ -46,7 +46,7 @@ export const ERR = Object.freeze({
     'WS_ERR_VERSION_SYNTAX',
     'The HTTP-version must be "HTTP/" followed by a digit, a dot and a digit. (RFC 9112 §2.3)',
   ),
-  versionNotSupported: e(505, 'WS_ERR_VERSION_UNSUPPORTED', 'This server supports only HTTP/1.0 and HTTP/1.1. (RFC 9110 §15.6.6)'),
+  versionNotSupported: e(505, 'WS_ERR_VERSION_UNSUPPORTED', 'This server supports only HTTP/1. (RFC 9110 §15.6.6)'),
 
   // --- field lines (RFC 9112 §5, RFC 9110 §5) ---
   fieldNoColon: e(400, 'WS_ERR_FIELD_NO_COLON', 'A field line must contain a colon after the field name. (RFC 9112 §5)'),

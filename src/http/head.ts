@@ -268,10 +268,11 @@ export function parseHead(buf: Uint8Array, start: number, limits: HeadLimits, sc
   ) {
     return failIn(s, ERR.versionInvalid);
   }
-  // RFC 9110 §15.6.6: a well-formed version we do not speak gets 505 (checked before the target,
-  // whose grammar depends on the version).
-  if (major !== 1 || minor > 1) return failIn(s, ERR.versionNotSupported);
-  const version: HttpVersion = minor === 1 ? '1.1' : '1.0';
+  // RFC 9110 §15.6.6: a major version we do not speak gets 505 (checked before the target, whose
+  // grammar depends on the version). RFC 9110 §2.5: a higher minor version of HTTP/1 is processed
+  // as the highest we implement, 1.1.
+  if (major !== 1) return failIn(s, ERR.versionNotSupported);
+  const version: HttpVersion = minor === 0 ? '1.0' : '1.1';
 
   // RFC 9112 §3.2: request-target is visible US-ASCII (RFC 3986 §2).
   for (let i = sp1 + 1; i < sp2; i++) {

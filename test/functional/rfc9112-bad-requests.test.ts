@@ -40,7 +40,6 @@ const cases: [string, string, number][] = [
   ['obs-fold on the first field line', 'GET / HTTP/1.1\r\n Host: a\r\n\r\n', 400],
   ['an absolute-form target that is not a URL', 'GET http://[::1/x HTTP/1.1\r\nHost: a\r\n\r\n', 400],
   ['HTTP/2.0 in a request line', 'GET / HTTP/2.0\r\nHost: a\r\n\r\n', 505],
-  ['HTTP/1.2 in a request line', 'GET / HTTP/1.2\r\nHost: a\r\n\r\n', 505],
   ['a head larger than max_request_header_size', `GET / HTTP/1.1\r\nHost: a\r\nX-Big: ${'x'.repeat(1100)}\r\n\r\n`, 431],
   ['a body larger than max_request_body_size', 'POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 1001\r\n\r\n', 413],
 ];

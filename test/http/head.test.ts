@@ -168,7 +168,11 @@ describe('RFC 9112 §2.3 HTTP-version', () => {
     expectError(parse('HTTP/1.0 GET /\r\n\r\n'), ERR.methodInvalid);
     expectError(parse('GET HTTP/1.0 /\r\n\r\n'), ERR.versionInvalid);
   });
-  test.each(['HTTP/2.0', 'HTTP/1.2', 'HTTP/0.9', 'HTTP/0.1', 'HTTP/0.0', 'HTTP/8.4', 'HTTP/3.0'])('well-formed %s is 505', (v) => {
+  test.each(['HTTP/1.2', 'HTTP/1.9'])('%s is processed as HTTP/1.1 (RFC 9110 §2.5)', (v) => {
+    const result = parse(`GET / ${v}\r\nHost: x\r\n\r\n`);
+    expect(result.kind === 'head' && result.head.version).toBe('1.1');
+  });
+  test.each(['HTTP/2.0', 'HTTP/0.9', 'HTTP/0.1', 'HTTP/0.0', 'HTTP/8.4', 'HTTP/3.0'])('well-formed %s is 505', (v) => {
     expectError(parse(`GET / ${v}\r\nHost: x\r\n\r\n`), ERR.versionNotSupported);
   });
   test('505 is decided before the target is judged (PRI * HTTP/2.0 is the HTTP/2 preface)', () => {
