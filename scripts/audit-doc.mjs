@@ -1,0 +1,50 @@
+// scripts/audit-doc.mjs: write docs/audit.md, waitstate-audit's table for waitstate and for
+// node:http, each serving a hello app on loopback in this process. Run with `npm run docs:audit`
+// (it builds first). The figures depend on the Node version, so no test pins them.
+import { createServer } from 'node:http';
+import { writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { audit, renderTable } from '../dist/src/audit/cli.js';
+import { CATALOGUE } from '../dist/src/audit/catalogue.js';
+import { serve } from '../dist/src/index.js';
+
+const quiet = { error() {}, warn() {}, info() {} };
+const waitstate = await serve(() => new Response('ok'), { listen: ['127.0.0.1:0'], logger: quiet });
+const node = createServer((req, res) => {
+  req.resume();
+  req.on('end', () => res.end('ok'));
+});
+await new Promise((resolve) => node.listen(0, '127.0.0.1', resolve));
+
+const ours = await audit(`http://127.0.0.1:${waitstate.addresses[0].port}`, CATALOGUE);
+const theirs = await audit(`http://127.0.0.1:${node.address().port}`, CATALOGUE);
+await waitstate.close();
+node.close();
+
+const page = [
+  '# waitstate-audit: the catalogue against two servers',
+  '',
+  '<!-- Written by `npm run docs:audit` (scripts/audit-doc.mjs). -->',
+  '',
+  '`waitstate-audit http://HOST:PORT [--cases FILE] [--json]` sends each case of the edge-case',
+  'catalogue ([edge-cases.md](edge-cases.md)) over a raw socket and compares the answers and the',
+  'close with what the catalogue expects. It exits 1 when a case fails. The server should answer 200',
+  'to any well-formed request. Where the RFC allows either answer (a 417 for an unknown Expect, closing',
+  'an HTTP/1.0 keep-alive connection), a different answer is reported as a failure against',
+  "waitstate's choice: read the rule column before calling it a bug.",
+  '',
+  `Run on Node ${process.version}, each server serving a hello app on loopback.`,
+  '',
+  '## waitstate',
+  '',
+  renderTable(ours),
+  '',
+  `## node:http (Node ${process.version})`,
+  '',
+  renderTable(theirs),
+  '',
+].join('\n');
+writeFileSync(fileURLToPath(new URL('../docs/audit.md', import.meta.url)), page);
+console.log(
+  `wrote docs/audit.md: waitstate ${ours.filter((r) => r.pass).length}/${ours.length}, node:http ${theirs.filter((r) => r.pass).length}/${theirs.length}`,
+);
