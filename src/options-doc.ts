@@ -1,5 +1,6 @@
-// src/options-doc.ts: docs/options.md, rendered from the options table (src/options.ts).
-// `npm run docs:options` writes it; test/cli/options-doc.test.ts fails when it is stale.
+// src/options-doc.ts: docs/options.md and docs/from-waitress.md, rendered from the options table
+// (src/options.ts). `npm run docs:options` writes both; test/cli/options-doc.test.ts fails when
+// either is stale.
 
 import { flagOf, OPTIONS, snakeOf } from './options.js';
 
@@ -48,6 +49,63 @@ export function renderOptionsDoc(): string {
     'Not options: `logger` (library only: any object with `error`, `warn` and `info`, such as `console`',
     'or a pino logger) and, on the command line, `--config=FILE` and `--help`. `waitstate-serve` runs',
     '4 worker threads unless `--threads` says otherwise, like `waitress-serve`.',
+    '',
+  );
+  return lines.join('\n');
+}
+
+/** Where a Waitress option means something else here, or nothing; the rest mean the same. */
+const WAITRESS_DIFFERENCES: Partial<Record<string, string>> = {
+  threads:
+    'The library runs the app inline unless `threads` > 0 (then the app is a module reference); `waitstate-serve` runs 4, like waitress-serve.',
+  sockets: 'File descriptors or listening `net.Server` objects; `waitstate-serve` also takes systemd sockets (`LISTEN_FDS`).',
+  serverName: 'Default `waitstate.invalid`.',
+  ident: 'Default `waitstate`.',
+  trustedProxyHeaders: 'Stricter: malformed client addresses, hosts and ports from the trusted proxy get 400 (see edge-cases.md).',
+  connectionLimit: 'Counts connections only (Waitress counts its listener and trigger too).',
+  urlPrefix: 'The path equal to the prefix becomes `/` (a URL path cannot be empty; Waitress leaves PATH_INFO empty).',
+  maxRequestHeaderSize: 'A head of exactly this size passes (Waitress refuses at the limit).',
+  clearUntrustedProxyHeaders: 'On by default, as in Waitress 3.x (2.1.2 and before left them unless asked).',
+};
+
+export function renderFromWaitressDoc(): string {
+  const lines = [
+    '# Coming from Waitress',
+    '',
+    '<!-- Generated from src/options.ts by `npm run docs:options`; test/cli/options-doc.test.ts checks it. -->',
+    '',
+    "Every argument of Waitress's `serve()` has a waitstate option of the same meaning, spelled",
+    'camelCase in the library, kebab-case on the command line (the same flag waitress-serve takes),',
+    "and snake_case (Waitress's own spelling) in a `--config` JSON file.",
+    '',
+    '| Waitress | library | `waitstate-serve` | differences |',
+    '|---|---|---|---|',
+  ];
+  for (const [name, spec] of Object.entries(OPTIONS)) {
+    if ('own' in spec) continue;
+    const ignored = 'ignored' in spec && spec.ignored !== undefined ? `Accepted with a warning, no effect: ${spec.ignored}.` : undefined;
+    const difference = ignored ?? WAITRESS_DIFFERENCES[name] ?? 'same';
+    lines.push(`| \`${snakeOf(name)}\` | \`${name}\` | \`${flagOf(name)}\` | ${cell(difference)} |`);
+  }
+  lines.push(
+    '',
+    '## The API',
+    '',
+    '| Waitress | waitstate |',
+    '|---|---|',
+    '| `serve(app, **kw)` (blocks) | `await serve(app, options)` (resolves once listening, to a handle) |',
+    '| `create_server(app, **kw)`, `.run()`, `.close()` | `serve()` returns `{ addresses, connections, close() }`; `close()` is graceful (`shutdownTimeout`) |',
+    '| a WSGI callable | a Fetch handler `(request, info) => Response`, or an object with `fetch` (Hono, …), or `"module:export"` |',
+    '| `waitress-serve [OPTS] module:app` | `waitstate-serve [OPTS] module.mjs:app` |',
+    '| `environ["REMOTE_ADDR"]`, `REMOTE_PORT` | `info.remoteAddress`, `info.remotePort` |',
+    '| `environ["wsgi.url_scheme"]`, `SERVER_NAME`, `SERVER_PORT` | `info.urlScheme`, `info.serverName`, `info.serverPort`; `request.url` holds the scheme, host and port the client used |',
+    '| `SCRIPT_NAME`, `PATH_INFO` | `info.scriptName`; `request.url` without the prefix |',
+    '| `environ["waitress.client_disconnected"]()` | `request.signal` (aborts when the client goes) |',
+    '| `wsgi.file_wrapper` | `fileResponse(path)` |',
+    "| Paste's TransLogger | the `accessLog` option |",
+    '',
+    "waitstate's own options (worker windows, processes, the access log, log levels, …) are in",
+    '[options.md](options.md).',
     '',
   );
   return lines.join('\n');

@@ -1,7 +1,7 @@
 // docs/options.md is generated from the options table; this fails when it is stale.
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { renderOptionsDoc } from '../../src/options-doc.js';
+import { renderFromWaitressDoc, renderOptionsDoc } from '../../src/options-doc.js';
 import { camelOf, OPTIONS, snakeOf } from '../../src/options.js';
 
 describe('docs/options.md', () => {
@@ -14,6 +14,12 @@ describe('docs/options.md', () => {
       expect(onDisk).toContain(`| \`${name}\` | \`--`);
       expect(onDisk).toContain(`\`${snakeOf(name)}\``);
     }
+  });
+});
+
+describe('docs/from-waitress.md', () => {
+  it('matches the options table (run `npm run docs:options`)', () => {
+    expect(readFileSync(new URL('../../docs/from-waitress.md', import.meta.url), 'utf8')).toBe(renderFromWaitressDoc());
   });
 });
 
