@@ -27,7 +27,7 @@ import type { HeadLimits, HttpError, RequestHead } from './http/types.js';
 import { InputBuffer } from './input-buffer.js';
 import type { Logger, Settings } from './options.js';
 import { OutputSpill } from './output-spill.js';
-import { MachineKind, type Driver } from './runtime.js';
+import { MachineKind, type Driver, type Inspect } from './runtime.js';
 import { requestUrl } from './request.js';
 import { Task, type FetchHandler, type RequestInfo } from './task.js';
 import type { WorkerPool } from './worker-pool.js';
@@ -82,6 +82,8 @@ export interface ChannelConfig {
   readonly logger: Logger;
   readonly limits: HeadLimits;
   readonly ident: string | undefined;
+  /** Where the machines' inspection events go (the `inspect` option; the xstate runtime). */
+  readonly inspect: Inspect | undefined;
   /** Where access log lines go; undefined when there is no access log. */
   readonly accessLog: LogOutput | undefined;
   /** What to do with proxy headers; undefined leaves them to the app untouched. */
@@ -202,8 +204,8 @@ export class Channel {
     this.#proxyTrust = proxy !== undefined && isTrustedPeer(proxy.trustedProxy, this.info.remoteAddress) ? proxy.trust : undefined;
     const runtime = config.settings.machineRuntime;
     const onError = (error: unknown) => this.#fail(error);
-    this.#parser = parserKind.start(runtime, { shell: this }, onError);
-    this.#machine = channelKind.start(runtime, { shell: this }, onError);
+    this.#parser = parserKind.start(runtime, { shell: this }, onError, config.inspect);
+    this.#machine = channelKind.start(runtime, { shell: this }, onError, config.inspect);
     socket.on('data', (chunk: Buffer) => this.#onData(chunk));
     socket.on('end', () => this.#onEnd());
     socket.on('drain', () => this.#onDrain());

@@ -24,7 +24,9 @@ export function helpText(): string {
     const flag =
       spec.kind === 'boolean'
         ? `${flagOf(name)}, --no-${flagOf(name).slice(2)}`
-        : `${flagOf(name)}=${spec.kind === 'integer' ? 'N' : 'VALUE'}`;
+        : spec.kind === 'inspect'
+          ? `${flagOf(name)}[=PORT]`
+          : `${flagOf(name)}=${spec.kind === 'integer' ? 'N' : 'VALUE'}`;
     const def = spec.kind === 'list' || spec.kind === 'sockets' ? '' : ` (default: ${JSON.stringify(spec.default)})`;
     lines.push(`  ${flag}`, `      ${spec.help}${def}`);
   }
@@ -78,6 +80,11 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
     const name = byFlag.get(flag);
     if (name === undefined) throw new OptionError(flag, 'is not an option (see --help)');
     const spec = OPTIONS[name];
+    if (spec.kind === 'inspect') {
+      // --inspect alone switches it on (as node --inspect does); --inspect=PORT picks the port.
+      options[name] = value ?? true;
+      continue;
+    }
     if (spec.kind === 'boolean') {
       if (value === undefined) options[name] = true;
       else if (/^(1|true|yes|on)$/i.test(value)) options[name] = true;
@@ -143,6 +150,7 @@ export async function main(argv: readonly string[], out: (line: string) => void 
   const app = inline ? await loadAppRef(args.target, process.cwd()) : resolveAppRef(args.target, process.cwd());
   const server = await serve(app, args.options);
   for (const address of server.addresses) out(`Serving on ${address.url}`);
+  if (server.inspector !== undefined) out(`Inspector on ${server.inspector} (open it in a browser)`);
   await new Promise<void>((resolveSignal) => {
     const stop = () => resolveSignal();
     process.once('SIGINT', stop);

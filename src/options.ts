@@ -8,6 +8,7 @@
 import { readFileSync } from 'node:fs';
 import { isIP, Server } from 'node:net';
 import type { LogOutput } from './access-log.js';
+import type { InspectOption } from './inspect.js';
 import { PROXY_HEADERS } from './http/proxy-headers.js';
 import type { MachineRuntime } from './runtime.js';
 
@@ -23,7 +24,7 @@ export class OptionError extends Error {
   }
 }
 
-type Kind = 'string' | 'integer' | 'boolean' | 'list' | 'sockets' | 'output';
+type Kind = 'string' | 'integer' | 'boolean' | 'list' | 'sockets' | 'output' | 'inspect';
 
 interface OptionSpec<T> {
   readonly kind: Kind;
@@ -58,6 +59,9 @@ const string = (def: string, help: string, extra: Partial<OptionSpec<string>> = 
   help,
   ...extra,
 });
+
+/** The inspector's port when `inspect` is just switched on. */
+export const DEFAULT_INSPECT_PORT = 5678;
 
 /** Waitress's options, in its order, then waitstate's own (marked `own`). */
 export const OPTIONS = {
@@ -214,6 +218,14 @@ export const OPTIONS = {
     check: (v) => ((LOG_LEVELS as readonly string[]).includes(v) ? undefined : `must be one of ${LOG_LEVELS.join(', ')} (got "${v}")`),
     own: true,
   } as OptionSpec<LogLevel>,
+  inspect: {
+    kind: 'inspect',
+    default: false,
+    help:
+      `Watch the machines live: a port for Stately's inspector (--inspect alone: ${DEFAULT_INSPECT_PORT}; open http://127.0.0.1:PORT), ` +
+      'or in the library a function receiving each inspection event. Runs the machines as xstate actors.',
+    own: true,
+  } as OptionSpec<InspectOption>,
   overrideGlobalObjects: boolean(true, 'Replace globalThis.Response with a lightweight one while serving (like @hono/node-server).', {
     own: true,
   }),
@@ -227,6 +239,7 @@ export const OPTIONS = {
 } as const;
 
 export type OptionName = keyof typeof OPTIONS;
+
 type ValueOf<S> = S extends OptionSpec<infer T> ? T : never;
 export type Settings = { -readonly [K in OptionName]: ValueOf<(typeof OPTIONS)[K]> };
 
@@ -318,6 +331,12 @@ export function resolveOptions(user: Record<string, unknown>): ResolvedOptions {
   }
   const s = settings as Settings;
   if (!s.ipv4 && !s.ipv6) throw new OptionError('ipv4', 'and ipv6 cannot both be off');
+  if (s.inspect !== false) {
+    // Only real xstate actors report inspection events.
+    if (s.machineRuntime === 'compiled' && given('machineRuntime')) throw new OptionError('inspect', 'needs machineRuntime "xstate"');
+    if (s.processes > 1) throw new OptionError('inspect', 'cannot be combined with processes (inspect one process)');
+    s.machineRuntime = 'xstate';
+  }
   if (s.trustedProxy === '') {
     if (given('trustedProxyCount')) throw new OptionError('trustedProxyCount', 'has no meaning without trustedProxy');
     if (given('trustedProxyHeaders')) throw new OptionError('trustedProxyHeaders', 'has no meaning without trustedProxy');
@@ -396,6 +415,18 @@ function checkValue(name: string, spec: OptionSpec<unknown>, value: unknown): un
         if (typeof inner === 'number' && Number.isSafeInteger(inner) && inner >= 0) return { fd: inner };
         throw new OptionError(name, `${JSON.stringify(entry)} is not a file descriptor or a listening net.Server`);
       });
+      break;
+    }
+    case 'inspect': {
+      const port = typeof v === 'string' && /^\d+$/.test(v) ? Number(v) : v === true ? DEFAULT_INSPECT_PORT : v;
+      if (!(
+        port === false ||
+        typeof port === 'function' ||
+        (typeof port === 'number' && Number.isSafeInteger(port) && port >= 0 && port <= 65535)
+      )) {
+        throw new OptionError(name, `must be a port, true, false or a function (got ${JSON.stringify(value)})`);
+      }
+      v = port;
       break;
     }
     case 'output':

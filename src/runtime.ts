@@ -6,10 +6,13 @@
 // - 'xstate': real xstate actors, ~3.5 µs an event, for watching and debugging (inspection).
 // test/machines/table.test.ts shows both take the same transitions and run the same actions.
 
-import { createActor, type AnyStateMachine } from 'xstate';
+import { createActor, type AnyStateMachine, type InspectionEvent, type Observer } from 'xstate';
 import { compileMachine, MachineRunner, type CompiledMachine } from '../machines/table.js';
 
 export type MachineRuntime = 'compiled' | 'xstate';
+
+/** Where xstate actors send inspection events (the `inspect` option). */
+export type Inspect = ((event: InspectionEvent) => void) | Observer<InspectionEvent>;
 
 /** What the shell needs of a running machine, whichever interpreter runs it. */
 export interface Driver<E> {
@@ -22,8 +25,8 @@ export interface Driver<E> {
 
 class ActorDriver<E extends { type: string }> implements Driver<E> {
   readonly #actor;
-  constructor(logic: AnyStateMachine, input: unknown, onError: (error: unknown) => void) {
-    this.#actor = createActor(logic, { input });
+  constructor(logic: AnyStateMachine, input: unknown, onError: (error: unknown) => void, inspect: Inspect | undefined) {
+    this.#actor = createActor(logic, inspect === undefined ? { input } : { input, inspect });
     // A throwing action puts an actor in `error`; without an observer xstate rethrows it from a
     // timer and the process dies (research/xstate-comlink.md §1.2).
     this.#actor.subscribe({ error: onError });
@@ -51,8 +54,8 @@ export class MachineKind<C, E extends { type: string }> {
     this.#table = compileMachine<C, E>(logic);
   }
 
-  start(runtime: MachineRuntime, context: C, onError: (error: unknown) => void): Driver<E> {
-    if (runtime === 'xstate') return new ActorDriver<E>(this.#logic, context, onError);
+  start(runtime: MachineRuntime, context: C, onError: (error: unknown) => void, inspect?: Inspect): Driver<E> {
+    if (runtime === 'xstate') return new ActorDriver<E>(this.#logic, context, onError, inspect);
     return new MachineRunner<C, E>(this.#table, context, { type: 'xstate.init' } as E);
   }
 }

@@ -11,6 +11,7 @@ import { chmodSync, lstatSync, unlinkSync } from 'node:fs';
 import { connect, createServer, isIP, Server, type Socket } from 'node:net';
 import { Channel, proxyPolicy, type ChannelConfig } from './channel.js';
 import { openAccessLog } from './access-log.js';
+import { startInspection } from './inspect.js';
 import { loadAppRef, resolveAppRef } from './app-ref.js';
 import { serveCluster } from './cluster.js';
 import { OptionError, parseListenEntry, resolveOptions, type ListenAddress, type ListenSocket, type ServeOptions } from './options.js';
@@ -42,6 +43,8 @@ export interface ServerHandle {
   readonly addresses: readonly BoundAddress[];
   /** Open connections right now. */
   readonly connections: number;
+  /** With `inspect` set to a port: the page to open to watch the machines. */
+  readonly inspector?: string | undefined;
   /** Stop accepting, let running requests finish, close idle connections; resolves when all are closed. */
   close(): Promise<void>;
 }
@@ -222,6 +225,7 @@ export async function serve(app: App | string, options: ServeOptions = {}): Prom
     }
     return serveCluster(app, options, settings.processes, logger);
   }
+  const inspection = await startInspection(settings.inspect);
   // Opened first: a path that cannot be written fails start-up before any worker starts.
   const accessLog = openAccessLog(settings.accessLog, (error) => logger.error('waitstate: access log:', error));
   let handler: FetchHandler = unreachableHandler;
@@ -240,6 +244,7 @@ export async function serve(app: App | string, options: ServeOptions = {}): Prom
       logger,
       settings.machineRuntime,
       settings.overrideGlobalObjects,
+      inspection?.observer,
     );
     await pool.start();
   } else {
@@ -258,6 +263,7 @@ export async function serve(app: App | string, options: ServeOptions = {}): Prom
     ident: settings.ident === '' ? undefined : settings.ident,
     proxy: proxyPolicy(settings),
     accessLog: accessLog?.output,
+    inspect: inspection?.observer,
     onClosed(channel) {
       channels.delete(channel);
       admitWaiting();
@@ -318,6 +324,7 @@ export async function serve(app: App | string, options: ServeOptions = {}): Prom
     for (const server of servers) server.close();
     await pool?.close();
     await accessLog?.close();
+    await inspection?.stop();
     throw error;
   }
 
@@ -334,12 +341,14 @@ export async function serve(app: App | string, options: ServeOptions = {}): Prom
     },
     settings.cleanupInterval * 1000,
     logger,
+    inspection?.observer,
   );
   pool?.reportTo((event) => supervisor.send(event));
 
   let closed: Promise<void> | undefined;
   return {
     addresses,
+    inspector: inspection?.url,
     get connections() {
       return channels.size;
     },
@@ -367,6 +376,7 @@ export async function serve(app: App | string, options: ServeOptions = {}): Prom
         supervisor.stop();
         await pool?.close();
         await accessLog?.close();
+        await inspection?.stop();
         releaseGlobals();
       })();
       return closed;

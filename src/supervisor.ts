@@ -5,6 +5,7 @@
 import { createActor } from 'xstate';
 import { supervisorMachine, type SupervisorEffects, type SupervisorEvent } from '../machines/supervisor.js';
 import type { Logger } from './options.js';
+import type { Inspect } from './runtime.js';
 
 /** After a worker fails to start, wait this long before starting one again. */
 const RESTART_DELAY_MS = 1_000;
@@ -21,8 +22,9 @@ export interface Supervisor {
   stop(): void;
 }
 
-export function startSupervisor(shell: SupervisorEffects, sweepIntervalMs: number, logger: Logger): Supervisor {
-  const actor = createActor(supervisorLogic, { input: { shell, sweepIntervalMs, restartDelayMs: RESTART_DELAY_MS } });
+export function startSupervisor(shell: SupervisorEffects, sweepIntervalMs: number, logger: Logger, inspect?: Inspect): Supervisor {
+  const input = { shell, sweepIntervalMs, restartDelayMs: RESTART_DELAY_MS };
+  const actor = createActor(supervisorLogic, inspect === undefined ? { input } : { input, inspect });
   // Without an error observer a throwing action would crash the process (research/xstate-comlink.md §1.2).
   actor.subscribe({ error: (error) => logger.error('waitstate: supervisor failed:', error) });
   actor.start();

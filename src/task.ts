@@ -102,10 +102,15 @@ export class Task implements JobListener {
     this.#url = request.url;
     this.#info = request.info;
     this.#receivedAt = channel.config.accessLog === undefined ? 0 : Date.now();
-    this.#machine = taskKind.start(channel.config.settings.machineRuntime, { shell: this }, (error) => {
-      channel.config.logger.error('waitstate: task machine failed:', error);
-      channel.socket.destroy();
-    });
+    this.#machine = taskKind.start(
+      channel.config.settings.machineRuntime,
+      { shell: this },
+      (error) => {
+        channel.config.logger.error('waitstate: task machine failed:', error);
+        channel.socket.destroy();
+      },
+      channel.config.inspect,
+    );
   }
 
   start(): void {

@@ -19,7 +19,7 @@ import { nodeEndpoint } from './comlink-node.js';
 import type { RequestHead } from './http/types.js';
 import type { Logger } from './options.js';
 import type { ResponseParts } from './response.js';
-import { MachineKind, type Driver, type MachineRuntime } from './runtime.js';
+import { MachineKind, type Driver, type Inspect, type MachineRuntime } from './runtime.js';
 import type { RequestInfo } from './task.js';
 import {
   forPosting,
@@ -153,14 +153,27 @@ export class WorkerPool {
   #lastWarning = 0;
   #waitedSinceWarning = 0;
 
-  constructor(appRef: string, threads: number, window: number, logger: Logger, runtime: MachineRuntime, overrideGlobalObjects: boolean) {
+  constructor(
+    appRef: string,
+    threads: number,
+    window: number,
+    logger: Logger,
+    runtime: MachineRuntime,
+    overrideGlobalObjects: boolean,
+    inspect?: Inspect,
+  ) {
     this.#appRef = appRef;
     this.#threads = threads;
     this.#window = window;
     this.#windowNow = window;
     this.#logger = logger;
     this.#overrideGlobalObjects = overrideGlobalObjects;
-    this.#machine = dispatcherKind.start(runtime, { shell: this }, (error) => logger.error('waitstate: dispatcher failed:', error));
+    this.#machine = dispatcherKind.start(
+      runtime,
+      { shell: this },
+      (error) => logger.error('waitstate: dispatcher failed:', error),
+      inspect,
+    );
   }
 
   /** Start every worker; rejects (with every worker stopped) if the app cannot be loaded. */

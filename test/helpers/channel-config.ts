@@ -16,6 +16,7 @@ export function channelConfig(app: FetchHandler, options: ServeOptions = {}, onC
     ident: 'waitstate',
     proxy: proxyPolicy(settings),
     accessLog: undefined,
+    inspect: undefined,
     onClosed,
   };
 }
