@@ -61,17 +61,18 @@ export function combinedLine(r: AccessRecord): string {
   );
 }
 
-export interface AccessLog {
+export interface OpenedLog {
   readonly output: LogOutput;
   /** Finish writing (a file we opened is closed; a given stream is left open). */
   close(): Promise<void>;
 }
 
 /**
- * The output for the accessLog option: '-' is stdout, another string a file appended to (opened
- * now, so that a path that cannot be written fails start-up), an object its own output.
+ * The output for a log option (accessLog, trace): '-' is stdout, another string a file appended
+ * to (opened now, so that a path that cannot be written fails start-up naming `option`), an
+ * object its own output.
  */
-export function openAccessLog(target: string | LogOutput, onError: (error: Error) => void): AccessLog | undefined {
+export function openLogOutput(option: string, target: string | LogOutput, onError: (error: Error) => void): OpenedLog | undefined {
   if (typeof target !== 'string') return { output: target, close: async () => {} };
   if (target === '') return undefined;
   if (target === '-') return { output: process.stdout, close: async () => {} };
@@ -79,7 +80,7 @@ export function openAccessLog(target: string | LogOutput, onError: (error: Error
   try {
     fd = openSync(target, 'a');
   } catch (error) {
-    throw new OptionError('accessLog', `cannot open ${target}: ${(error as Error).message}`);
+    throw new OptionError(option, `cannot open ${target}: ${(error as Error).message}`);
   }
   const stream = createWriteStream('', { fd, flags: 'a' });
   stream.on('error', onError);

@@ -218,6 +218,14 @@ export const OPTIONS = {
     check: (v) => ((LOG_LEVELS as readonly string[]).includes(v) ? undefined : `must be one of ${LOG_LEVELS.join(', ')} (got "${v}")`),
     own: true,
   } as OptionSpec<LogLevel>,
+  trace: {
+    kind: 'output',
+    default: '',
+    help:
+      'Write one JSON line per event a machine processed (time, connection, actor, from-state, event, to-state) to a file, ' +
+      '- for stdout, or in the library a stream; read it with waitstate-trace. Runs the machines as xstate actors.',
+    own: true,
+  } as OptionSpec<string | LogOutput>,
   inspect: {
     kind: 'inspect',
     default: false,
@@ -331,10 +339,11 @@ export function resolveOptions(user: Record<string, unknown>): ResolvedOptions {
   }
   const s = settings as Settings;
   if (!s.ipv4 && !s.ipv6) throw new OptionError('ipv4', 'and ipv6 cannot both be off');
-  if (s.inspect !== false) {
+  const watching = s.inspect !== false ? 'inspect' : s.trace !== '' ? 'trace' : undefined;
+  if (watching !== undefined) {
     // Only real xstate actors report inspection events.
-    if (s.machineRuntime === 'compiled' && given('machineRuntime')) throw new OptionError('inspect', 'needs machineRuntime "xstate"');
-    if (s.processes > 1) throw new OptionError('inspect', 'cannot be combined with processes (inspect one process)');
+    if (s.machineRuntime === 'compiled' && given('machineRuntime')) throw new OptionError(watching, 'needs machineRuntime "xstate"');
+    if (s.processes > 1) throw new OptionError(watching, 'cannot be combined with processes (watch one process)');
     s.machineRuntime = 'xstate';
   }
   if (s.trustedProxy === '') {

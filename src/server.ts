@@ -10,7 +10,8 @@ import { lookup } from 'node:dns/promises';
 import { chmodSync, lstatSync, unlinkSync } from 'node:fs';
 import { connect, createServer, isIP, Server, type Socket } from 'node:net';
 import { Channel, proxyPolicy, type ChannelConfig } from './channel.js';
-import { openAccessLog } from './access-log.js';
+import { openLogOutput } from './access-log.js';
+import { combineObservers, traceObserver } from './trace.js';
 import { startInspection } from './inspect.js';
 import { loadAppRef, resolveAppRef } from './app-ref.js';
 import { serveCluster } from './cluster.js';
@@ -225,9 +226,11 @@ export async function serve(app: App | string, options: ServeOptions = {}): Prom
     }
     return serveCluster(app, options, settings.processes, logger);
   }
-  const inspection = await startInspection(settings.inspect);
   // Opened first: a path that cannot be written fails start-up before any worker starts.
-  const accessLog = openAccessLog(settings.accessLog, (error) => logger.error('waitstate: access log:', error));
+  const accessLog = openLogOutput('accessLog', settings.accessLog, (error) => logger.error('waitstate: access log:', error));
+  const trace = openLogOutput('trace', settings.trace, (error) => logger.error('waitstate: trace:', error));
+  const inspection = await startInspection(settings.inspect);
+  const observer = combineObservers(inspection?.observer, trace === undefined ? undefined : traceObserver(trace.output));
   let handler: FetchHandler = unreachableHandler;
   let pool: WorkerPool | undefined;
   if (settings.threads > 0) {
@@ -244,7 +247,7 @@ export async function serve(app: App | string, options: ServeOptions = {}): Prom
       logger,
       settings.machineRuntime,
       settings.overrideGlobalObjects,
-      inspection?.observer,
+      observer,
     );
     await pool.start();
   } else {
@@ -263,7 +266,7 @@ export async function serve(app: App | string, options: ServeOptions = {}): Prom
     ident: settings.ident === '' ? undefined : settings.ident,
     proxy: proxyPolicy(settings),
     accessLog: accessLog?.output,
-    inspect: inspection?.observer,
+    inspect: observer,
     onClosed(channel) {
       channels.delete(channel);
       admitWaiting();
@@ -324,6 +327,7 @@ export async function serve(app: App | string, options: ServeOptions = {}): Prom
     for (const server of servers) server.close();
     await pool?.close();
     await accessLog?.close();
+    await trace?.close();
     await inspection?.stop();
     throw error;
   }
@@ -341,7 +345,7 @@ export async function serve(app: App | string, options: ServeOptions = {}): Prom
     },
     settings.cleanupInterval * 1000,
     logger,
-    inspection?.observer,
+    observer,
   );
   pool?.reportTo((event) => supervisor.send(event));
 
@@ -376,6 +380,7 @@ export async function serve(app: App | string, options: ServeOptions = {}): Prom
         supervisor.stop();
         await pool?.close();
         await accessLog?.close();
+        await trace?.close();
         await inspection?.stop();
         releaseGlobals();
       })();

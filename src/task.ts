@@ -113,6 +113,11 @@ export class Task implements JobListener {
     );
   }
 
+  /** The connection this task answers on (for traces). */
+  get connectionId(): number {
+    return this.#channel.id;
+  }
+
   start(): void {
     this.#send({ type: 'task.start' });
   }

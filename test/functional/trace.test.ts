@@ -1,0 +1,76 @@
+// The trace option and waitstate-trace: one JSON line per event a machine processed, and the
+// timeline of one connection read back from them.
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+import type { TraceLine } from '../../src/trace.js';
+import { readTrace, renderTimeline } from '../../src/trace-cli.js';
+import { exchange, RawClient, startServer } from '../helpers/raw-client.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'waitstate-trace-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const root = fileURLToPath(new URL('../..', import.meta.url));
+
+describe('trace', () => {
+  it('writes the transitions of each connection, and waitstate-trace prints one as a timeline', async () => {
+    const file = join(dir, 'trace.jsonl');
+    const t = await startServer(() => new Response('hi'), { trace: file });
+    // Connection A: one good request; connection B: a malformed one.
+    const a = await RawClient.connect(t.port);
+    a.write('GET / HTTP/1.1\r\nHost: a\r\n\r\n');
+    await a.readResponse();
+    a.destroy();
+    await exchange(t.port, 'GET / HTTP/1.1\r\nHost: a\r\nContent-Length: x\r\n\r\n');
+    await t.close();
+    const lines = readTrace(readFileSync(file, 'utf8'));
+    const ids = [...new Set(lines.map((l) => l.connection).filter((id) => id !== null))];
+    expect(ids).toHaveLength(2);
+    const [good, bad] = ids as number[];
+    const step = (l: TraceLine) => `${l.actor}: ${l.from} --${l.event}--> ${l.to}`;
+    const goodSteps = lines.filter((l) => l.connection === good).map(step);
+    expect(goodSteps).toEqual(
+      expect.arrayContaining([
+        'parser: head --head.parsed--> complete',
+        'channel: reading --request.complete--> dispatched',
+        'task: queued --task.start--> running',
+        'channel: dispatched --task.done--> reading',
+      ]),
+    );
+    expect(lines.filter((l) => l.connection === bad).map(step)).toEqual(
+      expect.arrayContaining(['parser: head --head.failed--> error', 'channel: reading --request.invalid--> pending-close']),
+    );
+    // Times only grow.
+    expect(lines.every((l, i) => i === 0 || l.t >= lines[i - 1]!.t)).toBe(true);
+
+    const printed = spawnSync(process.execPath, [`${root}dist/src/trace-cli.js`, file, '--connection', String(bad)], { encoding: 'utf8' });
+    expect(printed.status).toBe(0);
+    expect(printed.stdout).toMatch(new RegExp(`^connection ${bad}\\n`));
+    expect(printed.stdout).toMatch(/ms {2}channel +reading +--request\.invalid--> +pending-close/);
+    expect(printed.stdout).not.toContain(`connection ${good}`);
+  });
+
+  it('renders a timeline from lines', () => {
+    const lines: TraceLine[] = [
+      { t: 10, connection: 1, actor: 'channel', from: '(start)', event: 'xstate.init', to: 'reading' },
+      { t: 10.5, connection: 1, actor: 'parser', from: 'head', event: 'head.parsed', to: 'complete' },
+    ];
+    expect(renderTimeline(lines)).toBe(
+      [
+        'connection 1',
+        '    0.000 ms  channel  (start)  --xstate.init-->  reading',
+        '    0.500 ms  parser   head     --head.parsed-->  complete',
+        '',
+      ].join('\n'),
+    );
+  });
+
+  it('waitstate-trace says what is wrong in one line', () => {
+    const run = (...args: string[]) => spawnSync(process.execPath, [`${root}dist/src/trace-cli.js`, ...args], { encoding: 'utf8' });
+    expect(run().status).toBe(2);
+    expect(run(join(dir, 'missing.jsonl')).stderr).toMatch(/^waitstate-trace: error: ENOENT/);
+    expect(run('package.json').stderr).toMatch(/line 1 is not JSON/);
+  });
+});
