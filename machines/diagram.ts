@@ -118,3 +118,24 @@ export function renderMachine(machine: AnyStateMachine, title: string): string {
   lines.push('', '## Transitions', '', '| state | event | guard | target | actions | why |', '|---|---|---|---|---|---|', ...rows, '');
   return lines.join('\n');
 }
+
+export const DIAGRAMS_START = '<!-- diagrams:start (generated from machines/ by `npm run diagrams`) -->';
+export const DIAGRAMS_END = '<!-- diagrams:end -->';
+
+/**
+ * `page` with the Mermaid block of each machine put between its diagrams markers (for
+ * docs/architecture.md); each titled, with a link to its full file in diagrams/.
+ */
+export function withDiagrams(page: string, diagrams: readonly { file: string; machine: AnyStateMachine; title: string }[]): string {
+  const start = page.indexOf(DIAGRAMS_START);
+  const end = page.indexOf(DIAGRAMS_END);
+  if (start === -1 || end === -1) throw new Error('the page has no diagrams markers');
+  const parts = [DIAGRAMS_START];
+  for (const { file, machine, title } of diagrams) {
+    const text = renderMachine(machine, title);
+    const block = text.slice(text.indexOf('```mermaid'), text.indexOf('```', text.indexOf('```mermaid') + 3) + 3);
+    parts.push('', `### ${title}`, '', `([diagrams/${file}](../diagrams/${file}) also lists the events, guards and actions.)`, '', block);
+  }
+  parts.push('', DIAGRAMS_END);
+  return page.slice(0, start) + parts.join('\n') + page.slice(end + DIAGRAMS_END.length);
+}

@@ -1,8 +1,9 @@
-// scripts/diagrams.mjs: write diagrams/<machine>.md from the compiled machine definitions.
-// Run with `npm run diagrams` (it builds first). test/machines/diagrams.test.ts checks the files.
-import { writeFileSync, mkdirSync } from 'node:fs';
+// scripts/diagrams.mjs: write diagrams/<machine>.md from the compiled machine definitions,
+// and embed them in docs/architecture.md. Run with `npm run diagrams` (it builds first);
+// test/machines/diagrams.test.ts checks both.
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { renderMachine } from '../dist/machines/diagram.js';
+import { renderMachine, withDiagrams } from '../dist/machines/diagram.js';
 import { DIAGRAMS } from '../dist/machines/index.js';
 
 const out = fileURLToPath(new URL('../diagrams/', import.meta.url));
@@ -11,3 +12,6 @@ for (const { file, machine, title } of DIAGRAMS) {
   writeFileSync(out + file, renderMachine(machine, title));
   console.log(`wrote diagrams/${file}`);
 }
+const architecture = fileURLToPath(new URL('../docs/architecture.md', import.meta.url));
+writeFileSync(architecture, withDiagrams(readFileSync(architecture, 'utf8'), DIAGRAMS));
+console.log('wrote the diagrams into docs/architecture.md');
