@@ -139,3 +139,25 @@ export function withDiagrams(page: string, diagrams: readonly { file: string; ma
   parts.push('', DIAGRAMS_END);
   return page.slice(0, start) + parts.join('\n') + page.slice(end + DIAGRAMS_END.length);
 }
+
+/** A machine's states and the transitions between them, as plain data (for the trace page). */
+export interface MachineShape {
+  readonly id: string;
+  readonly states: string[];
+  readonly transitions: { from: string; event: string; to: string }[];
+}
+
+export function machineShape(machine: AnyStateMachine): MachineShape {
+  const root = machine.root as unknown as NodeLike;
+  const nodes = allNodes(root);
+  const transitions: MachineShape['transitions'] = [];
+  for (const node of nodes) {
+    for (const [event, list] of node.transitions) {
+      for (const t of list) {
+        const target = t.target?.[0];
+        if (target !== undefined) transitions.push({ from: name(node), event: eventLabel(event), to: name(target) });
+      }
+    }
+  }
+  return { id: machine.id, states: nodes.map(name), transitions };
+}

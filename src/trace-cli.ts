@@ -1,6 +1,7 @@
 #!/usr/bin/env node
-// src/trace-cli.ts: `waitstate-trace FILE [--connection N]`: a trace written by the `trace`
-// option, as a readable timeline per connection (or of one connection):
+// src/trace-cli.ts: `waitstate-trace FILE [--connection N] [--html OUT]`: a trace written by the
+// `trace` option, as a readable timeline per connection (or of one connection), or with --html
+// as a self-contained page that steps through one connection over its machine diagrams:
 //
 //   connection 7
 //       0.412 ms  channel  reading   --socket.data-->       reading
@@ -8,11 +9,12 @@
 //
 // Exits 1 when the file cannot be read or holds no such connection, 2 on bad usage.
 
-import { readFileSync, realpathSync } from 'node:fs';
+import { readFileSync, realpathSync, writeFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
+import { renderTraceHtml } from './trace-html.js';
 import type { TraceLine } from './trace.js';
 
-const USAGE = 'Usage: waitstate-trace FILE [--connection N]';
+const USAGE = 'Usage: waitstate-trace FILE [--connection N] [--html OUT]';
 
 class UsageError extends Error {}
 
@@ -57,8 +59,14 @@ export function renderTimeline(lines: readonly TraceLine[], connection?: number)
 export function main(argv: readonly string[], out: (text: string) => void = console.log): number {
   let file: string | undefined;
   let connection: number | undefined;
+  let html: string | undefined;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
+    if (arg === '--html' || arg.startsWith('--html=')) {
+      html = arg === '--html' ? argv[++i] : arg.slice('--html='.length);
+      if (html === undefined || html === '') throw new UsageError(`--html needs a file to write. ${USAGE}`);
+      continue;
+    }
     const value = arg.startsWith('--connection=') ? arg.slice('--connection='.length) : arg === '--connection' ? argv[++i] : undefined;
     if (value !== undefined || arg === '--connection') {
       if (value === undefined || !/^\d+$/.test(value)) throw new UsageError(`--connection needs a connection number. ${USAGE}`);
@@ -72,6 +80,14 @@ export function main(argv: readonly string[], out: (text: string) => void = cons
   }
   if (file === undefined) throw new UsageError(`name the trace file. ${USAGE}`);
   const lines = readTrace(readFileSync(file, 'utf8'));
+  if (html !== undefined) {
+    const ids = [...new Set(lines.map((l) => l.connection).filter((id) => id !== null))];
+    const id = connection ?? (ids.length === 1 ? ids[0]! : undefined);
+    if (id === undefined) throw new UsageError(`${file} has ${ids.length} connections: pick one with --connection N`);
+    writeFileSync(html, renderTraceHtml(lines, id));
+    out(`wrote ${html}: connection ${id}, open it in a browser`);
+    return 0;
+  }
   const timeline = renderTimeline(lines, connection);
   if (timeline === '')
     throw new Error(connection === undefined ? `${file} holds no trace lines` : `${file} has no connection ${connection}`);

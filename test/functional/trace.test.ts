@@ -1,7 +1,7 @@
 // The trace option and waitstate-trace: one JSON line per event a machine processed, and the
 // timeline of one connection read back from them.
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -73,4 +73,42 @@ describe('trace', () => {
     expect(run(join(dir, 'missing.jsonl')).stderr).toMatch(/^waitstate-trace: error: ENOENT/);
     expect(run('package.json').stderr).toMatch(/line 1 is not JSON/);
   });
+});
+
+// The page is checked in a real browser: headless Chromium (Debian's chromium; .ci/run installs it).
+const chromium = ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((path) => existsSync(path));
+const pageTitle =
+  chromium === undefined ? 'the trace page: SKIPPED, chromium not installed (apt-get install -y chromium; .ci/run does)' : 'the trace page';
+
+describe.skipIf(chromium === undefined)(pageTitle, () => {
+  /** The page's DOM after its script ran, at `#step=N`. */
+  const domAt = (page: string, step: number) =>
+    execFileSync(chromium!, ['--headless', '--no-sandbox', '--disable-gpu', '--dump-dom', `file://${page}#step=${step}`], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+      timeout: 60_000,
+    });
+
+  it('steps through a connection over its machine diagrams, offline', async () => {
+    const file = join(dir, 'page-trace.jsonl');
+    const t = await startServer(() => new Response('hi'), { trace: file });
+    await exchange(t.port, 'GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n');
+    await t.close();
+    const lines = readTrace(readFileSync(file, 'utf8'));
+    const id = lines.find((l) => l.connection !== null)!.connection!;
+    const page = join(dir, 'trace.html');
+    const made = spawnSync(process.execPath, [`${root}dist/src/trace-cli.js`, file, '--html', page], { encoding: 'utf8' });
+    expect(made.status).toBe(0);
+    const html = readFileSync(page, 'utf8');
+    expect(html).not.toMatch(/<script[^>]+src=|<link[^>]+href=|<img[^>]+src=|fetch\(|import\(/); // self-contained: nothing fetched
+    const steps = lines.filter((l) => l.connection === id);
+    const k = steps.findIndex((l) => l.actor === 'channel' && l.event === 'request.complete');
+    expect(k).toBeGreaterThan(0);
+    const dom = domAt(page, k + 1);
+    expect(dom).toContain(`step ${k + 1} of ${steps.length}: channel reading --request.complete--&gt; dispatched`);
+    expect(dom).toMatch(/<g class="state at current" id="m-channel-s-dispatched"/);
+    expect(dom).toMatch(/class="edge taken" data-from="reading" data-event="request.complete" data-to="dispatched"/);
+    // Another step lights another state: the page really steps.
+    expect(domAt(page, 1)).toContain(`step 1 of ${steps.length}: ${steps[0]!.actor} (start) --xstate.init--&gt; ${steps[0]!.to}`);
+  }, 120_000);
 });
