@@ -12,7 +12,6 @@ import { connect, createServer, isIP, Server, type Socket } from 'node:net';
 import { Channel, proxyPolicy, type ChannelConfig } from './channel.js';
 import { openLogOutput } from './access-log.js';
 import { combineObservers, traceObserver } from './trace.js';
-import { startInspection } from './inspect.js';
 import { loadAppRef, resolveAppRef } from './app-ref.js';
 import { serveCluster } from './cluster.js';
 import { OptionError, parseListenEntry, resolveOptions, type ListenAddress, type ListenSocket, type ServeOptions } from './options.js';
@@ -229,7 +228,8 @@ export async function serve(app: App | string, options: ServeOptions = {}): Prom
   // Opened first: a path that cannot be written fails start-up before any worker starts.
   const accessLog = openLogOutput('accessLog', settings.accessLog, (error) => logger.error('waitstate: access log:', error));
   const trace = openLogOutput('trace', settings.trace, (error) => logger.error('waitstate: trace:', error));
-  const inspection = await startInspection(settings.inspect);
+  // Loaded only when asked for: @statelyai/inspect and ws cost start-up time and memory.
+  const inspection = settings.inspect === false ? undefined : await (await import('./inspect.js')).startInspection(settings.inspect);
   const observer = combineObservers(inspection?.observer, trace === undefined ? undefined : traceObserver(trace.output));
   let handler: FetchHandler = unreachableHandler;
   let pool: WorkerPool | undefined;
