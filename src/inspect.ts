@@ -23,7 +23,7 @@ export interface Inspection {
   readonly observer: InspectObserver | Observer<InspectionEvent>;
   /** The page to open in a browser to watch (the WebSocket relay), when there is one. */
   readonly url: string | undefined;
-  stop(): Promise<void>;
+  close(): Promise<void>;
 }
 
 /** Events kept for a client that connects late (as Stately's relay does). */
@@ -56,6 +56,8 @@ async function startRelay(port: number): Promise<{ port: number; stop(): Promise
     res.end(page((http.address() as { port: number }).port));
   });
   const sockets = new WebSocketServer({ server: http });
+  // ws repeats the HTTP server's errors (a port in use) on itself; they are handled below, on the server.
+  sockets.on('error', () => {});
   const replay: string[] = [];
   sockets.on('connection', (client) => {
     for (const message of replay) client.send(message);
@@ -90,13 +92,13 @@ function sanitizeContext(context: Record<string, unknown>): Record<string, unkno
 
 export async function startInspection(option: InspectOption): Promise<Inspection | undefined> {
   if (option === false) return undefined;
-  if (typeof option === 'function') return { observer: option, url: undefined, stop: async () => {} };
+  if (typeof option === 'function') return { observer: option, url: undefined, close: async () => {} };
   const relay = await startRelay(option);
   const inspector = createWebSocketInspector({ url: `ws://127.0.0.1:${relay.port}`, sanitizeContext });
   return {
     observer: inspector.inspect,
     url: `http://127.0.0.1:${relay.port}`,
-    async stop() {
+    async close() {
       inspector.stop();
       await relay.stop();
     },

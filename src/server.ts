@@ -10,7 +10,9 @@ import { lookup } from 'node:dns/promises';
 import { chmodSync, lstatSync, unlinkSync } from 'node:fs';
 import { connect, createServer, isIP, Server, type Socket } from 'node:net';
 import { Channel, proxyPolicy, type ChannelConfig } from './channel.js';
-import { openLogOutput } from './access-log.js';
+import { openLogOutput, type OpenedLog } from './access-log.js';
+import type { Inspection } from './inspect.js';
+import type { Inspect } from './runtime.js';
 import { combineObservers, traceObserver } from './trace.js';
 import { loadAppRef, resolveAppRef } from './app-ref.js';
 import { serveCluster } from './cluster.js';
@@ -225,33 +227,50 @@ export async function serve(app: App | string, options: ServeOptions = {}): Prom
     }
     return serveCluster(app, options, settings.processes, logger);
   }
-  // Opened first: a path that cannot be written fails start-up before any worker starts.
-  const accessLog = openLogOutput('accessLog', settings.accessLog, (error) => logger.error('waitstate: access log:', error));
-  const trace = openLogOutput('trace', settings.trace, (error) => logger.error('waitstate: trace:', error));
-  // Loaded only when asked for: @statelyai/inspect and ws cost start-up time and memory.
-  const inspection = settings.inspect === false ? undefined : await (await import('./inspect.js')).startInspection(settings.inspect);
-  const observer = combineObservers(inspection?.observer, trace === undefined ? undefined : traceObserver(trace.output));
+  if (settings.threads > 0 && typeof app !== 'string') {
+    throw new OptionError(
+      'threads',
+      'worker threads need the app as a module reference such as "./app.mjs:app" (a function cannot be sent to a thread); use threads: 0 to run a function inline',
+    );
+  }
+  // Opened first: a path that cannot be written fails start-up before any worker starts. What is
+  // opened is closed again if start-up fails later.
+  const opened: { close(): Promise<void> }[] = [];
+  const closeOpened = () => Promise.all(opened.splice(0).map((resource) => resource.close()));
+  const keep = <T extends { close(): Promise<void> } | undefined>(resource: T): T => {
+    if (resource !== undefined) opened.push(resource);
+    return resource;
+  };
   let handler: FetchHandler = unreachableHandler;
   let pool: WorkerPool | undefined;
-  if (settings.threads > 0) {
-    if (typeof app !== 'string') {
-      throw new OptionError(
-        'threads',
-        'worker threads need the app as a module reference such as "./app.mjs:app" (a function cannot be sent to a thread); use threads: 0 to run a function inline',
+  let accessLog: OpenedLog | undefined;
+  let trace: OpenedLog | undefined;
+  let inspection: Inspection | undefined;
+  let observer: Inspect | undefined;
+  try {
+    accessLog = keep(openLogOutput('accessLog', settings.accessLog, (error) => logger.error('waitstate: access log:', error)));
+    trace = keep(openLogOutput('trace', settings.trace, (error) => logger.error('waitstate: trace:', error)));
+    // Loaded only when asked for: @statelyai/inspect and ws cost start-up time and memory.
+    inspection = settings.inspect === false ? undefined : keep(await (await import('./inspect.js')).startInspection(settings.inspect));
+    observer = combineObservers(inspection?.observer, trace === undefined ? undefined : traceObserver(trace.output));
+    if (settings.threads > 0) {
+      pool = new WorkerPool(
+        resolveAppRef(app as string, process.cwd()),
+        settings.threads,
+        settings.dispatchWindow,
+        logger,
+        settings.machineRuntime,
+        settings.overrideGlobalObjects,
+        observer,
       );
+      keep(pool);
+      await pool.start();
+    } else {
+      handler = toHandler(typeof app === 'string' ? await loadAppRef(app, process.cwd()) : app);
     }
-    pool = new WorkerPool(
-      resolveAppRef(app, process.cwd()),
-      settings.threads,
-      settings.dispatchWindow,
-      logger,
-      settings.machineRuntime,
-      settings.overrideGlobalObjects,
-      observer,
-    );
-    await pool.start();
-  } else {
-    handler = toHandler(typeof app === 'string' ? await loadAppRef(app, process.cwd()) : app);
+  } catch (error) {
+    await closeOpened();
+    throw error;
   }
   const channels = new Set<Channel>();
   let closing = false;
@@ -325,10 +344,7 @@ export async function serve(app: App | string, options: ServeOptions = {}): Prom
     }
   } catch (error) {
     for (const server of servers) server.close();
-    await pool?.close();
-    await accessLog?.close();
-    await trace?.close();
-    await inspection?.stop();
+    await closeOpened();
     throw error;
   }
 
@@ -378,10 +394,7 @@ export async function serve(app: App | string, options: ServeOptions = {}): Prom
         await Promise.all([listenersClosed, channelsClosed]);
         clearTimeout(grace);
         supervisor.stop();
-        await pool?.close();
-        await accessLog?.close();
-        await trace?.close();
-        await inspection?.stop();
+        await closeOpened(); // the worker pool, the access log, the trace, the inspector
         releaseGlobals();
       })();
       return closed;

@@ -1,6 +1,9 @@
 // The inspect option: the machines of one request (channel, parser, task) seen as xstate
 // inspection events, given to a function, or through Stately's WebSocket inspector to any
 // WebSocket client of the loopback relay.
+import { rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import type { InspectionEvent } from 'xstate';
@@ -45,6 +48,18 @@ describe('inspect', () => {
     expect(messages.some((m) => m.type === '@xstate.snapshot' && m.snapshot?.value === 'dispatched')).toBe(true);
     client.close();
     await t.close();
+  });
+
+  it('fails start-up naming inspect when its port is taken, leaving nothing open', async () => {
+    const first = await startServer(hello, { inspect: 0 });
+    const port = Number(new URL(first.server.inspector!).port);
+    const log = join(tmpdir(), `waitstate-inspect-${process.pid}.log`);
+    await expect(startServer(hello, { inspect: port, accessLog: log })).rejects.toMatchObject({ option: 'inspect' });
+    await first.close();
+    // The relay of the first server is gone with it: the port can be taken again.
+    const again = await startServer(hello, { inspect: port });
+    await again.close();
+    rmSync(log, { force: true });
   });
 
   it('runs the machines as xstate actors, and refuses what cannot be inspected', () => {
