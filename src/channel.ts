@@ -143,7 +143,7 @@ export class Channel {
   /** Date.now() at the last byte in or out, for the idle sweep. */
   lastActivity = Date.now();
   /** What the app learns about this connection; shared by its requests unless a proxy says otherwise. */
-  readonly info: RequestInfo;
+  readonly #connectionInfo: RequestInfo;
   /** What a peer that is a trusted proxy may tell us; undefined for any other peer. */
   readonly #proxyTrust: ProxyTrust | undefined;
   /** Our own address as an authority, for request.url when a request has no Host. */
@@ -191,7 +191,7 @@ export class Channel {
     const localPort = socket.localPort ?? 0;
     this.#authority =
       localAddress === undefined ? 'localhost' : `${localAddress.includes(':') ? `[${localAddress}]` : localAddress}:${localPort}`;
-    this.info = Object.freeze({
+    this.#connectionInfo = Object.freeze({
       remoteAddress: socket.remoteAddress ?? 'localhost',
       remotePort: socket.remotePort ?? 0,
       urlScheme: config.settings.urlScheme,
@@ -199,9 +199,10 @@ export class Channel {
       serverName: config.settings.serverName,
       serverPort: localPort,
     });
-    this.#info = this.info;
+    this.#info = this.#connectionInfo;
     const proxy = config.proxy;
-    this.#proxyTrust = proxy !== undefined && isTrustedPeer(proxy.trustedProxy, this.info.remoteAddress) ? proxy.trust : undefined;
+    this.#proxyTrust =
+      proxy !== undefined && isTrustedPeer(proxy.trustedProxy, this.#connectionInfo.remoteAddress) ? proxy.trust : undefined;
     const runtime = config.settings.machineRuntime;
     const onError = (error: unknown) => this.#fail(error);
     this.#parser = parserKind.start(runtime, { shell: this }, onError, config.inspect);
@@ -334,7 +335,7 @@ export class Channel {
   #accept(parsed: RequestHead): boolean {
     const { settings, proxy } = this.config;
     let head = parsed;
-    let info = this.info;
+    let info = this.#connectionInfo;
     let forwarded: ForwardedClient | undefined;
     if (proxy !== undefined) {
       const result = readProxyHeaders(head.headers, this.#proxyTrust, proxy.clearUntrusted, settings.urlScheme);

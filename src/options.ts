@@ -60,6 +60,9 @@ const string = (def: string, help: string, extra: Partial<OptionSpec<string>> = 
   ...extra,
 });
 
+/** `[::1]` → `::1`; anything else as it is. */
+const unbracketed = (address: string) => address.replace(/^\[(.*)\]$/, '$1');
+
 /** The inspector's port when `inspect` is just switched on. */
 export const DEFAULT_INSPECT_PORT = 5678;
 
@@ -115,12 +118,12 @@ export const OPTIONS = {
     'Address of the proxy allowed to set proxy headers (an IP as the peer appears), * for any peer, localhost for Unix sockets.',
     {
       check: (v) =>
-        v === '' || v === '*' || v === 'localhost' || isIP(v.replace(/^\[(.*)\]$/, '$1')) !== 0
+        v === '' || v === '*' || v === 'localhost' || isIP(unbracketed(v)) !== 0
           ? undefined
           : `must be an IP address, * or localhost (got "${v}")`,
       // Node reports a peer's IPv6 address in its compressed form; compare like with like.
       normalize: (v) => {
-        const bare = v.replace(/^\[(.*)\]$/, '$1');
+        const bare = unbracketed(v);
         return isIP(bare) === 6 ? new URL(`http://[${bare}]`).hostname.slice(1, -1) : bare;
       },
     },

@@ -4,7 +4,7 @@
 // info, and a client cannot pass itself off as someone else with its own X-Forwarded-For.
 // .ci/run installs nginx and openssl, so CI always runs this; without them it is skipped, saying why.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request as httpsRequest } from 'node:https';
 import { connect, createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -13,18 +13,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ServerHandle } from '../../src/index.js';
 import { serve } from '../../src/index.js';
 import { quietLogger } from '../helpers/raw-client.js';
+import { findTool } from '../helpers/tools.js';
 import { echoApp, type Echo } from './echo-app.js';
 
-function findTool(name: string, places: string[]): string | undefined {
-  return places.find((path) => existsSync(path)) ?? whichOf(name);
-}
-function whichOf(name: string): string | undefined {
-  try {
-    return execFileSync('which', [name], { encoding: 'utf8' }).trim() || undefined;
-  } catch {
-    return undefined;
-  }
-}
 const nginx = findTool('nginx', ['/usr/sbin/nginx']);
 const openssl = findTool('openssl', ['/usr/bin/openssl']);
 const missing = [nginx === undefined && 'nginx', openssl === undefined && 'openssl'].filter(Boolean).join(' and ');

@@ -1,7 +1,7 @@
 // The trace option and waitstate-trace: one JSON line per event a machine processed, and the
 // timeline of one connection read back from them.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -9,6 +9,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import type { TraceLine } from '../../src/trace.js';
 import { readTrace, renderTimeline } from '../../src/trace-cli.js';
 import { exchange, RawClient, startServer } from '../helpers/raw-client.js';
+import { findTool } from '../helpers/tools.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'waitstate-trace-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -76,7 +77,7 @@ describe('trace', () => {
 });
 
 // The page is checked in a real browser: headless Chromium (Debian's chromium; .ci/run installs it).
-const chromium = ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((path) => existsSync(path));
+const chromium = findTool('chromium', ['/usr/bin/chromium', '/usr/bin/chromium-browser']);
 const pageTitle =
   chromium === undefined ? 'the trace page: SKIPPED, chromium not installed (apt-get install -y chromium; .ci/run does)' : 'the trace page';
 
