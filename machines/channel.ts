@@ -7,19 +7,27 @@
 //    named actions; it never decides.
 // 2. No I/O: socket writes, pauses and closes are named actions provided with `.provide()`.
 //    Facts a guard needs (is the response persistent? is output backed up?) travel in the
-//    event payload, so every guard is a pure function of its event.
+//    event payload, so every guard is a pure function of its event and of the limits the
+//    channel was started with (its context, which never changes).
 // 3. Responses leave in request order because requests are handled one at a time: bytes that
 //    arrive while a request is `dispatched` or `flushing` are only buffered, and `reading` parses
 //    the next pipelined request when it is entered again (RFC 9112 §9.3.2).
 // 4. After a refusal or a close decision nothing more is parsed (`pending-close` ignores
 //    `socket.data`): a request smuggled behind a bad one is never answered (CVE-2024-49768).
+// 5. Time: a connection idle between requests is closed by the supervisor's `channel.timeout`;
+//    a request on its way in must keep to its deadlines, which the supervisor's deadline sweep
+//    reports as facts (`deadline.check`: when the head and body began, how much body came) and
+//    the guards here judge against the limits in the context. A late request gets 408 and the
+//    connection closes; a request already running is never cut by these (its own limit is the
+//    task's handler_timeout).
 //
 //   reading ──request.head [wantsContinue]──▶ awaiting-continue
 //      │ ▲                                          │
 //      │ └──────── task.done [persistent] ─┐        │ request.complete
 //  request.complete                        │        ▼
 //      └────────────────────────────▶ dispatched ──task.done [backlog]──▶ flushing ──output.drained──▶ reading
-//   request.invalid / task.failed / task.done [closing] ──▶ pending-close ──socket.closed──▶ closed
+//   request.invalid / deadline.check [late] / server.shedding / task.failed / task.done [closing]
+//      ──▶ pending-close ──socket.closed──▶ closed
 
 import { setup } from 'xstate';
 import { notProvided } from './stubs.js';
@@ -31,14 +39,52 @@ export interface ChannelEffects {
   resumeReading(): void;
   writeContinue(): void;
   writeErrorResponse(error: HttpError): void;
+  /** 408: the head or body missed its deadline, or the connection is shed at connection_limit. */
+  writeTimeoutResponse(cause: 'head' | 'body' | 'shed'): void;
   startTask(): void;
+  /** The client half-closed while its request runs: abort request.signal, keep the task. */
+  signalClientLeft(): void;
   abortTask(): void;
   closeWhenFlushed(): void;
   release(): void;
 }
 
+/** The deadlines of a request on its way in; 0 turns one off. */
+export interface ChannelDeadlines {
+  /** header_timeout: from the first byte of a head to its end. */
+  readonly headerTimeoutMs: number;
+  /** body_min_rate: bytes per second a body must average once its grace period is over. */
+  readonly bodyMinRate: number;
+  /** body_grace_period: how long a body may arrive at any rate. */
+  readonly bodyGraceMs: number;
+}
+
 export interface ChannelContext {
   readonly shell: ChannelEffects;
+  readonly deadlines: ChannelDeadlines;
+}
+
+/** What the deadline sweep reports about the request on its way in. Times are Date.now() values; 0 means not begun. */
+export interface RequestProgress {
+  readonly now: number;
+  /** When the first byte of the head being read arrived. */
+  readonly headSince: number;
+  /** When the body began (the end of the head), or when reading it resumed after the server paused it. */
+  readonly bodySince: number;
+  /** Body bytes received since bodySince. */
+  readonly bodyBytes: number;
+}
+
+/** RFC 9110 §15.5.9: the head did not arrive whole within header_timeout. */
+export function isHeadLate(progress: RequestProgress, deadlines: ChannelDeadlines): boolean {
+  return progress.headSince > 0 && deadlines.headerTimeoutMs > 0 && progress.now - progress.headSince >= deadlines.headerTimeoutMs;
+}
+
+/** RFC 9110 §15.5.9: past its grace period, the body averaged less than body_min_rate since it began. */
+export function isBodyTooSlow(progress: RequestProgress, deadlines: ChannelDeadlines): boolean {
+  if (progress.bodySince === 0 || deadlines.bodyMinRate === 0) return false;
+  const elapsedMs = progress.now - progress.bodySince;
+  return elapsedMs >= deadlines.bodyGraceMs && progress.bodyBytes * 1000 < deadlines.bodyMinRate * elapsedMs;
 }
 
 export type ChannelEvent =
@@ -57,7 +103,11 @@ export type ChannelEvent =
   /** The server stops: idle connections close now, busy ones after their response. */
   | { type: 'server.closing'; idle: boolean }
   /** The supervisor found the channel idle for longer than channel_timeout. */
-  | { type: 'channel.timeout' };
+  | { type: 'channel.timeout' }
+  /** The supervisor's deadline sweep, for a channel with a request on its way in. */
+  | ({ type: 'deadline.check' } & RequestProgress)
+  /** connection_limit is reached and this is the oldest connection without a whole head. */
+  | { type: 'server.shedding'; requestBegun: boolean };
 
 export const channelMachine = setup({
   types: {
@@ -72,13 +122,18 @@ export const channelMachine = setup({
     isClosing: ({ event }) => event.type === 'task.done' && !event.persistent,
     hasOutputBacklog: ({ event }) => event.type === 'task.done' && event.backlog,
     isIdle: ({ event }) => event.type === 'server.closing' && event.idle,
+    isHeadLate: ({ context, event }) => event.type === 'deadline.check' && isHeadLate(event, context.deadlines),
+    isBodyTooSlow: ({ context, event }) => event.type === 'deadline.check' && isBodyTooSlow(event, context.deadlines),
+    hasRequestBegun: ({ event }) => event.type === 'server.shedding' && event.requestBegun,
   },
   actions: {
     parseInput: notProvided('channel', 'parseInput'),
     resumeReading: notProvided('channel', 'resumeReading'),
     writeContinue: notProvided('channel', 'writeContinue'),
     writeErrorResponse: notProvided('channel', 'writeErrorResponse'),
+    writeTimeoutResponse: notProvided('channel', 'writeTimeoutResponse'),
     startTask: notProvided('channel', 'startTask'),
+    signalClientLeft: notProvided('channel', 'signalClientLeft'),
     abortTask: notProvided('channel', 'abortTask'),
     closeWhenFlushed: notProvided('channel', 'closeWhenFlushed'),
     release: notProvided('channel', 'release'),
@@ -109,6 +164,32 @@ export const channelMachine = setup({
         'socket.closed': { target: 'closed' },
         'server.closing': { guard: 'isIdle', target: 'closed' },
         'channel.timeout': { target: 'closed' },
+        'deadline.check': [
+          {
+            guard: 'isHeadLate',
+            target: 'pending-close',
+            actions: 'writeTimeoutResponse',
+            description: 'The head did not arrive whole within header_timeout: 408, then close (RFC 9110 §15.5.9).',
+          },
+          {
+            guard: 'isBodyTooSlow',
+            target: 'pending-close',
+            actions: 'writeTimeoutResponse',
+            description: 'The body fell below body_min_rate after its grace period: 408, then close (RFC 9110 §15.5.9).',
+          },
+        ],
+        'server.shedding': [
+          {
+            guard: 'hasRequestBegun',
+            target: 'pending-close',
+            actions: 'writeTimeoutResponse',
+            description: 'At connection_limit, the oldest connection without a whole head makes room: 408, then close (RFC 9110 §15.5.9).',
+          },
+          {
+            target: 'closed',
+            description: 'At connection_limit, an idle connection makes room; nothing was asked, so nothing is answered.',
+          },
+        ],
       },
     },
     'awaiting-continue': {
@@ -120,6 +201,12 @@ export const channelMachine = setup({
         'socket.ended': { target: 'closed' },
         'socket.closed': { target: 'closed' },
         'channel.timeout': { target: 'closed' },
+        'deadline.check': {
+          guard: 'isBodyTooSlow',
+          target: 'pending-close',
+          actions: 'writeTimeoutResponse',
+          description: 'The invited body fell below body_min_rate after its grace period: 408, then close (RFC 9110 §15.5.9).',
+        },
       },
     },
     dispatched: {
@@ -136,7 +223,16 @@ export const channelMachine = setup({
           { target: 'reading', description: 'Persistent connection: next request (RFC 9112 §9.3).' },
         ],
         'task.failed': { target: 'pending-close' },
-        'socket.closed': { target: 'closed', actions: 'abortTask' },
+        'socket.ended': {
+          actions: 'signalClientLeft',
+          description:
+            'The client half-closed: request.signal aborts, yet whatever the app answers is still sent before the close, as Go does (RFC 9112 §9.6).',
+        },
+        'socket.closed': {
+          target: 'closed',
+          actions: 'abortTask',
+          description: 'The client is gone: abort the task; nothing more is sent.',
+        },
       },
     },
     flushing: {

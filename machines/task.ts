@@ -10,6 +10,10 @@
 //    reporting to the channel are named actions that src/ provides.
 // 3. A task is created per request and ends in a final state; the channel learns the outcome
 //    from the final state's entry action.
+// 4. The client leaving is two facts: `client.left` (a FIN) only aborts request.signal, and the
+//    task goes on, since whatever the app answers is still sent; `client.gone` (a reset, or the
+//    connection closed) ends the task, and nothing more is sent. handler_timeout bounds the app
+//    (`deadline.check` from the supervisor's sweep): 503 before the head, a close after it.
 
 import { setup } from 'xstate';
 import { notProvided } from './stubs.js';
@@ -22,12 +26,24 @@ export interface TaskEffects {
   writeServerError(error: unknown): void;
   logAppError(error: unknown, phase: 'before-head' | 'after-head'): void;
   cancelBody(): void;
+  /** The client half-closed: abort request.signal (inline, or across to the worker). */
+  signalClientLeft(): void;
+  /**
+   * Abort request.signal and stop waiting for the app (its worker slot is free): the client is
+   * gone, or (`timedOut`) handler_timeout passed.
+   */
+  cancelApp(timedOut: boolean): void;
+  logHandlerTimeout(): void;
+  /** 503: the app did not answer within handler_timeout. */
+  writeUnavailable(): void;
   reportDone(): void;
   reportFailed(): void;
 }
 
 export interface TaskContext {
   readonly shell: TaskEffects;
+  /** handler_timeout in ms; 0: none. */
+  readonly handlerTimeoutMs: number;
 }
 
 export type TaskEvent =
@@ -36,7 +52,12 @@ export type TaskEvent =
   | { type: 'app.threw'; error: unknown }
   | { type: 'body.finished'; short: boolean }
   | { type: 'body.failed'; error: unknown }
-  | { type: 'client.gone' };
+  /** The client half-closed (FIN): it may still read the answer. */
+  | { type: 'client.left' }
+  /** The connection is gone (reset, or closed): nobody will read the answer. */
+  | { type: 'client.gone' }
+  /** The supervisor's deadline sweep: how long the task has run. */
+  | { type: 'deadline.check'; elapsedMs: number };
 
 export const taskMachine = setup({
   types: {
@@ -47,6 +68,8 @@ export const taskMachine = setup({
   guards: {
     isUnsendableResponse: ({ event }) => event.type === 'app.responded' && event.problem !== undefined,
     isShortBody: ({ event }) => event.type === 'body.finished' && event.short,
+    isHandlerLate: ({ context, event }) =>
+      event.type === 'deadline.check' && context.handlerTimeoutMs > 0 && event.elapsedMs >= context.handlerTimeoutMs,
   },
   actions: {
     callApp: notProvided('task', 'callApp'),
@@ -55,6 +78,10 @@ export const taskMachine = setup({
     writeServerError: notProvided('task', 'writeServerError'),
     logAppError: notProvided('task', 'logAppError'),
     cancelBody: notProvided('task', 'cancelBody'),
+    signalClientLeft: notProvided('task', 'signalClientLeft'),
+    cancelApp: notProvided('task', 'cancelApp'),
+    logHandlerTimeout: notProvided('task', 'logHandlerTimeout'),
+    writeUnavailable: notProvided('task', 'writeUnavailable'),
     reportDone: notProvided('task', 'reportDone'),
     reportFailed: notProvided('task', 'reportFailed'),
   },
@@ -84,7 +111,17 @@ export const taskMachine = setup({
           actions: ['logAppError', 'writeServerError'],
           description: 'The app failed before a response head existed: answer 500.',
         },
-        'client.gone': { target: 'failed' },
+        'client.left': {
+          actions: 'signalClientLeft',
+          description: 'A half-closed client may still read the answer: the app is told, and goes on (RFC 9112 §9.6).',
+        },
+        'client.gone': { target: 'failed', actions: 'cancelApp' },
+        'deadline.check': {
+          guard: 'isHandlerLate',
+          target: 'failed',
+          actions: ['logHandlerTimeout', 'cancelApp', 'writeUnavailable'],
+          description: "No answer within handler_timeout: 503, as Go's TimeoutHandler (RFC 9110 §15.6.4).",
+        },
       },
     },
     streaming: {
@@ -104,7 +141,14 @@ export const taskMachine = setup({
           actions: 'logAppError',
           description: 'The body failed after the head was sent: close the connection.',
         },
-        'client.gone': { target: 'failed', actions: 'cancelBody' },
+        'client.left': { actions: 'signalClientLeft' },
+        'client.gone': { target: 'failed', actions: ['cancelBody', 'cancelApp'] },
+        'deadline.check': {
+          guard: 'isHandlerLate',
+          target: 'failed',
+          actions: ['logHandlerTimeout', 'cancelBody', 'cancelApp'],
+          description: 'The body outlived handler_timeout after the head was sent: only closing can end it (RFC 9112 §6.3).',
+        },
       },
     },
     done: { type: 'final', entry: 'reportDone' },

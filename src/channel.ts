@@ -15,11 +15,12 @@
 
 import type { Socket } from 'node:net';
 import type { LogOutput } from './access-log.js';
-import { channelMachine, type ChannelContext, type ChannelEvent } from '../machines/channel.js';
+import { channelMachine, type ChannelContext, type ChannelDeadlines, type ChannelEvent } from '../machines/channel.js';
 import { parserMachine, type ParserContext, type ParserEvent } from '../machines/parser.js';
 import { BodyBuffer, removeSpooled, type RequestBody } from './body-buffer.js';
 import { ChunkedDecoder } from './http/chunked.js';
 import { httpDate } from './http/date.js';
+import { bodyTooSlow, headTimedOut, SHED } from './http/errors.js';
 import { parseHead } from './http/head.js';
 import { readProxyHeaders, type ForwardedClient, type ProxyHeader, type ProxyTrust } from './http/proxy-headers.js';
 import { errorResponse } from './http/response.js';
@@ -51,7 +52,12 @@ const channelKind = new MachineKind<ChannelContext, ChannelEvent>(
       writeErrorResponse: ({ context, event }) => {
         if (event.type === 'request.invalid') context.shell.writeErrorResponse(event.error);
       },
+      writeTimeoutResponse: ({ context, event }) => {
+        if (event.type === 'server.shedding') context.shell.writeTimeoutResponse('shed');
+        else if (event.type === 'deadline.check') context.shell.writeTimeoutResponse(event.headSince > 0 ? 'head' : 'body');
+      },
       startTask: ({ context }) => context.shell.startTask(),
+      signalClientLeft: ({ context }) => context.shell.signalClientLeft(),
       abortTask: ({ context }) => context.shell.abortTask(),
       closeWhenFlushed: ({ context }) => context.shell.closeWhenFlushed(),
       release: ({ context }) => context.shell.release(),
@@ -88,6 +94,10 @@ export interface ChannelConfig {
   readonly accessLog: LogOutput | undefined;
   /** What to do with proxy headers; undefined leaves them to the app untouched. */
   readonly proxy: ProxyPolicy | undefined;
+  /** The deadlines of requests on their way in (header_timeout, body_min_rate). */
+  readonly deadlines: ChannelDeadlines;
+  /** handler_timeout in ms; 0: none. */
+  readonly handlerTimeoutMs: number;
   onClosed(channel: Channel): void;
 }
 
@@ -98,6 +108,14 @@ export interface ProxyPolicy {
   readonly trust: ProxyTrust;
   readonly clearUntrusted: boolean;
   readonly logUntrusted: boolean;
+}
+
+export function channelDeadlines(settings: Settings): ChannelDeadlines {
+  return {
+    headerTimeoutMs: settings.headerTimeout * 1000,
+    bodyMinRate: settings.bodyMinRate,
+    bodyGraceMs: settings.bodyGracePeriod * 1000,
+  };
 }
 
 export function proxyPolicy(settings: Settings): ProxyPolicy | undefined {
@@ -142,6 +160,14 @@ export class Channel {
   readonly socket: Socket;
   /** Date.now() at the last byte in or out, for the idle sweep. */
   lastActivity = Date.now();
+  // For the deadline sweep (Date.now() values, 0: not under way). Set only where a phase spans
+  // reads, so a request that arrives in one read costs nothing here.
+  /** When the first byte of a head still incomplete arrived. */
+  #headSince = 0;
+  /** When the body being read began, or resumed after the server paused reading. */
+  #bodySince = 0;
+  /** Body bytes read since #bodySince. */
+  #bodyBytes = 0;
   /** What the app learns about this connection; shared by its requests unless a proxy says otherwise. */
   readonly #connectionInfo: RequestInfo;
   /** What a peer that is a trusted proxy may tell us; undefined for any other peer. */
@@ -206,7 +232,7 @@ export class Channel {
     const runtime = config.settings.machineRuntime;
     const onError = (error: unknown) => this.#fail(error);
     this.#parser = parserKind.start(runtime, { shell: this }, onError, config.inspect);
-    this.#machine = channelKind.start(runtime, { shell: this }, onError, config.inspect);
+    this.#machine = channelKind.start(runtime, { shell: this, deadlines: config.deadlines }, onError, config.inspect);
     socket.on('data', (chunk: Buffer) => this.#onData(chunk));
     socket.on('end', () => this.#onEnd());
     socket.on('drain', () => this.#onDrain());
@@ -217,6 +243,29 @@ export class Channel {
   /** Send a channel event from outside (server, sweep, task), containing any internal failure. */
   send(event: ChannelEvent): void {
     this.#send(event);
+  }
+
+  /**
+   * The deadline sweep: report how far the request on its way in got, and how long the app has
+   * had the running one; the channel and task machines judge.
+   */
+  checkDeadlines(now: number): void {
+    if (this.#headSince !== 0 || this.#bodySince !== 0) {
+      // While the server itself holds the body back (a temp file's writes lag), its clock stops.
+      const bodySince = this.#paused ? 0 : this.#bodySince;
+      this.#send({ type: 'deadline.check', now, headSince: this.#headSince, bodySince, bodyBytes: this.#bodyBytes });
+    }
+    this.#task?.checkDeadline(now);
+  }
+
+  /** Still waiting for a whole head (idle between requests, or part of a head in): may be shed at connection_limit. */
+  get awaitingHead(): boolean {
+    return this.#machine.state === 'reading' && this.#parser.state === 'head';
+  }
+
+  /** connection_limit is reached and this is the connection to give up: the machine decides how. */
+  shed(): void {
+    this.#send({ type: 'server.shedding', requestBegun: this.#input.pending > 0 });
   }
 
   // ---- socket events -------------------------------------------------------------------------
@@ -293,9 +342,11 @@ export class Channel {
         const result = parseHead(bytes, start, this.config.limits, start + this.#headScanned);
         if (result.kind === 'need-more') {
           this.#headScanned = input.pending;
+          if (this.#headSince === 0) this.#headSince = this.lastActivity;
           break;
         }
         this.#headScanned = 0;
+        this.#headSince = 0;
         if (result.kind === 'error') {
           parser.send({ type: 'head.failed', error: result.error });
           break;
@@ -309,23 +360,28 @@ export class Channel {
         this.#body!.settle();
         input.consume(take);
         this.#bodyRemaining -= take;
+        this.#bodyBytes += take;
         if (this.#bodyRemaining > 0) {
           this.#throttleSpool();
           break;
         }
+        this.#bodySince = 0;
         parser.send({ type: 'body.complete' });
       } else {
         const result = this.#decoder!.decode(bytes, start, bytes.length, this.#body!.parts);
         if (result.kind === 'error') {
+          this.#bodySince = 0;
           parser.send({ type: 'body.failed', error: result.error });
           break;
         }
         this.#body!.settle();
         input.consume(result.consumed);
+        this.#bodyBytes += result.consumed;
         if (result.kind === 'need-more') {
           this.#throttleSpool();
           break;
         }
+        this.#bodySince = 0;
         parser.send({ type: 'body.complete' });
       }
     }
@@ -377,10 +433,11 @@ export class Channel {
       this.#paused = false;
       this.socket.resume();
     }
-    const nothingBuffered = this.#input.pending === 0;
-    if (this.#serverClosing) this.#machine.send({ type: 'server.closing', idle: nothingBuffered });
-    if (this.#peerEnded && nothingBuffered) this.#machine.send({ type: 'socket.ended' });
+    if (this.#serverClosing) this.#machine.send({ type: 'server.closing', idle: this.#input.pending === 0 });
     this.parseInput();
+    // Remembered until now: requests pipelined before the FIN are answered (the one just parsed
+    // is told the client left); without a whole one, the connection closes.
+    if (this.#peerEnded) this.#machine.send({ type: 'socket.ended' });
   }
 
   writeContinue(): void {
@@ -392,10 +449,25 @@ export class Channel {
     this.writeBytes(errorResponse(error, '1.1', httpDate(Date.now()), this.config.ident));
   }
 
+  writeTimeoutResponse(cause: 'head' | 'body' | 'shed'): void {
+    const { settings } = this.config;
+    this.writeErrorResponse(
+      cause === 'shed'
+        ? SHED
+        : cause === 'head'
+          ? headTimedOut(settings.headerTimeout)
+          : bodyTooSlow(settings.bodyMinRate, settings.bodyGracePeriod),
+    );
+  }
+
   startTask(): void {
     const request = this.#request!;
     this.#task = new Task(this, request);
     this.#task.start();
+  }
+
+  signalClientLeft(): void {
+    this.#task?.clientLeft();
   }
 
   abortTask(): void {
@@ -404,6 +476,8 @@ export class Channel {
 
   closeWhenFlushed(): void {
     this.#discardInput = true;
+    this.#headSince = 0;
+    this.#bodySince = 0;
     this.#input.clear();
     this.#flush();
     if (this.#paused) {
@@ -445,6 +519,8 @@ export class Channel {
 
   beginBody(head: RequestHead): void {
     this.#body = new BodyBuffer(this.config.settings.inbufOverflow);
+    this.#bodySince = this.lastActivity;
+    this.#bodyBytes = 0;
     if (head.framing.kind === 'length') {
       this.#bodyRemaining = head.framing.length;
     } else {
@@ -495,6 +571,11 @@ export class Channel {
     body.whenDrained(() => {
       if (!this.#paused || this.#released) return;
       this.#paused = false;
+      // The body's rate is measured again from here: the pause was ours, not the client's.
+      if (this.#bodySince !== 0) {
+        this.#bodySince = Date.now();
+        this.#bodyBytes = 0;
+      }
       this.socket.resume();
     });
   }
@@ -542,9 +623,12 @@ export class Channel {
     return new Promise((resolve) => this.#drainWaiters.push(resolve));
   }
 
-  /** Whether a response may leave the connection open: no FIN from the client, no shutdown. */
+  /**
+   * Whether a response may leave the connection open: no shutdown, and no FIN from the client
+   * unless it pipelined more before it (those are answered too).
+   */
   get mayPersist(): boolean {
-    return !this.#peerEnded && !this.#serverClosing;
+    return !this.#serverClosing && (!this.#peerEnded || this.#input.pending > 0);
   }
 
   /** The server is stopping: close now if idle, else after the response in progress. */

@@ -33,10 +33,11 @@ export function renderOptionsDoc(): string {
   ];
   const row = (name: string) => {
     const spec = OPTIONS[name as keyof typeof OPTIONS];
-    const help =
+    let help =
       'ignored' in spec && spec.ignored !== undefined
         ? `${spec.help} **No effect on Node** (a warning says so): ${spec.ignored}.`
         : spec.help;
+    if ('precedent' in spec && spec.precedent !== undefined) help += ` *Why this default:* ${spec.precedent}.`;
     return `| \`${name}\` | \`${flagOf(name)}\` | \`${snakeOf(name)}\` | ${spec.kind} | ${shownDefault(spec.default)} | ${cell(help)} |`;
   };
   const names = Object.keys(OPTIONS);
@@ -57,15 +58,31 @@ export function renderOptionsDoc(): string {
 /** Where a Waitress option means something else here, or nothing; the rest mean the same. */
 const WAITRESS_DIFFERENCES: Partial<Record<string, string>> = {
   threads:
-    'The library runs the app inline unless `threads` > 0 (then the app is a module reference); `waitstate-serve` runs 4, like waitress-serve.',
+    'The library runs the app inline unless `threads` > 0 (then the app is a module reference); `waitstate-serve` runs 4, like waitress-serve. ' +
+    'A thread is an event loop: it runs up to `thread_concurrency` requests at once while they await I/O (a Waitress thread runs one).',
+  channelTimeout:
+    'Applies between requests only. A request that has begun keeps to `header_timeout` and `body_min_rate` instead: in Waitress every byte ' +
+    'resets the idle timer, so a client sending a byte now and then holds its connection (and, at `connection_limit`, the server) forever.',
   sockets: 'File descriptors or listening `net.Server` objects; `waitstate-serve` also takes systemd sockets (`LISTEN_FDS`).',
   serverName: 'Default `waitstate.invalid`.',
   ident: 'Default `waitstate`.',
   trustedProxyHeaders: 'Stricter: malformed client addresses, hosts and ports from the trusted proxy get 400 (see edge-cases.md).',
-  connectionLimit: 'Counts connections only (Waitress counts its listener and trigger too).',
+  connectionLimit:
+    'Default 10000 (Waitress: 100). At the limit the oldest connection without a whole request head is shed (408) to make room; ' +
+    'only when none can be do new ones wait. Counts connections only (Waitress counts its listener and trigger too).',
   urlPrefix: 'The path equal to the prefix becomes `/` (a URL path cannot be empty; Waitress leaves PATH_INFO empty).',
   maxRequestHeaderSize: 'A head of exactly this size passes (Waitress refuses at the limit).',
   clearUntrustedProxyHeaders: 'On by default, as in Waitress 3.x (2.1.2 and before left them unless asked).',
+};
+
+/** waitstate's own options about time and concurrency, as a Waitress user would ask about them. */
+const DEPARTURES: Record<string, string> = {
+  headerTimeout: 'A request head must arrive whole in this time from its first byte, or 408 and close.',
+  bodyMinRate: 'A request body must keep this average rate once `body_grace_period` has passed, or 408 and close.',
+  bodyGracePeriod: 'How long a body may arrive at any rate.',
+  threadConcurrency: 'Requests one worker thread runs at once while they await; a Waitress thread runs one.',
+  handlerTimeout:
+    'Off by default. A request the app has not finished in this time gets 503 (or, once its response began, a closed connection) and frees its worker slot.',
 };
 
 export function renderFromWaitressDoc(): string {
@@ -100,11 +117,26 @@ export function renderFromWaitressDoc(): string {
     '| `environ["REMOTE_ADDR"]`, `REMOTE_PORT` | `info.remoteAddress`, `info.remotePort` |',
     '| `environ["wsgi.url_scheme"]`, `SERVER_NAME`, `SERVER_PORT` | `info.urlScheme`, `info.serverName`, `info.serverPort`; `request.url` holds the scheme, host and port the client used |',
     '| `SCRIPT_NAME`, `PATH_INFO` | `info.scriptName`; `request.url` without the prefix |',
-    '| `environ["waitress.client_disconnected"]()` | `request.signal` (aborts when the client goes) |',
+    '| `environ["waitress.client_disconnected"]()` | `request.signal`: aborts when the client goes, by a close (FIN) or a reset, inline and in worker threads; after a FIN the answer is still sent |',
     '| `wsgi.file_wrapper` | `fileResponse(path)` |',
     "| Paste's TransLogger | the `accessLog` option |",
     '',
-    "waitstate's own options (worker windows, processes, the access log, log levels, …) are in",
+    '## Time and concurrency: where waitstate departs',
+    '',
+    'Waitress runs a request per thread and knows one clock, the idle `channel_timeout`. Node apps await, and a',
+    'server that only times out idleness can be held by clients that send a byte now and then. These options are',
+    "waitstate's own (details in [options.md](options.md)):",
+    '',
+    '| waitstate option | `waitstate-serve` | default | what it does that Waitress did not |',
+    '|---|---|---|---|',
+  );
+  for (const [name, what] of Object.entries(DEPARTURES)) {
+    const spec = OPTIONS[name as keyof typeof OPTIONS];
+    lines.push(`| \`${name}\` | \`${flagOf(name)}\` | ${shownDefault(spec.default)} | ${cell(what)} |`);
+  }
+  lines.push(
+    '',
+    "waitstate's other own options (worker windows, processes, the access log, log levels, …) are in",
     '[options.md](options.md).',
     '',
   );

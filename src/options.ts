@@ -38,6 +38,8 @@ interface OptionSpec<T> {
   readonly ignored?: string;
   /** Not one of Waitress's options (documented as waitstate's own). */
   readonly own?: true;
+  /** Why the default is what it is: what other servers use (docs/options.md). */
+  readonly precedent?: string;
 }
 
 const integer = (def: number, min: number, help: string, extra: Partial<OptionSpec<number>> = {}): OptionSpec<number> => ({
@@ -171,14 +173,28 @@ export const OPTIONS = {
     'Bytes of a response waiting for a slow client before the app (or its worker) is made to wait.',
   ),
   inbufOverflow: integer(524288, 0, 'Bytes of a request body kept in memory; beyond, the body goes to a temp file.'),
-  connectionLimit: integer(100, 1, 'Open connections served at once; more wait, unread, until one closes.'),
+  connectionLimit: integer(
+    10000,
+    1,
+    'Open connections served at once. At the limit the oldest connection that has not sent a whole request head is shed ' +
+      '(408, or closed if it sent nothing); when none can be, new connections wait, unread, until one closes.',
+    {
+      precedent:
+        'Waitress: 100, sized for select() and a thread per request. ~7 KB per idle connection here; node:http, Kestrel, Go: no limit',
+    },
+  ),
   cleanupInterval: integer(30, 1, 'Seconds between sweeps for idle connections.'),
-  channelTimeout: integer(120, 1, 'Seconds an idle connection is kept (no bytes in or out, no request running).'),
+  channelTimeout: integer(
+    120,
+    1,
+    'Seconds an idle connection is kept: no bytes in or out and no request on its way in or running. ' +
+      'A request that has begun keeps to header_timeout and body_min_rate instead.',
+  ),
   logSocketErrors: boolean(true, 'Log socket errors (a reset by the client is not an error and is never logged).'),
   channelRequestLookahead: integer(0, 0, 'Requests Waitress reads ahead while one runs, so that the app can learn the client left.', {
     ignored:
-      'waitstate always reads while a request runs (up to 64 KiB of pipelined input), so request.signal aborts when the client goes, ' +
-      'whatever the value; pipelined requests are parsed in their turn',
+      'waitstate always reads while a request runs (up to 64 KiB of pipelined input), so request.signal aborts when the client ' +
+      'goes (a close or a reset), whatever the value; pipelined requests are parsed in their turn',
   }),
   maxRequestHeaderSize: integer(262144, 1, 'Largest request head in bytes; larger gets 431.'),
   maxRequestBodySize: integer(1073741824, 0, 'Largest request body in bytes; larger gets 413.'),
@@ -196,6 +212,42 @@ export const OPTIONS = {
     'Tasks one worker thread may hold, run one after another; 1 is Waitress (a thread takes a task only when free). ' +
       'More means fewer messages under load; a worker whose task waits on I/O hands back the ones it has not started.',
     { own: true },
+  ),
+  threadConcurrency: integer(
+    1000,
+    1,
+    'Requests one worker thread may have in progress at once: a worker is an event loop, so while requests await I/O, timers ' +
+      'or a slow client it starts more. Beyond, requests wait in the queue. CPU-bound requests are still placed by dispatch_window.',
+    { own: true, precedent: 'node:http, Deno and Bun: no limit on one event loop; 1000 bounds the memory of a stalled backend' },
+  ),
+  headerTimeout: integer(
+    30,
+    0,
+    'Seconds a request head may take from its first byte to its end; then 408 and the connection closes. 0: no limit.',
+    { own: true, precedent: 'Kestrel RequestHeadersTimeout: 30 s; node:http headersTimeout and nginx client_header_timeout: 60 s' },
+  ),
+  bodyMinRate: integer(
+    240,
+    0,
+    'Bytes per second a request body must average, from the end of its head, once body_grace_period has passed; ' +
+      'slower gets 408 and the connection closes. 0: no minimum.',
+    { own: true, precedent: 'Kestrel MinRequestBodyDataRate: 240 B/s after a 5 s grace period' },
+  ),
+  bodyGracePeriod: integer(5, 0, 'Seconds a request body may arrive at any rate before body_min_rate applies.', {
+    own: true,
+    precedent: 'Kestrel: 5 s',
+  }),
+  handlerTimeout: integer(
+    0,
+    0,
+    'Seconds the app may take over a request, its response body included: then request.signal aborts, the request gets 503 ' +
+      'if nothing of the response was sent, else its connection closes, and its worker slot is free. 0: no limit.',
+    {
+      own: true,
+      precedent:
+        'off, like node:http, Deno and Bun: streamed responses (SSE, downloads) legitimately run for as long as the client reads; ' +
+        'a client that leaves frees its slot without it',
+    },
   ),
   processes: integer(1, 1, 'Processes (node:cluster) sharing the listeners, each its own server: the way to use every core.', {
     own: true,

@@ -9,7 +9,7 @@ import cluster from 'node:cluster';
 import { lookup } from 'node:dns/promises';
 import { chmodSync, lstatSync, unlinkSync } from 'node:fs';
 import { connect, createServer, isIP, Server, type Socket } from 'node:net';
-import { Channel, proxyPolicy, type ChannelConfig } from './channel.js';
+import { Channel, channelDeadlines, proxyPolicy, type ChannelConfig } from './channel.js';
 import { openLogOutput, type OpenedLog } from './access-log.js';
 import type { Inspection } from './inspect.js';
 import type { Inspect } from './runtime.js';
@@ -21,6 +21,9 @@ import { installLiteResponse } from './response.js';
 import type { FetchHandler, RequestInfo } from './task.js';
 import { startSupervisor } from './supervisor.js';
 import { WorkerPool } from './worker-pool.js';
+
+/** After a scan at connection_limit found no connection to shed, the next scan waits this long. */
+const SHED_RESCAN_MS = 100;
 
 /** With worker threads the main thread never calls the app itself. */
 const unreachableHandler: FetchHandler = () => {
@@ -256,8 +259,7 @@ export async function serve(app: App | string, options: ServeOptions = {}): Prom
     if (settings.threads > 0) {
       pool = new WorkerPool(
         resolveAppRef(app as string, process.cwd()),
-        settings.threads,
-        settings.dispatchWindow,
+        { threads: settings.threads, window: settings.dispatchWindow, concurrency: settings.threadConcurrency },
         logger,
         settings.machineRuntime,
         settings.overrideGlobalObjects,
@@ -284,25 +286,49 @@ export async function serve(app: App | string, options: ServeOptions = {}): Prom
     limits: { maxHeaderBytes: settings.maxRequestHeaderSize, maxBodyBytes: settings.maxRequestBodySize },
     ident: settings.ident === '' ? undefined : settings.ident,
     proxy: proxyPolicy(settings),
+    deadlines: channelDeadlines(settings),
+    handlerTimeoutMs: settings.handlerTimeout * 1000,
     accessLog: accessLog?.output,
     inspect: observer,
     onClosed(channel) {
       channels.delete(channel);
+      shedding.delete(channel);
       admitWaiting();
       if (closing && channels.size === 0) resolveClosed?.();
     },
   };
 
-  // connection_limit (Ranch's conns_sup, Waitress's readable()): beyond it a connection is not
-  // taken as a channel; it waits, unread, until one closes, like a connection in the kernel's
-  // backlog. At most `backlog` wait; more are closed.
+  // connection_limit (Ranch's conns_sup, Waitress's readable()). At the limit, the oldest
+  // connection that has not sent a whole head is shed to make room (a slow or idle client must
+  // not keep a new one out); its channel decides how (408, or a silent close when it sent
+  // nothing) and stops counting at once, though its close may take a moment. When none can be
+  // shed, a new connection is not taken as a channel: it waits, unread, until one closes, like a
+  // connection in the kernel's backlog. At most `backlog` wait; more are closed.
   const waiting: Socket[] = [];
+  /** Channels shed at the limit and still closing: they no longer count against it. */
+  const shedding = new Set<Channel>();
+  const counted = () => channels.size - shedding.size;
+  /** A scan that found nothing to shed is not repeated for every connection of a burst. */
+  let nothingToShedUntil = 0;
+  const shedOldest = (): boolean => {
+    const now = Date.now();
+    if (now < nothingToShedUntil) return false;
+    // A Set iterates in insertion order: the first match is the oldest connection.
+    for (const channel of channels) {
+      if (shedding.has(channel) || !channel.awaitingHead) continue;
+      shedding.add(channel);
+      channel.shed();
+      return true;
+    }
+    nothingToShedUntil = now + SHED_RESCAN_MS;
+    return false;
+  };
   const admit = (socket: Socket) => {
     channels.add(new Channel(socket, config));
     socket.resume(); // sockets arrive paused (pauseOnConnect) so nothing is read before this
   };
   const admitWaiting = () => {
-    while (!closing && channels.size < settings.connectionLimit && waiting.length > 0) {
+    while (!closing && counted() < settings.connectionLimit && waiting.length > 0) {
       const socket = waiting.shift()!;
       if (!socket.destroyed) admit(socket);
     }
@@ -312,7 +338,7 @@ export async function serve(app: App | string, options: ServeOptions = {}): Prom
       socket.destroy();
       return;
     }
-    if (channels.size < settings.connectionLimit) {
+    if (counted() < settings.connectionLimit || (waiting.length === 0 && shedOldest())) {
       admit(socket);
       return;
     }
@@ -320,7 +346,9 @@ export async function serve(app: App | string, options: ServeOptions = {}): Prom
       socket.destroy();
       return;
     }
-    if (waiting.length === 0) logger.warn(`waitstate: connection_limit (${settings.connectionLimit}) reached; new connections wait`);
+    if (waiting.length === 0) {
+      logger.warn(`waitstate: connection_limit (${settings.connectionLimit}) reached and no connection can be shed; new connections wait`);
+    }
     waiting.push(socket);
     socket.on('error', () => {}); // a reset while waiting is not worth a crash
     socket.once('close', () => {
@@ -349,6 +377,7 @@ export async function serve(app: App | string, options: ServeOptions = {}): Prom
   }
 
   const releaseGlobals = settings.overrideGlobalObjects ? installLiteResponse() : () => {};
+  const checksDeadlines = settings.headerTimeout > 0 || settings.bodyMinRate > 0 || settings.handlerTimeout > 0;
 
   const supervisor = startSupervisor(
     {
@@ -356,6 +385,11 @@ export async function serve(app: App | string, options: ServeOptions = {}): Prom
         // The channel machine decides whether a timeout closes it (never while its task runs).
         const deadline = Date.now() - settings.channelTimeout * 1000;
         for (const channel of channels) if (channel.lastActivity < deadline) channel.send({ type: 'channel.timeout' });
+      },
+      sweepDeadlines() {
+        if (!checksDeadlines) return;
+        const now = Date.now();
+        for (const channel of channels) channel.checkDeadlines(now);
       },
       replaceWorkers: () => pool?.replaceWorkers(),
     },

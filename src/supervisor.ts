@@ -9,10 +9,13 @@ import type { Inspect } from './runtime.js';
 
 /** After a worker fails to start, wait this long before starting one again. */
 const RESTART_DELAY_MS = 1_000;
+/** How often deadlines are checked: a deadline is kept to within this (node:http checks every 30 s by default). */
+export const DEADLINE_SWEEP_MS = 1_000;
 
 const supervisorLogic = supervisorMachine.provide({
   actions: {
     sweepIdleChannels: ({ context }) => context.shell.sweepIdleChannels(),
+    sweepDeadlines: ({ context }) => context.shell.sweepDeadlines(),
     replaceWorkers: ({ context }) => context.shell.replaceWorkers(),
   },
 });
@@ -23,7 +26,7 @@ export interface Supervisor {
 }
 
 export function startSupervisor(shell: SupervisorEffects, sweepIntervalMs: number, logger: Logger, inspect?: Inspect): Supervisor {
-  const input = { shell, sweepIntervalMs, restartDelayMs: RESTART_DELAY_MS };
+  const input = { shell, sweepIntervalMs, deadlineSweepIntervalMs: DEADLINE_SWEEP_MS, restartDelayMs: RESTART_DELAY_MS };
   const actor = createActor(supervisorLogic, inspect === undefined ? { input } : { input, inspect });
   // Without an error observer a throwing action would crash the process (research/xstate-comlink.md §1.2).
   actor.subscribe({ error: (error) => logger.error('waitstate: supervisor failed:', error) });

@@ -45,6 +45,7 @@ export type FetchHandler = (request: Request, info: RequestInfo) => Response | P
 /** Reads of a file response, and the writes that follow them. */
 const FILE_CHUNK_BYTES = 256 * 1024;
 const GENERIC_500 = 'The server encountered an unexpected internal server error';
+const UNAVAILABLE = 'The application did not answer in time';
 
 const taskKind = new MachineKind<TaskContext, TaskEvent>(
   taskMachine.provide({
@@ -59,6 +60,10 @@ const taskKind = new MachineKind<TaskContext, TaskEvent>(
         else if (event.type === 'body.failed') context.shell.logAppError(event.error, 'after-head');
       },
       cancelBody: ({ context }) => context.shell.cancelBody(),
+      signalClientLeft: ({ context }) => context.shell.signalClientLeft(),
+      cancelApp: ({ context, event }) => context.shell.cancelApp(event.type === 'deadline.check'),
+      logHandlerTimeout: ({ context }) => context.shell.logHandlerTimeout(),
+      writeUnavailable: ({ context }) => context.shell.writeUnavailable(),
       reportDone: ({ context }) => context.shell.reportDone(),
       reportFailed: ({ context }) => context.shell.reportFailed(),
     },
@@ -82,7 +87,14 @@ export class Task implements JobListener {
   #framing: ResponseFraming = { kind: 'none' };
   #persistent = false;
   #short = false;
+  /** Set once the app's answer is no longer wanted: the client is gone, or handler_timeout passed. */
   #abandoned = false;
+  /** When the app was given the request, for handler_timeout (0 when there is none). */
+  readonly #startedAt: number;
+  /** The response head is written: what follows is its body. */
+  #headWritten = false;
+  /** The reader of a streamed body being copied, so that it can be cancelled mid-read. */
+  #reader: ReadableStreamDefaultReader<Uint8Array> | undefined;
   /** The Request given to an inline app, so its signal can abort when the client goes. */
   #request: IncomingRequest | undefined;
   /** The job on a worker thread, when the app runs in one. */
@@ -102,9 +114,11 @@ export class Task implements JobListener {
     this.#url = request.url;
     this.#info = request.info;
     this.#receivedAt = channel.config.accessLog === undefined ? 0 : Date.now();
+    const { handlerTimeoutMs } = channel.config;
+    this.#startedAt = handlerTimeoutMs > 0 ? Date.now() : 0;
     this.#machine = taskKind.start(
       channel.config.settings.machineRuntime,
-      { shell: this },
+      { shell: this, handlerTimeoutMs },
       (error) => {
         channel.config.logger.error('waitstate: task machine failed:', error);
         channel.socket.destroy();
@@ -133,14 +147,22 @@ export class Task implements JobListener {
     }
   }
 
-  /** The connection is gone: stop caring about the app's answer. */
+  /** The connection is gone: nobody will read the answer. */
   abandon(): void {
     if (this.#abandoned) return;
-    this.#abandoned = true;
     removeSpooled(this.#body);
-    this.#request?.clientGone();
-    if (this.#job !== undefined) this.#channel.config.pool?.cancel(this.#job);
     this.#send({ type: 'client.gone' });
+    this.#abandoned = true;
+  }
+
+  /** The client half-closed (FIN): it may still read the answer. */
+  clientLeft(): void {
+    this.#send({ type: 'client.left' });
+  }
+
+  /** The deadline sweep: how long the app has had the request. */
+  checkDeadline(now: number): void {
+    if (this.#startedAt !== 0) this.#send({ type: 'deadline.check', elapsedMs: now - this.#startedAt });
   }
 
   // ---- task machine actions ------------------------------------------------------------------
@@ -173,6 +195,7 @@ export class Task implements JobListener {
   }
 
   writeHead(): void {
+    this.#headWritten = true;
     const head = this.#head;
     const isHead = head.method === 'HEAD';
     const known = this.#known;
@@ -281,6 +304,33 @@ export class Task implements JobListener {
     if (stream === undefined) return;
     this.#stream = undefined;
     if (!stream.locked) stream.cancel().catch(() => {});
+    // Being copied: cancelling its reader ends the pending read, and so the copy.
+    else this.#reader?.cancel().catch(() => {});
+  }
+
+  signalClientLeft(): void {
+    if (this.#job !== undefined) this.#channel.config.pool?.abort(this.#job);
+    else this.#request?.clientGone();
+  }
+
+  cancelApp(timedOut: boolean): void {
+    this.#abandoned = true;
+    this.#request?.clientGone();
+    if (this.#job !== undefined) this.#channel.config.pool?.cancel(this.#job, timedOut);
+  }
+
+  logHandlerTimeout(): void {
+    const { logger, settings } = this.#channel.config;
+    const outcome = this.#headWritten ? 'its response was cut and the connection closed' : 'answered 503';
+    logger.error(
+      `waitstate: ${this.#head.method} ${this.#head.target}: not finished within handler_timeout (${settings.handlerTimeout} s); ${outcome}`,
+    );
+  }
+
+  writeUnavailable(): void {
+    const { ident } = this.#channel.config;
+    this.#channel.writeBytes(errorResponse({ status: 503, reason: UNAVAILABLE }, '1.1', httpDate(Date.now()), ident));
+    this.#statusSent = 503;
   }
 
   reportDone(): void {
@@ -440,6 +490,7 @@ export class Task implements JobListener {
     const framing = this.#framing;
     let remaining = framing.kind === 'length' ? framing.length : Infinity;
     const reader = stream.getReader();
+    this.#reader = reader;
     try {
       for (;;) {
         const { done, value } = await reader.read();

@@ -4,10 +4,21 @@
 // Each worker imports the app by reference (src/app-ref.ts) and exposes its API through comlink
 // (start-up and health); requests travel on a MessagePort of their own (src/worker-protocol.ts).
 // The dispatcher machine (machines/dispatcher.ts) decides whether a submitted task runs or
-// waits; this class carries out its actions. comlink never rejects calls to a dead worker
-// (research/xstate-comlink.md §3.5), so worker exits are watched here: the task it was running
-// gets a 500 (or, once its head is out, a closed connection) and the supervisor is told, which
-// has replacements started (`replaceWorkers`); queued tasks go on when one is ready.
+// waits; this class carries out its actions and counts each worker's slots:
+//
+//   given ──────────────────────────────────────────────▶ answered (a message marked `last`)
+//     │ unacked: not yet past its first turn                 │
+//     │ (waiting to start, or running synchronously)        │
+//     └── acknowledged (`awaiting`) ── still in progress ────┘
+//   load: given, not answered, and still wanted by a client that has not left
+//
+// A worker has room while unacked < the dispatch window (a CPU-bound task keeps others off its
+// worker) and load < threadConcurrency (an event loop runs many awaiting tasks). A task whose
+// client leaves, or whose handler_timeout passes, gives its slot back at once, whether or not
+// the app ever settles. comlink never rejects calls to a dead worker (research/xstate-comlink.md
+// §3.5), so worker exits are watched here: the tasks it had started get a 500 (or, once their
+// head is out, a closed connection), the ones it had not go to another worker, and the supervisor
+// is told, which has replacements started (`replaceWorkers`).
 
 import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
 import * as Comlink from 'comlink';
@@ -35,9 +46,10 @@ import {
 const QUEUE_WARNING_INTERVAL_MS = 5_000;
 /**
  * How long, on average, a task may wait behind others in a worker's window. A worker takes as many
- * tasks as fit in it at the measured time per task (at most `dispatchWindow`): many when tasks
- * take microseconds (where one message per task costs more than the app), one when they take
- * milliseconds (where a task stuck behind another on a busy worker costs more than the message).
+ * unacknowledged tasks as fit in it at the measured time a task holds its CPU (at most
+ * `dispatchWindow`): many when tasks take microseconds (where one message per task costs more
+ * than the app), one when they take milliseconds (where a task stuck behind another on a busy
+ * worker costs more than the message).
  */
 const WINDOW_BUDGET_MS = 2;
 /** Weight of the newest task in the running average of the time a task holds its worker. */
@@ -86,8 +98,17 @@ export class Job {
   readonly request: JobRequest;
   readonly listener: JobListener;
   worker: PoolWorker | undefined;
+  /** Its place among the tasks its worker was given (1, 2, …), to compare with what it started. */
+  seq = 0;
   /** When it was given to its worker (performance.now()). */
   assignedAt = 0;
+  /** Its worker is past its first turn: it answered, or it awaits. */
+  acked = false;
+  /** It counts against its worker's threadConcurrency. */
+  counted = false;
+  /** Its client half-closed: the app is told (request.signal), the answer is still wanted. */
+  clientLeft = false;
+  /** Its answer is not wanted: the client is gone, or handler_timeout passed. */
   cancelled = false;
   headSeen = false;
   controller: ReadableStreamDefaultController<Uint8Array> | undefined;
@@ -106,23 +127,31 @@ class PoolWorker {
   readonly thread: Worker;
   readonly port: MessagePort;
   readonly api: Comlink.Remote<WorkerApi>;
-  /** Its tasks in the order given: the first runs (or is next), the others wait their turn. */
-  readonly jobs: Job[] = [];
+  /** Its tasks not yet answered, by id (cancelled ones too, until the worker is done with them). */
+  readonly jobs = new Map<number, Job>();
+  /** Tasks given and not yet past their first turn: they hold (or wait for) its CPU. */
+  unacked = 0;
+  /** Tasks counted against threadConcurrency. */
+  load = 0;
+  /** How many tasks it was given: the seq of the last. */
+  given = 0;
+  /** How many it started, as it counts them (read when it exits). */
+  readonly started: Int32Array;
   /** What goes to it at the end of this turn, in one message. */
   outbox: ToWorker[] = [];
   /** Buffers moved with the outbox's messages. */
   transfer: ArrayBuffer[] = [];
-  /** It handed tasks back because its running task waits: it gets no more until that one ends. */
-  stalled = false;
-  /** When its last task ended (performance.now()): the next one held it from then, or from its assignment. */
-  lastDoneAt = 0;
+  /** When it last acknowledged a task (performance.now()): the next one held its CPU from then, or from its assignment. */
+  lastAckAt = 0;
   alive = true;
   /** Set once its app is loaded; a worker that dies before is handled by whoever started it. */
   ready = false;
 
   constructor(appRef: string, overrideGlobalObjects: boolean) {
     const channel = new MessageChannel();
-    const data: WorkerData = { appRef, port: channel.port2, overrideGlobalObjects };
+    const started = new SharedArrayBuffer(Int32Array.BYTES_PER_ELEMENT);
+    this.started = new Int32Array(started);
+    const data: WorkerData = { appRef, port: channel.port2, overrideGlobalObjects, started };
     this.thread = new Worker(builtScript('worker.js'), {
       workerData: data,
       transferList: [channel.port2],
@@ -133,10 +162,20 @@ class PoolWorker {
   }
 }
 
+/** How the pool is sized (the options of the same names). */
+export interface PoolLimits {
+  readonly threads: number;
+  /** dispatchWindow: tasks a worker may hold that are not past their first turn. */
+  readonly window: number;
+  /** threadConcurrency: tasks a worker may have in progress. */
+  readonly concurrency: number;
+}
+
 export class WorkerPool {
   readonly #appRef: string;
   readonly #threads: number;
   readonly #window: number;
+  readonly #concurrency: number;
   /** The window in force: `dispatchWindow`, narrowed while tasks are slow (WINDOW_BUDGET_MS). */
   #windowNow: number;
   /** Running average of the time a task holds its worker, in ms. */
@@ -155,8 +194,7 @@ export class WorkerPool {
 
   constructor(
     appRef: string,
-    threads: number,
-    window: number,
+    { threads, window, concurrency }: PoolLimits,
     logger: Logger,
     runtime: MachineRuntime,
     overrideGlobalObjects: boolean,
@@ -166,6 +204,7 @@ export class WorkerPool {
     this.#threads = threads;
     this.#window = window;
     this.#windowNow = window;
+    this.#concurrency = concurrency;
     this.#logger = logger;
     this.#overrideGlobalObjects = overrideGlobalObjects;
     this.#machine = dispatcherKind.start(
@@ -201,8 +240,13 @@ export class WorkerPool {
     return job;
   }
 
-  /** The client is gone: drop a queued job, or tell the worker to stop (or not start) it. */
-  cancel(job: Job): void {
+  /**
+   * The answer is not wanted (the client is gone, or `timedOut`: handler_timeout passed): drop a
+   * queued job, or tell its worker (request.signal aborts there) and free its slot at once. A
+   * worker that never got past the timed-out task's first turn is stuck in it (a synchronous
+   * loop): it is terminated, and the supervisor replaces it.
+   */
+  cancel(job: Job, timedOut = false): void {
     if (job.cancelled) return;
     job.cancelled = true;
     const queued = this.#queue.indexOf(job);
@@ -210,7 +254,27 @@ export class WorkerPool {
       this.#queue.splice(queued, 1);
       return;
     }
-    if (job.worker?.alive === true) this.#send(job.worker, { t: 'cancel', id: job.id });
+    const worker = job.worker;
+    if (worker === undefined || !worker.alive) return;
+    if (timedOut && !job.acked) {
+      this.#logger.error(
+        `waitstate: worker ${worker.index} has been busy with one turn for longer than handler_timeout; terminating it (its other tasks fail)`,
+      );
+      void worker.thread.terminate();
+      return;
+    }
+    this.#send(worker, { t: 'cancel', id: job.id });
+    this.#release(job);
+  }
+
+  /** The client half-closed: tell the app (request.signal), still take its answer, and free its slot. */
+  abort(job: Job): void {
+    if (job.cancelled || job.clientLeft) return;
+    job.clientLeft = true;
+    const worker = job.worker;
+    if (worker === undefined || !worker.alive) return; // queued: told when it is given to a worker
+    this.#send(worker, { t: 'abort', id: job.id });
+    this.#release(job);
   }
 
   async close(): Promise<void> {
@@ -257,7 +321,8 @@ export class WorkerPool {
   // ---- slots ---------------------------------------------------------------------------------
 
   #room(worker: PoolWorker): number {
-    return worker.ready && worker.alive && !worker.stalled ? Math.max(0, this.#windowNow - worker.jobs.length) : 0;
+    if (!worker.ready || !worker.alive) return 0;
+    return Math.max(0, Math.min(this.#windowNow - worker.unacked, this.#concurrency - worker.load));
   }
 
   #freeSlots(): number {
@@ -266,22 +331,39 @@ export class WorkerPool {
     return free;
   }
 
-  /** The worker with the fewest tasks that has room: a second task goes nowhere while a worker has none. */
+  /**
+   * The worker with room whose CPU is least claimed (fewest unacknowledged tasks), then the one
+   * with the fewest tasks in progress: a second task goes nowhere while a worker has none.
+   */
   #leastLoaded(): PoolWorker | undefined {
     let best: PoolWorker | undefined;
     for (const worker of this.#workers) {
-      if (this.#room(worker) > 0 && (best === undefined || worker.jobs.length < best.jobs.length)) best = worker;
+      if (this.#room(worker) === 0) continue;
+      if (best === undefined || worker.unacked < best.unacked || (worker.unacked === best.unacked && worker.load < best.load)) {
+        best = worker;
+      }
     }
     return best;
   }
 
-  /** Time the task held its worker, into the average that sizes the window. */
-  #measure(worker: PoolWorker, job: Job): void {
+  /** The task is past its first turn: the time it held its worker goes into the average that sizes the window. */
+  #acknowledge(worker: PoolWorker, job: Job): void {
+    if (job.acked) return;
+    job.acked = true;
+    worker.unacked--;
     const now = performance.now();
-    const held = now - Math.max(job.assignedAt, worker.lastDoneAt);
-    worker.lastDoneAt = now;
+    const held = now - Math.max(job.assignedAt, worker.lastAckAt);
+    worker.lastAckAt = now;
     this.#serviceMs += (held - this.#serviceMs) * SERVICE_TIME_WEIGHT;
     this.#windowNow = Math.max(1, Math.min(this.#window, Math.floor(WINDOW_BUDGET_MS / this.#serviceMs)));
+  }
+
+  /** The task no longer counts against its worker's threadConcurrency. */
+  #release(job: Job): void {
+    if (!job.counted) return;
+    job.counted = false;
+    job.worker!.load--;
+    this.#offerFreeSlots();
   }
 
   /** Slots came free: place queued tasks in them, then tell the dispatcher there is room. */
@@ -318,12 +400,19 @@ export class WorkerPool {
   }
 
   #assign(worker: PoolWorker, job: Job): void {
-    worker.jobs.push(job);
+    worker.jobs.set(job.id, job);
     job.worker = worker;
+    job.seq = ++worker.given;
     job.assignedAt = performance.now();
+    job.acked = false;
+    worker.unacked++;
+    // A client that left while its task waited is told at once, and its task holds no slot.
+    job.counted = !job.clientLeft;
+    if (job.counted) worker.load++;
     const { head, url, body, info } = job.request;
     const moved = body instanceof Uint8Array ? forPosting(body, true) : { bytes: body, transfer: [] };
     this.#send(worker, packRequest({ id: job.id, head, url, body: moved.bytes, info }), moved.transfer);
+    if (job.clientLeft) this.#send(worker, { t: 'abort', id: job.id });
   }
 
   /** Everything for a worker in this turn goes in one message, sent once the turn's I/O is done. */
@@ -346,19 +435,25 @@ export class WorkerPool {
   }
 
   #onMessage(worker: PoolWorker, message: FromWorker): void {
-    if (message.t === 'returned') {
-      this.#takeBack(worker, message.ids);
+    if (message.t === 'awaiting') {
+      for (const id of message.ids) {
+        const job = worker.jobs.get(id);
+        if (job !== undefined) this.#acknowledge(worker, job);
+      }
+      this.#offerFreeSlots();
       return;
     }
-    const at = worker.jobs.findIndex((job) => job.id === message.id);
-    if (at === -1) return;
-    const job = worker.jobs[at]!;
+    const job = worker.jobs.get(message.id);
+    if (job === undefined) return;
     if (message.t !== 'chunk' && message.last) {
       // The slot is free: fill it before handling this answer.
-      worker.jobs.splice(at, 1);
+      worker.jobs.delete(job.id);
+      this.#acknowledge(worker, job);
+      if (job.counted) {
+        job.counted = false;
+        worker.load--;
+      }
       job.worker = undefined;
-      if (at === 0) worker.stalled = false;
-      this.#measure(worker, job);
       this.#offerFreeSlots();
     }
     switch (message.t) {
@@ -416,38 +511,33 @@ export class WorkerPool {
     );
   }
 
-  /** The worker will not start these soon (its running task waits): they go back to the queue. */
-  #takeBack(worker: PoolWorker, ids: number[]): void {
-    worker.stalled = true;
-    const returned: Job[] = [];
-    const kept: Job[] = [];
-    for (const job of worker.jobs) (ids.includes(job.id) ? returned : kept).push(job);
-    worker.jobs.splice(0, worker.jobs.length, ...kept);
-    this.#requeue(returned);
-  }
-
   /** Jobs that never started go back ahead of later arrivals, oldest first. */
   #requeue(jobs: Job[]): void {
     for (const job of jobs.reverse()) {
       job.worker = undefined;
+      job.counted = false;
       if (!job.cancelled) this.#machine.send({ type: 'task.returned', job, idle: this.#freeSlots() });
     }
   }
 
   #onExit(worker: PoolWorker, code: number): void {
     // Answers it sent before it died are still in the port: take them first, so that what is left
-    // is exactly the task it was running and those it had not started.
+    // is exactly the tasks it was running and those it had not started.
     worker.alive = false;
     for (let pending = receiveMessageOnPort(worker.port); pending !== undefined; pending = receiveMessageOnPort(worker.port)) {
       this.#onMessage(worker, pending.message as FromWorker);
     }
     this.#workers.delete(worker);
     if (this.#closing || !worker.ready) return;
-    const [job, ...notStarted] = worker.jobs.splice(0);
-    this.#logger.error(
-      `waitstate: worker ${worker.index} exited with code ${code}${job ? ' while running a task' : ''}; starting a replacement`,
-    );
-    if (job !== undefined && !job.cancelled) {
+    const started = Atomics.load(worker.started, 0);
+    const left = [...worker.jobs.values()].sort((a, b) => a.seq - b.seq);
+    worker.jobs.clear();
+    const running = left.filter((job) => job.seq <= started);
+    const notStarted = left.filter((job) => job.seq > started);
+    const lost = running.filter((job) => !job.cancelled);
+    const what = lost.length === 0 ? '' : lost.length === 1 ? ' while running a task' : ` while running ${lost.length} tasks`;
+    this.#logger.error(`waitstate: worker ${worker.index} exited with code ${code}${what}; starting a replacement`);
+    for (const job of lost) {
       job.worker = undefined;
       const error = new Error(`the worker running this request exited with code ${code}`);
       if (!job.headSeen) {

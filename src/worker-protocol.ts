@@ -5,9 +5,12 @@
 // a request is two to four messages. comlink carries the worker's API: start-up and health.
 //
 // The main thread sends what it has for a worker once per event-loop turn, as one array
-// (ToWorker[]): a worker may hold up to `dispatchWindow` requests and runs them one at a time.
-// One message for several requests is the point: each message costs a structured clone, an
-// event and often a thread wake-up, which on a busy core cost more than a small app does.
+// (ToWorker[]). One message for several requests is the point: each message costs a structured
+// clone, an event and often a thread wake-up, which on a busy core cost more than a small app
+// does. A worker starts each request as it arrives (up to `threadConcurrency` in progress); a
+// request that is still pending when the worker's turn ends is acknowledged (`awaiting`), so the
+// main thread knows the worker's CPU is free again and can give it more (`dispatchWindow` bounds
+// the requests a worker holds that it has not yet acknowledged).
 //
 //   main                                   worker
 //   request (PackedRequest)             ─▶  app(request, info)   (or waits its turn)
@@ -15,12 +18,14 @@
 //   pull {id}  (one per body chunk wanted) ─▶
 //                                       ◀─ chunk {id, bytes} … end {id} | fail {id, after the head}
 //                                       ◀─ fail {id} (app threw / unsendable, before the head)
-//   cancel {id} (client gone)           ─▶
+//                                       ◀─ awaiting {ids}  (started, and still pending at the end of the turn)
+//   abort {id}  (the client half-closed: request.signal aborts, the answer is still wanted) ─▶
+//   cancel {id} (the client is gone, or handler_timeout: request.signal aborts, the answer is not wanted) ─▶
 //                                       ◀─ done {id}  (after a cancel, when nothing else was last)
-//                                       ◀─ returned {ids}  (waiting requests it will not start soon)
 // The worker is free of a request after the message marked `last`: a head with its whole body,
-// an end, a fail, or a done. `returned` gives back requests that never started, in order, when
-// the running one outlives its turn (it waits on I/O or a timer): another worker may take them.
+// an end, a fail, or a done. It counts the requests it has started in shared memory
+// (WorkerData.started), so that when it dies the main thread knows exactly which of the ones it
+// was given never started, and gives those to another worker.
 
 import type { MessagePort } from 'node:worker_threads';
 import type { RequestBody } from './body-buffer.js';
@@ -54,7 +59,7 @@ export interface WorkerRequest {
   info: RequestInfo;
 }
 
-export type ToWorker = PackedRequest | { t: 'pull'; id: number } | { t: 'cancel'; id: number };
+export type ToWorker = PackedRequest | { t: 'pull' | 'abort' | 'cancel'; id: number };
 
 export function packRequest({ id, head, url, body, info }: WorkerRequest): PackedRequest {
   return [
@@ -110,7 +115,7 @@ export type FromWorker =
   | { t: 'end'; id: number; last: true }
   | { t: 'fail'; id: number; error: WorkerError; unsendable: boolean; last: true }
   | { t: 'done'; id: number; last: true }
-  | { t: 'returned'; ids: number[] };
+  | { t: 'awaiting'; ids: number[] };
 
 /** The worker's comlink API. */
 export interface WorkerApi {
@@ -123,6 +128,8 @@ export interface WorkerData {
   appRef: string;
   port: MessagePort;
   overrideGlobalObjects: boolean;
+  /** One Int32: how many requests the worker has started. Written by the worker, read by the main thread once it exits. */
+  started: SharedArrayBuffer;
 }
 
 export function toWorkerError(error: unknown): WorkerError {

@@ -1,10 +1,12 @@
-// src/worker.ts: a worker thread running the app (one task at a time, given by the dispatcher).
+// src/worker.ts: a worker thread running the app: an event loop, so many requests at once.
 //
-// The worker never touches a socket: it gets complete requests over its MessagePort (up to
-// `dispatchWindow` ahead, run one at a time), runs the app, and sends each response back: the
-// head with a known body in one message, or the head and then body chunks, one per `pull` from
-// the main thread (so a slow client slows the app's stream only once the main thread has
-// buffered outbuf_high_watermark of it). See worker-protocol.ts.
+// The worker never touches a socket: it gets complete requests over its MessagePort and starts
+// each as it arrives (the main thread keeps at most `threadConcurrency` in progress here). An app
+// that answers within its turn answers in that turn; one that awaits I/O, a timer or a stream is
+// acknowledged at the end of the turn (`awaiting`), so the main thread can send more while it
+// waits. Each response goes back as the head with a known body in one message, or the head and
+// then body chunks, one per `pull` from the main thread (so a slow client slows the app's stream
+// only once the main thread has buffered outbuf_high_watermark of it). See worker-protocol.ts.
 
 import { parentPort, workerData } from 'node:worker_threads';
 import * as Comlink from 'comlink';
@@ -47,9 +49,10 @@ const api: WorkerApi = {
 Comlink.expose(api, nodeEndpoint(parentPort!));
 
 interface Job {
+  /** The answer is not wanted any more: stop a streamed body. */
   cancelled: boolean;
   request: IncomingRequest | undefined;
-  /** A message marked `last` went out: the main thread knows the worker is free. */
+  /** A message marked `last` went out: the main thread knows the worker is free of it. */
   finished: boolean;
   /** Resolves the body pump's wait for the next `pull`. */
   wake: (() => void) | undefined;
@@ -57,16 +60,11 @@ interface Job {
 }
 const jobs = new Map<number, Job>();
 
-/** Tasks given to this worker ahead (the dispatch window), run one at a time in arrival order. */
-const waiting: WorkerRequest[] = [];
-/** The task running now, if any: never more than one per worker. */
-let running: Job | undefined;
-/**
- * The running task outlived the turn it started in (it waits on I/O or a timer): tasks given
- * ahead are handed back so that an idle worker can take them, and so are any that arrive until it
- * ends. An app that answers within its microtasks never stalls, so windows stay filled.
- */
-let stalled = false;
+/** How many requests this worker has started, shared with the main thread (see worker-protocol.ts). */
+const startedCount = new Int32Array(data.started);
+let started = 0;
+/** Requests started in this turn and still pending: acknowledged together when it ends. */
+let pendingThisTurn: number[] = [];
 
 function post(message: FromWorker, transfer: ArrayBuffer[] = []): void {
   port.postMessage(message, transfer);
@@ -80,46 +78,28 @@ function finish(job: Job, message: FromWorker & { last: true }, transfer: ArrayB
 // The main thread sends what it has for this worker once per turn, in one message.
 port.on('message', (batch: ToWorker[]) => {
   for (const message of batch) receive(message);
-  if (stalled) handBack();
-  else runWaiting();
 });
 
 function receive(message: ToWorker): void {
   if (Array.isArray(message)) {
-    waiting.push(unpackRequest(message));
+    start(unpackRequest(message));
     return;
   }
   const job = jobs.get(message.id);
-  if (job === undefined) {
-    // Not started yet: a cancel drops it from the window, and frees its slot.
-    const at = waiting.findIndex((queued) => queued.id === message.id);
-    if (message.t === 'cancel' && at !== -1) {
-      waiting.splice(at, 1);
-      post({ t: 'done', id: message.id, last: true });
-    }
-    return;
-  }
+  if (job === undefined) return; // over already
   if (message.t === 'pull') job.credit++;
   else {
-    job.cancelled = true;
+    // abort: the client half-closed, and may still read the answer; cancel: nobody will.
+    if (message.t === 'cancel') job.cancelled = true;
     job.request?.clientGone();
   }
   job.wake?.();
 }
 
-function runWaiting(): void {
-  while (running === undefined && waiting.length > 0) start(waiting.shift()!);
-}
-
-function handBack(): void {
-  if (waiting.length === 0) return;
-  post({ t: 'returned', ids: waiting.map((message) => message.id) });
-  waiting.length = 0;
-}
-
 /** Run the app; a synchronous answer is sent back in the same turn (no promise hops). */
 function start(message: WorkerRequest): void {
   const { id } = message;
+  Atomics.store(startedCount, 0, ++started);
   const job: Job = { cancelled: false, request: undefined, finished: false, wake: undefined, credit: 0 };
   jobs.set(id, job);
   let pending: Promise<void> | undefined;
@@ -141,18 +121,16 @@ function start(message: WorkerRequest): void {
     settle(id, job);
     return;
   }
-  running = job;
-  void pending.finally(() => {
-    settle(id, job);
-    running = undefined;
-    stalled = false;
-    runWaiting();
-  });
-  setImmediate(() => {
-    if (running !== job) return;
-    stalled = true;
-    handBack();
-  });
+  void pending.finally(() => settle(id, job));
+  if (pendingThisTurn.length === 0) setImmediate(acknowledge);
+  pendingThisTurn.push(id);
+}
+
+/** The turn is over: the requests that still wait are acknowledged, so the main thread sends more. */
+function acknowledge(): void {
+  const ids = pendingThisTurn.filter((id) => jobs.get(id)?.finished === false);
+  pendingThisTurn = [];
+  if (ids.length > 0) post({ t: 'awaiting', ids });
 }
 
 /** The request is over for this worker; it must have said so in a message marked `last`. */

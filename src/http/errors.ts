@@ -164,6 +164,27 @@ export function trailerTooLarge(limit: number): HttpError {
   return e(431, 'WS_ERR_TRAILER_TOO_LARGE', `The trailer section exceeds the limit of ${limit} bytes. (RFC 6585 §5)`);
 }
 
+/** 408 for a head that did not arrive whole within header_timeout (RFC 9110 §15.5.9). */
+export function headTimedOut(seconds: number): HttpError {
+  return e(408, 'WS_ERR_HEAD_TIMEOUT', `The request head did not arrive whole within ${seconds} s of its first byte. (RFC 9110 §15.5.9)`);
+}
+
+/** 408 for a body slower than body_min_rate once its grace period is over (RFC 9110 §15.5.9). */
+export function bodyTooSlow(bytesPerSecond: number, graceSeconds: number): HttpError {
+  return e(
+    408,
+    'WS_ERR_BODY_TOO_SLOW',
+    `The request body arrived at less than ${bytesPerSecond} bytes per second after its first ${graceSeconds} s. (RFC 9110 §15.5.9)`,
+  );
+}
+
+/** 408 for a connection shed at connection_limit before its head arrived whole (RFC 9110 §15.5.9). */
+export const SHED: HttpError = e(
+  408,
+  'WS_ERR_SHED',
+  'The server needed this connection for another client before the request head arrived whole. (RFC 9110 §15.5.9)',
+);
+
 /** 413 for a body over `maxBodyBytes`, declared or decoded (RFC 9110 §15.5.14). */
 export function bodyTooLarge(limit: number): HttpError {
   return e(413, 'WS_ERR_BODY_TOO_LARGE', `The request body exceeds the limit of ${limit} bytes. (RFC 9110 §15.5.14)`);

@@ -7,7 +7,7 @@ export type HttpVersion = '1.0' | '1.1';
 
 /** A request we can refuse on the wire. `reason` is one sentence that ends with its RFC section. */
 export interface HttpError {
-  readonly status: 400 | 413 | 431 | 501 | 505;
+  readonly status: 400 | 408 | 413 | 431 | 501 | 505;
   /** Stable machine-readable code (branch on this, never on the text). */
   readonly code: string;
   readonly reason: string;

@@ -1,7 +1,8 @@
 // request.signal aborts when the client goes away while the app is still working, inline and in
-// a worker thread, so an app can stop work nobody will read. "Goes away" means a reset: a FIN
-// alone cannot be told from a client that half-closed after its request and still reads the
-// response (RFC 9112 §9.6), which is answered as usual.
+// a worker thread, so an app can stop work nobody will read. "Goes away" is a close (FIN) or a
+// reset, as node:http, Deno and Bun see it. After a FIN the client may only have half-closed on
+// purpose (RFC 9112 §9.6), so whatever the app still answers is sent, as Go does; after a reset
+// nothing is.
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -41,18 +42,64 @@ describe('request.signal', () => {
     await t.close();
     rmSync(dir, { recursive: true, force: true });
   });
-  it('does not abort for a client that only half-closes after its request', async () => {
-    let outcome = '';
+  it('aborts for an inline app when the client half-closes (FIN), and still sends what the app answers', async () => {
+    let sawAbort = false;
     const t = await startServer(async (request) => {
-      await new Promise((r) => setTimeout(r, 100));
-      outcome = request.signal.aborted ? 'aborted' : 'kept';
+      await new Promise((resolve) => {
+        request.signal.addEventListener('abort', resolve);
+        setTimeout(resolve, 3000);
+      });
+      sawAbort = request.signal.aborted;
+      return new Response(request.signal.aborted ? 'aborted' : 'kept');
+    });
+    const client = await RawClient.connect(t.port);
+    client.write('GET / HTTP/1.1\r\nHost: a\r\n\r\n');
+    await new Promise((r) => setTimeout(r, 50));
+    const sent = Date.now();
+    client.end();
+    const response = await client.readResponse();
+    expect(Date.now() - sent).toBeLessThan(1000);
+    expect(response.body.toString()).toBe('aborted');
+    expect(response.header('connection')).toBe('close');
+    expect(sawAbort).toBe(true);
+    await t.close();
+  });
+  it('aborts in a worker thread when the client half-closes, and still sends the answer', async () => {
+    const t = await startServer('test/fixtures/worker-app.mjs:app', { threads: 1 });
+    const client = await RawClient.connect(t.port);
+    client.write('GET /signal?ms=3000 HTTP/1.1\r\nHost: a\r\n\r\n');
+    await new Promise((r) => setTimeout(r, 100));
+    client.end();
+    expect((await client.readResponse({ timeoutMs: 1500 })).body.toString()).toBe('aborted');
+    await t.close();
+  });
+  it('aborts a request pipelined before the FIN when its turn comes', async () => {
+    const outcomes: string[] = [];
+    const t = await startServer(async (request) => {
+      await new Promise((r) => setTimeout(r, 50));
+      outcomes.push(`${new URL(request.url).pathname} ${request.signal.aborted ? 'aborted' : 'kept'}`);
+      return new Response('ok');
+    });
+    const client = await RawClient.connect(t.port);
+    client.write('GET /a HTTP/1.1\r\nHost: a\r\n\r\nGET /b HTTP/1.1\r\nHost: a\r\n\r\n');
+    client.end();
+    expect((await client.readResponse()).status).toBe(200);
+    expect((await client.readResponse()).status).toBe(200);
+    expect(outcomes).toEqual(['/a aborted', '/b aborted']);
+    await t.close();
+  });
+  it('does not abort once the response is complete', async () => {
+    let signal: AbortSignal | undefined;
+    const t = await startServer((request) => {
+      signal = request.signal;
       return new Response('ok');
     });
     const client = await RawClient.connect(t.port);
     client.write('GET / HTTP/1.1\r\nHost: a\r\n\r\n');
+    expect((await client.readResponse()).status).toBe(200);
     client.end();
-    expect((await client.readResponse()).body.toString()).toBe('ok');
-    expect(outcome).toBe('kept');
+    await new Promise((r) => setTimeout(r, 100));
+    expect(signal?.aborted).toBe(false);
     await t.close();
   });
 });

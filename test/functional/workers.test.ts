@@ -50,9 +50,9 @@ describe('serving from worker threads', () => {
 });
 
 describe('the dispatcher', () => {
-  it('never runs more tasks than threads, and runs waiting tasks in arrival order', async () => {
+  it('never runs more than threadConcurrency tasks per thread, and runs waiting tasks in arrival order', async () => {
     const log = recordingLogger();
-    const t = await startServer(APP, { threads: 2, logger: log });
+    const t = await startServer(APP, { threads: 2, threadConcurrency: 1, logger: log });
     const clients = await Promise.all([1, 2, 3, 4, 5].map(() => RawClient.connect(t.port)));
     for (const [i, client] of clients.entries()) {
       client.write(get(`/slow?ms=150&n=${i}`));
@@ -61,7 +61,7 @@ describe('the dispatcher', () => {
     const runs = await Promise.all(
       clients.map(async (c) => JSON.parse((await c.readResponse()).body.toString()) as { start: number; end: number; n: string }),
     );
-    // At the moment any task started, at most `threads` tasks were running (itself included).
+    // At the moment any task started, at most threads × threadConcurrency were running (itself included).
     for (const run of runs) {
       const running = runs.filter((other) => other.start <= run.start && run.start < other.end).length;
       expect(running).toBeLessThanOrEqual(2);
@@ -70,6 +70,37 @@ describe('the dispatcher', () => {
     expect(order).toEqual(['0', '1', '2', '3', '4']);
     expect(log.lines.some((l) => /warn: .*task queue depth is \d+/.test(l))).toBe(true);
     for (const c of clients) c.destroy();
+    await t.close();
+  });
+});
+
+describe('awaiting tasks share a thread', () => {
+  it('runs 40 requests that each await 300 ms on one thread in about 300 ms', async () => {
+    const t = await startServer(APP, { threads: 1 });
+    const clients = await Promise.all(Array.from({ length: 40 }, () => RawClient.connect(t.port)));
+    const started = Date.now();
+    for (const [i, client] of clients.entries()) client.write(get(`/slow?ms=300&n=${i}`));
+    const statuses = await Promise.all(clients.map(async (c) => (await c.readResponse()).status));
+    expect(statuses.every((s) => s === 200)).toBe(true);
+    expect(Date.now() - started).toBeLessThan(2000); // one after another: 12 s
+    for (const c of clients) c.destroy();
+    await t.close();
+  });
+  it('four never-settling requests, their clients waiting or gone, do not keep a fifth waiting (threads: 2)', async () => {
+    // A half-closed client's connection stays open while its app runs (it may still answer), so
+    // close() waits out shutdownTimeout for the one that never does.
+    const t = await startServer(APP, { threads: 2, shutdownTimeout: 1 });
+    const hung = await Promise.all([1, 2, 3, 4].map(() => RawClient.connect(t.port)));
+    for (const client of hung) client.write(get('/hang'));
+    await new Promise((r) => setTimeout(r, 100));
+    hung[0]!.end();
+    hung[1]!.socket.resetAndDestroy();
+    const fifth = await RawClient.connect(t.port);
+    const started = Date.now();
+    fifth.write(get('/hello'));
+    expect((await fifth.readResponse()).status).toBe(200);
+    expect(Date.now() - started).toBeLessThan(500);
+    for (const c of [...hung, fifth]) c.destroy();
     await t.close();
   });
 });

@@ -1,6 +1,6 @@
 // test/helpers/channel-config.ts: the ChannelConfig a server would build, for channels run over a
 // FakeSocket without a server around them.
-import { proxyPolicy, type ChannelConfig } from '../../src/channel.js';
+import { channelDeadlines, proxyPolicy, type ChannelConfig } from '../../src/channel.js';
 import { resolveOptions, type ServeOptions } from '../../src/options.js';
 import type { FetchHandler } from '../../src/task.js';
 import { quietLogger } from './raw-client.js';
@@ -15,6 +15,8 @@ export function channelConfig(app: FetchHandler, options: ServeOptions = {}, onC
     limits: { maxHeaderBytes: 8192, maxBodyBytes: 1 << 20 },
     ident: 'waitstate',
     proxy: proxyPolicy(settings),
+    deadlines: channelDeadlines(settings),
+    handlerTimeoutMs: settings.handlerTimeout * 1000,
     accessLog: undefined,
     inspect: undefined,
     onClosed,

@@ -3,13 +3,14 @@
 import { describe, expect, it } from 'vitest';
 import { getShortestPaths } from 'xstate/graph';
 import { initialTransition, transition, type AnyStateMachine } from 'xstate';
-import { channelMachine, type ChannelEvent } from '../../machines/channel.js';
+import { channelMachine, isBodyTooSlow, isHeadLate, type ChannelEvent, type RequestProgress } from '../../machines/channel.js';
 import { dispatcherMachine, type DispatcherEvent } from '../../machines/dispatcher.js';
 import { parserMachine, type ParserEvent } from '../../machines/parser.js';
 import { taskMachine, type TaskEvent } from '../../machines/task.js';
 import { error, head } from './fixtures.js';
 
-const input = { shell: {} as never };
+const deadlines = { headerTimeoutMs: 30_000, bodyMinRate: 240, bodyGraceMs: 5_000 };
+const input = { shell: {} as never, deadlines, handlerTimeoutMs: 1000 };
 
 function walk(machine: AnyStateMachine, events: { type: string }[]): { state: string; actions: string[] } {
   const [initial, entry] = initialTransition(machine, input);
@@ -57,9 +58,38 @@ describe('channel machine', () => {
     expect(c({ type: 'request.complete' }, { type: 'channel.timeout' }).state).toBe('dispatched');
     expect(c({ type: 'channel.timeout' })).toEqual({ state: 'closed', actions: ['release'] });
   });
-  it('keeps a half-closed client until its response is out (RFC 9112 §9.6)', () => {
-    expect(c({ type: 'request.complete' }, { type: 'socket.ended' }).state).toBe('dispatched');
+  it('tells the app a half-closed client left, and keeps it until its response is out (RFC 9112 §9.6)', () => {
+    expect(c({ type: 'request.complete' }, { type: 'socket.ended' })).toEqual({ state: 'dispatched', actions: ['signalClientLeft'] });
     expect(c({ type: 'socket.ended' }).state).toBe('closed');
+  });
+  describe('deadlines of a request on its way in (RFC 9110 §15.5.9)', () => {
+    const check = (progress: Omit<RequestProgress, 'now'>): ChannelEvent => ({ type: 'deadline.check', now: 100_000, ...progress });
+    const late = { state: 'pending-close', actions: ['writeTimeoutResponse', 'closeWhenFlushed'] };
+    it('answers 408 and closes when the head is late, not before', () => {
+      expect(c(check({ headSince: 70_000, bodySince: 0, bodyBytes: 0 }))).toEqual(late);
+      expect(c(check({ headSince: 70_001, bodySince: 0, bodyBytes: 0 }))).toEqual({ state: 'reading', actions: [] });
+    });
+    it('answers 408 and closes when the body is too slow past its grace period, also after 100 Continue', () => {
+      const slow = check({ headSince: 0, bodySince: 94_000, bodyBytes: 1439 });
+      expect(c(slow)).toEqual(late);
+      expect(c(check({ headSince: 0, bodySince: 94_000, bodyBytes: 1440 })).state).toBe('reading');
+      expect(c(check({ headSince: 0, bodySince: 95_001, bodyBytes: 0 })).state).toBe('reading');
+      expect(c({ type: 'request.head', expectsContinue: true, bodyStarted: false }, slow)).toEqual(late);
+    });
+    it('never cuts a request that is already running', () => {
+      expect(c({ type: 'request.complete' }, check({ headSince: 1, bodySince: 1, bodyBytes: 0 }))).toEqual({
+        state: 'dispatched',
+        actions: [],
+      });
+    });
+  });
+  it('sheds at connection_limit: 408 for a begun head, a silent close for an idle connection', () => {
+    expect(c({ type: 'server.shedding', requestBegun: true })).toEqual({
+      state: 'pending-close',
+      actions: ['writeTimeoutResponse', 'closeWhenFlushed'],
+    });
+    expect(c({ type: 'server.shedding', requestBegun: false })).toEqual({ state: 'closed', actions: ['release'] });
+    expect(c({ type: 'request.complete' }, { type: 'server.shedding', requestBegun: false }).state).toBe('dispatched');
   });
   it('closes idle channels at shutdown and busy ones only after their response', () => {
     expect(c({ type: 'server.closing', idle: true }).state).toBe('closed');
@@ -118,6 +148,31 @@ describe('task machine', () => {
       actions: ['logAppError', 'writeServerError', 'cancelBody', 'reportFailed'],
     });
   });
+  it('tells the app when the client half-closes, and goes on to answer it', () => {
+    expect(k(start, { type: 'client.left' })).toEqual({ state: 'running', actions: ['signalClientLeft'] });
+    expect(k(start, { type: 'app.responded', problem: undefined }, { type: 'client.left' })).toEqual({
+      state: 'streaming',
+      actions: ['signalClientLeft'],
+    });
+  });
+  it('stops waiting for the app when the client is gone', () => {
+    expect(k(start, { type: 'client.gone' })).toEqual({ state: 'failed', actions: ['cancelApp', 'reportFailed'] });
+    expect(k(start, { type: 'app.responded', problem: undefined }, { type: 'client.gone' })).toEqual({
+      state: 'failed',
+      actions: ['cancelBody', 'cancelApp', 'reportFailed'],
+    });
+  });
+  it('answers 503 past handler_timeout before the head, and closes after it', () => {
+    expect(k(start, { type: 'deadline.check', elapsedMs: 999 })).toEqual({ state: 'running', actions: [] });
+    expect(k(start, { type: 'deadline.check', elapsedMs: 1000 })).toEqual({
+      state: 'failed',
+      actions: ['logHandlerTimeout', 'cancelApp', 'writeUnavailable', 'reportFailed'],
+    });
+    expect(k(start, { type: 'app.responded', problem: undefined }, { type: 'deadline.check', elapsedMs: 1000 })).toEqual({
+      state: 'failed',
+      actions: ['logHandlerTimeout', 'cancelBody', 'cancelApp', 'reportFailed'],
+    });
+  });
   it('fails without a 500 once the head is out (the connection closes)', () => {
     const streaming = [start, { type: 'app.responded', problem: undefined }] as TaskEvent[];
     expect(k(...streaming, { type: 'body.failed', error: new Error() })).toEqual({
@@ -125,6 +180,29 @@ describe('task machine', () => {
       actions: ['logAppError', 'reportFailed'],
     });
     expect(k(...streaming, { type: 'body.finished', short: true })).toEqual({ state: 'failed', actions: ['reportFailed'] });
+  });
+});
+
+describe('deadline guards', () => {
+  const at = (headSince: number, bodySince: number, bodyBytes: number): RequestProgress => ({
+    now: 10_000,
+    headSince,
+    bodySince,
+    bodyBytes,
+  });
+  it('a head is late from header_timeout after its first byte; 0 turns it off', () => {
+    expect(isHeadLate(at(0, 0, 0), deadlines)).toBe(false);
+    expect(isHeadLate(at(1, 0, 0), { ...deadlines, headerTimeoutMs: 9_999 })).toBe(true);
+    expect(isHeadLate(at(1, 0, 0), { ...deadlines, headerTimeoutMs: 10_000 })).toBe(false);
+    expect(isHeadLate(at(1, 0, 0), { ...deadlines, headerTimeoutMs: 0 })).toBe(false);
+  });
+  it('a body is too slow only past its grace period, below the average rate since it began; 0 turns it off', () => {
+    const tight = { headerTimeoutMs: 0, bodyMinRate: 100, bodyGraceMs: 2_000 };
+    expect(isBodyTooSlow(at(0, 8_001, 0), tight)).toBe(false); // 1.999 s: in its grace period
+    expect(isBodyTooSlow(at(0, 8_000, 199), tight)).toBe(true); // 2 s at 100 B/s: 200 needed
+    expect(isBodyTooSlow(at(0, 8_000, 200), tight)).toBe(false);
+    expect(isBodyTooSlow(at(0, 1, 0), { ...tight, bodyMinRate: 0 })).toBe(false);
+    expect(isBodyTooSlow(at(0, 0, 0), tight)).toBe(false);
   });
 });
 
@@ -174,6 +252,8 @@ describe('every state is reachable', () => {
     { type: 'output.drained' },
     { type: 'server.closing', idle: true },
     { type: 'channel.timeout' },
+    { type: 'server.shedding', requestBegun: true },
+    { type: 'deadline.check', now: 100_000, headSince: 1, bodySince: 0, bodyBytes: 0 },
   ];
   const parserEvents: ParserEvent[] = [
     { type: 'head.parsed', head: head({ kind: 'chunked' }) },
@@ -192,6 +272,8 @@ describe('every state is reachable', () => {
     { type: 'body.finished', short: false },
     { type: 'body.failed', error },
     { type: 'client.gone' },
+    { type: 'client.left' },
+    { type: 'deadline.check', elapsedMs: 1000 },
   ];
   const dispatcherEvents: DispatcherEvent[] = [
     { type: 'task.submitted', job: {}, idle: 0 },

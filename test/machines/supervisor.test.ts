@@ -11,10 +11,11 @@ function start() {
     supervisorMachine.provide({
       actions: {
         sweepIdleChannels: () => void calls.push('sweep'),
+        sweepDeadlines: () => void calls.push('deadlines'),
         replaceWorkers: () => void calls.push('replace'),
       },
     }),
-    { clock, input: { shell: {} as never, sweepIntervalMs: 1000, restartDelayMs: 300 } },
+    { clock, input: { shell: {} as never, sweepIntervalMs: 1000, deadlineSweepIntervalMs: 5000, restartDelayMs: 300 } },
   );
   actor.start();
   return { actor, calls, clock };
@@ -31,6 +32,18 @@ describe('supervisor machine', () => {
     clock.increment(1000);
     expect(calls).toEqual(['sweep', 'sweep', 'sweep']);
   });
+  it('sweeps deadlines every deadlineSweepIntervalMs, beside the idle sweep', () => {
+    const { calls, clock } = start();
+    // A simulated clock fires each timer once per increment: step a second at a time.
+    for (let second = 0; second < 4; second++) clock.increment(1000);
+    clock.increment(999);
+    expect(calls.filter((c) => c === 'deadlines')).toEqual([]);
+    clock.increment(1);
+    expect(calls.filter((c) => c === 'deadlines')).toEqual(['deadlines']);
+    for (let second = 0; second < 5; second++) clock.increment(1000);
+    expect(calls.filter((c) => c === 'deadlines')).toHaveLength(2);
+    expect(calls.filter((c) => c === 'sweep')).toHaveLength(10);
+  });
   it('replaces a worker that exits at once', () => {
     const { actor, calls } = start();
     actor.send({ type: 'worker.exited' });
@@ -40,12 +53,12 @@ describe('supervisor machine', () => {
     const { actor, calls, clock } = start();
     actor.send({ type: 'worker.failed-to-start' });
     actor.send({ type: 'worker.exited' });
-    expect(actor.getSnapshot().value).toEqual({ channels: 'watching', workers: 'backing-off' });
+    expect(actor.getSnapshot().value).toEqual({ channels: 'watching', deadlines: 'watching', workers: 'backing-off' });
     clock.increment(299);
     expect(calls).toEqual([]);
     clock.increment(1);
     expect(calls).toEqual(['replace']);
-    expect(actor.getSnapshot().value).toEqual({ channels: 'watching', workers: 'healthy' });
+    expect(actor.getSnapshot().value).toEqual({ channels: 'watching', deadlines: 'watching', workers: 'healthy' });
     clock.increment(700);
     expect(calls).toEqual(['replace', 'sweep']);
   });

@@ -25,7 +25,17 @@ const channelEvents: fc.Arbitrary<ChannelEvent> = fc.oneof(
   fc.record({ type: fc.constant('request.head' as const), expectsContinue: fc.boolean(), bodyStarted: fc.boolean() }),
   fc.record({ type: fc.constant('task.done' as const), persistent: fc.boolean(), backlog: fc.boolean() }),
   fc.record({ type: fc.constant('server.closing' as const), idle: fc.boolean() }),
+  fc.record({ type: fc.constant('server.shedding' as const), requestBegun: fc.boolean() }),
+  // Times around the limits of CHANNEL_INPUT: late and in time, head and body, paused (0).
+  fc.record({
+    type: fc.constant('deadline.check' as const),
+    now: fc.constant(100_000),
+    headSince: fc.constantFrom(0, 99_000, 50_000),
+    bodySince: fc.constantFrom(0, 99_000, 90_000),
+    bodyBytes: fc.constantFrom(0, 10, 100_000),
+  }),
 );
+const CHANNEL_INPUT = { shell: {}, deadlines: { headerTimeoutMs: 30_000, bodyMinRate: 240, bodyGraceMs: 5_000 } };
 
 const parserEvents: fc.Arbitrary<ParserEvent> = fc.oneof(
   fc.constantFrom<ParserEvent>(
@@ -45,10 +55,13 @@ const taskEvents: fc.Arbitrary<TaskEvent> = fc.oneof(
     { type: 'app.threw', error: new Error('x') },
     { type: 'body.failed', error: new Error('y') },
     { type: 'client.gone' },
+    { type: 'client.left' },
   ),
   fc.record({ type: fc.constant('app.responded' as const), problem: fc.option(fc.constant('bad'), { nil: undefined }) }),
   fc.record({ type: fc.constant('body.finished' as const), short: fc.boolean() }),
+  fc.record({ type: fc.constant('deadline.check' as const), elapsedMs: fc.constantFrom(0, 999, 1000, 5000) }),
 );
+const TASK_INPUT = { shell: {}, handlerTimeoutMs: 1000 };
 
 const dispatcherEvents: fc.Arbitrary<DispatcherEvent> = fc.oneof(
   fc.record({ type: fc.constant('task.submitted' as const), job: fc.constant({}), idle: fc.nat(3) }),
@@ -64,12 +77,12 @@ function recording(machine: AnyStateMachine, log: string[]): AnyStateMachine {
   return machine.provide({ actions });
 }
 
-function compare(machine: AnyStateMachine, events: { type: string }[]): void {
+function compare(machine: AnyStateMachine, events: { type: string }[], input: object = { shell: {} }): void {
   const xLog: string[] = [];
   const tLog: string[] = [];
-  const actor = createActor(recording(machine, xLog), { input: { shell: {} } });
+  const actor = createActor(recording(machine, xLog), { input });
   actor.start();
-  const runner = new MachineRunner(compileMachine(recording(machine, tLog)), { shell: {} }, { type: 'xstate.init' });
+  const runner = new MachineRunner(compileMachine(recording(machine, tLog)), input, { type: 'xstate.init' });
   expect(runner.state).toBe(actor.getSnapshot().value);
   expect(tLog).toEqual(xLog);
   for (const event of events) {
@@ -90,9 +103,9 @@ function compare(machine: AnyStateMachine, events: { type: string }[]): void {
 }
 
 describe('compiled tables agree with the xstate interpreter', () => {
-  test.prop([fc.array(channelEvents, { maxLength: 40 })])('channel', (events) => compare(channelMachine, events));
+  test.prop([fc.array(channelEvents, { maxLength: 40 })])('channel', (events) => compare(channelMachine, events, CHANNEL_INPUT));
   test.prop([fc.array(parserEvents, { maxLength: 40 })])('parser', (events) => compare(parserMachine, events));
-  test.prop([fc.array(taskEvents, { maxLength: 20 })])('task', (events) => compare(taskMachine, events));
+  test.prop([fc.array(taskEvents, { maxLength: 20 })])('task', (events) => compare(taskMachine, events, TASK_INPUT));
   test.prop([fc.array(dispatcherEvents, { maxLength: 40 })])('dispatcher', (events) => compare(dispatcherMachine, events));
 });
 

@@ -31,9 +31,9 @@ afterEach(async () => {
   pools = [];
 });
 
-async function startPool(threads: number, window: number): Promise<{ pool: WorkerPool; lines: string[] }> {
+async function startPool(threads: number, window: number, concurrency = 1000): Promise<{ pool: WorkerPool; lines: string[] }> {
   const logger = recordingLogger();
-  const pool = new WorkerPool(APP, threads, window, logger, 'compiled', true);
+  const pool = new WorkerPool(APP, { threads, window, concurrency }, logger, 'compiled', true);
   // What the supervisor does when a worker exits.
   pool.reportTo((event) => {
     if (event.type === 'worker.exited') pool.replaceWorkers();
@@ -63,32 +63,93 @@ function submit(pool: WorkerPool, path: string): { job: Job; outcome: Promise<Ou
 
 const threadOf = (o: Outcome) => JSON.parse(o.text).thread as number;
 
-describe('dispatch windows', () => {
-  it('a worker whose task waits on a timer hands back the task queued behind it', async () => {
-    const { pool } = await startPool(2, 8);
-    // Same turn: slow → worker 1 (empty), hello → worker 2 (empty), probe → worker 1 (tie, first).
-    const slow = submit(pool, '/slow?ms=700&n=slow');
-    const hello = submit(pool, '/hello');
-    const probe = submit(pool, '/slow?ms=1&n=probe');
-    const [s, h, p] = await Promise.all([slow.outcome, hello.outcome, probe.outcome]);
-    expect(h.status).toBe(200);
-    // The probe did not wait for the slow task: it ran on the other worker.
-    expect(p.at).toBeLessThan(s.at - 300);
-    expect(threadOf(p)).not.toBe(threadOf(s));
+describe('a worker is an event loop', () => {
+  it('runs tasks that await at the same time, on one thread', async () => {
+    const { pool } = await startPool(1, 8);
+    const started = Date.now();
+    const runs = await Promise.all([1, 2, 3, 4, 5, 6, 7, 8, 9, 10].map((n) => submit(pool, `/slow?ms=300&n=${n}`).outcome));
+    expect(runs.every((r) => r.status === 200)).toBe(true);
+    // Ten 300 ms waits together, not one after another (3 s).
+    expect(Date.now() - started).toBeLessThan(1500);
   });
 
-  it('with a window of 1 the queued task waits in the pool, not behind a busy worker', async () => {
+  it('a task that awaits does not hold its worker: a task behind it runs at once', async () => {
+    const { pool } = await startPool(1, 8);
+    const slow = submit(pool, '/slow?ms=700&n=slow');
+    const probe = submit(pool, '/slow?ms=1&n=probe');
+    const [s, p] = await Promise.all([slow.outcome, probe.outcome]);
+    expect(p.at).toBeLessThan(s.at - 300);
+  });
+
+  it('threadConcurrency bounds the tasks in progress on a worker; the others wait, in arrival order', async () => {
+    const { pool, lines } = await startPool(1, 8, 2);
+    const runs = (await Promise.all([0, 1, 2, 3, 4].map((n) => submit(pool, `/slow?ms=150&n=${n}`).outcome))).map(
+      (o) => JSON.parse(o.text) as { start: number; end: number; n: string },
+    );
+    for (const run of runs) {
+      expect(runs.filter((other) => other.start <= run.start && run.start < other.end).length).toBeLessThanOrEqual(2);
+    }
+    expect([...runs].sort((a, b) => a.start - b.start).map((r) => r.n)).toEqual(['0', '1', '2', '3', '4']);
+    expect(lines.some((l) => /task queue depth is \d+/.test(l))).toBe(true);
+  });
+
+  it('a CPU-bound task keeps others off its worker: with a window of 1 they go to the other', async () => {
     const { pool } = await startPool(2, 1);
-    const slow = submit(pool, '/slow?ms=500&n=slow');
-    const probes = [submit(pool, '/slow?ms=1&n=a'), submit(pool, '/slow?ms=1&n=b')];
-    const [s, ...done] = await Promise.all([slow.outcome, ...probes.map((probe) => probe.outcome)]);
+    const cpu = submit(pool, '/cpu?ms=500&n=cpu');
+    const probes = [submit(pool, '/cpu?ms=1&n=a'), submit(pool, '/cpu?ms=1&n=b')];
+    const [c, ...done] = await Promise.all([cpu.outcome, ...probes.map((probe) => probe.outcome)]);
     for (const d of done) {
-      expect(threadOf(d)).not.toBe(threadOf(s));
-      expect(d.at).toBeLessThan(s.at - 200);
+      expect(threadOf(d)).not.toBe(threadOf(c));
+      expect(d.at).toBeLessThan(c.at - 200);
     }
   });
+});
 
-  it('a worker that exits fails only the task it ran; the ones waiting behind it run on its replacement', async () => {
+describe('slots', () => {
+  it('a cancelled task frees its slot at once, even when the app never settles', async () => {
+    const { pool } = await startPool(1, 8, 1);
+    const hung = submit(pool, '/hang');
+    await new Promise((r) => setTimeout(r, 50));
+    const next = submit(pool, '/hello');
+    // The only slot is taken: the next task waits...
+    expect(await Promise.race([next.outcome, new Promise((r) => setTimeout(() => r('waiting'), 200))])).toBe('waiting');
+    // ...until the hung one's client goes.
+    pool.cancel(hung.job);
+    expect((await next.outcome).text).toMatch(/^hello from thread/);
+  });
+
+  it('abort (the client half-closed) aborts request.signal in the worker, still delivers the answer, and frees the slot', async () => {
+    const { pool } = await startPool(1, 8, 1);
+    const waiting = submit(pool, '/signal?ms=3000');
+    await new Promise((r) => setTimeout(r, 50));
+    const next = submit(pool, '/hello');
+    pool.abort(waiting.job);
+    expect((await waiting.outcome).text).toBe('aborted');
+    expect((await next.outcome).status).toBe(200);
+  });
+
+  it('a task cancelled in the turn it was submitted is never answered, and frees its slot', async () => {
+    const { pool } = await startPool(1, 8, 1);
+    const cancelled = submit(pool, '/slow?ms=1&n=cancelled');
+    pool.cancel(cancelled.job);
+    const next = submit(pool, '/slow?ms=1&n=next');
+    const settled = await Promise.race([cancelled.outcome, new Promise((r) => setTimeout(() => r('never'), 500))]);
+    expect(settled).toBe('never');
+    expect(JSON.parse((await next.outcome).text).n).toBe('next');
+  });
+
+  it('handler_timeout on a worker stuck in one turn terminates it; the replacement serves the next task', async () => {
+    const { pool, lines } = await startPool(1, 8);
+    const spin = submit(pool, '/spin');
+    await new Promise((r) => setTimeout(r, 200));
+    pool.cancel(spin.job, true);
+    expect((await submit(pool, '/hello').outcome).text).toMatch(/^hello from thread/);
+    expect(lines.some((l) => /busy with one turn for longer than handler_timeout; terminating it/.test(l))).toBe(true);
+  });
+});
+
+describe('a worker that exits', () => {
+  it('fails only the task it ran; the ones given to it that never started run on its replacement', async () => {
     const { pool, lines } = await startPool(1, 8);
     const exit = submit(pool, '/exit');
     const after = [submit(pool, '/hello'), submit(pool, '/hello')];
@@ -102,15 +163,13 @@ describe('dispatch windows', () => {
     expect(lines.filter((l) => /exited with code 3 while running a task/.test(l))).toHaveLength(1);
   });
 
-  it('a task cancelled while it waits in a window never runs, and frees its slot', async () => {
-    const { pool } = await startPool(1, 8);
-    const slow = submit(pool, '/slow?ms=300&n=slow');
-    const cancelled = submit(pool, '/slow?ms=1&n=cancelled');
-    pool.cancel(cancelled.job);
-    const next = submit(pool, '/slow?ms=1&n=next');
-    const settled = await Promise.race([cancelled.outcome, new Promise((r) => setTimeout(() => r('never'), 800))]);
-    expect(settled).toBe('never');
-    expect(JSON.parse((await next.outcome).text).n).toBe('next');
-    await slow.outcome;
+  it('fails every task it had started, awaiting ones included', async () => {
+    const { pool, lines } = await startPool(1, 8);
+    const waiting = submit(pool, '/slow?ms=2000&n=waiting');
+    await new Promise((r) => setTimeout(r, 100));
+    const exit = submit(pool, '/exit');
+    const [w, e] = await Promise.all([waiting.outcome, exit.outcome]);
+    expect([w.status, e.status]).toEqual([500, 500]);
+    expect(lines.some((l) => /exited with code 3 while running 2 tasks/.test(l))).toBe(true);
   });
 });
