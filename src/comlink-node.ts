@@ -1,7 +1,7 @@
 // src/comlink-node.ts: comlink's Endpoint over a Node MessagePort, Worker or parentPort.
 //
 // comlink ships a node adapter, but only as an untyped CJS/ESM pair that TypeScript cannot call
-// under NodeNext (research/xstate-comlink.md §3.2); these few lines are the whole of it.
+// under NodeNext; these few lines are the whole of it.
 import type { Endpoint } from 'comlink';
 
 type Transfer = Parameters<Endpoint['postMessage']>[1];

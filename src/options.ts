@@ -180,15 +180,17 @@ export const OPTIONS = {
       '(408, or closed if it sent nothing); when none can be, new connections wait, unread, until one closes.',
     {
       precedent:
-        'Waitress: 100, sized for select() and a thread per request. ~7 KB per idle connection here; node:http, Kestrel, Go: no limit',
+        'a connection costs ~7 KB here, so 10000 bound memory at ~70 MB, and are more than slow clients can fill before header_timeout ' +
+        "and shedding clear them; Waitress's 100 was sized for select() and a thread per request; node:http, Kestrel and Go set no limit. " +
+        'Keep it below the open-file limit (ulimit -n; a start-up warning says when it is not)',
     },
   ),
   cleanupInterval: integer(30, 1, 'Seconds between sweeps for idle connections.'),
   channelTimeout: integer(
     120,
     1,
-    'Seconds an idle connection is kept: no bytes in or out and no request on its way in or running. ' +
-      'A request that has begun keeps to header_timeout and body_min_rate instead.',
+    'Seconds a connection may go without a byte in or out while no request runs; then it is closed without an answer. ' +
+      'Every byte restarts this clock, so a request on its way in is also held to header_timeout and body_min_rate.',
   ),
   logSocketErrors: boolean(true, 'Log socket errors (a reset by the client is not an error and is never logged).'),
   channelRequestLookahead: integer(0, 0, 'Requests Waitress reads ahead while one runs, so that the app can learn the client left.', {
@@ -209,8 +211,9 @@ export const OPTIONS = {
   dispatchWindow: integer(
     8,
     1,
-    'Tasks one worker thread may hold, run one after another; 1 is Waitress (a thread takes a task only when free). ' +
-      'More means fewer messages under load; a worker whose task waits on I/O hands back the ones it has not started.',
+    'Tasks one worker thread may hold that have not yet reached their first await (waiting to start, or running synchronously): ' +
+      'more means fewer messages under load; fewer, that a cheap task waits less behind a CPU-bound one. The window in force ' +
+      'narrows to 1 while tasks take milliseconds of CPU; 1 is Waitress (a thread takes a task only when free).',
     { own: true },
   ),
   threadConcurrency: integer(

@@ -28,7 +28,7 @@ class ActorDriver<E extends { type: string }> implements Driver<E> {
   constructor(logic: AnyStateMachine, input: unknown, onError: (error: unknown) => void, inspect: Inspect | undefined) {
     this.#actor = createActor(logic, inspect === undefined ? { input } : { input, inspect });
     // A throwing action puts an actor in `error`; without an observer xstate rethrows it from a
-    // timer and the process dies (research/xstate-comlink.md §1.2).
+    // timer and the process dies.
     this.#actor.subscribe({ error: onError });
     this.#actor.start();
   }

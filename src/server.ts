@@ -1,13 +1,14 @@
 // src/server.ts: listeners, the set of live channels, the idle sweep, and close().
 //
 // Each accepted socket becomes a Channel whose machine runs independently (a root, never a
-// child: research/xstate-comlink.md §1.6 on the cost of many children); the server keeps them
+// child: xstate copies a parent's children on every spawn, so thousands of children cost
+// quadratic time); the server keeps them
 // in a plain Set. close() stops the listeners, tells every channel the server is closing (idle
 // ones close at once, busy ones after their response) and resolves when the last one is gone.
 
 import cluster from 'node:cluster';
 import { lookup } from 'node:dns/promises';
-import { chmodSync, lstatSync, unlinkSync } from 'node:fs';
+import { chmodSync, lstatSync, readFileSync, unlinkSync } from 'node:fs';
 import { connect, createServer, isIP, Server, type Socket } from 'node:net';
 import { Channel, channelDeadlines, proxyPolicy, type ChannelConfig } from './channel.js';
 import { openLogOutput, type OpenedLog } from './access-log.js';
@@ -21,6 +22,19 @@ import { installLiteResponse } from './response.js';
 import type { FetchHandler, RequestInfo } from './task.js';
 import { startSupervisor } from './supervisor.js';
 import { WorkerPool } from './worker-pool.js';
+
+/** Descriptors a process needs besides its connections: listeners, worker threads' pipes, temp files, logs. */
+const OPEN_FILES_RESERVE = 64;
+
+/** The soft limit on open files (Linux; Node raises it to the hard limit at start-up), or undefined where unknown. */
+function openFileLimit(): number | undefined {
+  try {
+    const line = /^Max open files\s+(\d+)/m.exec(readFileSync('/proc/self/limits', 'latin1'));
+    return line === null ? undefined : Number(line[1]);
+  } catch {
+    return undefined;
+  }
+}
 
 /** After a scan at connection_limit found no connection to shed, the next scan waits this long. */
 const SHED_RESCAN_MS = 100;
@@ -214,6 +228,13 @@ export async function serve(app: App | string, options: ServeOptions = {}): Prom
   const settings = resolveOptions(options as Record<string, unknown>);
   const { logger } = settings;
   for (const warning of settings.warnings) logger.warn(warning);
+  const openFiles = openFileLimit();
+  if (openFiles !== undefined && settings.connectionLimit + OPEN_FILES_RESERVE > openFiles) {
+    logger.warn(
+      `waitstate: connection_limit (${settings.connectionLimit}) is near or above this process's open-file limit (${openFiles}, ulimit -n): ` +
+        'past it the kernel refuses connections before waitstate can shed one; raise the limit or lower connection_limit',
+    );
+  }
   if (settings.processes > 1) {
     if (settings.unixSocket !== '') await clearStaleSocket(settings.unixSocket);
     if (typeof settings.accessLog !== 'string') {
@@ -327,10 +348,15 @@ export async function serve(app: App | string, options: ServeOptions = {}): Prom
     channels.add(new Channel(socket, config));
     socket.resume(); // sockets arrive paused (pauseOnConnect) so nothing is read before this
   };
+  /** Room came (a channel closed), or may have (busy channels went idle): let waiting connections in. */
   const admitWaiting = () => {
-    while (!closing && counted() < settings.connectionLimit && waiting.length > 0) {
-      const socket = waiting.shift()!;
-      if (!socket.destroyed) admit(socket);
+    while (!closing && waiting.length > 0) {
+      if (waiting[0]!.destroyed) {
+        waiting.shift();
+        continue;
+      }
+      if (counted() >= settings.connectionLimit && !shedOldest()) return;
+      admit(waiting.shift()!);
     }
   };
   const onConnection = (socket: Socket) => {
@@ -387,6 +413,8 @@ export async function serve(app: App | string, options: ServeOptions = {}): Prom
         for (const channel of channels) if (channel.lastActivity < deadline) channel.send({ type: 'channel.timeout' });
       },
       sweepDeadlines() {
+        // Connections that wait at connection_limit get in as soon as one can be shed.
+        admitWaiting();
         if (!checksDeadlines) return;
         const now = Date.now();
         for (const channel of channels) channel.checkDeadlines(now);

@@ -28,7 +28,7 @@ export interface Supervisor {
 export function startSupervisor(shell: SupervisorEffects, sweepIntervalMs: number, logger: Logger, inspect?: Inspect): Supervisor {
   const input = { shell, sweepIntervalMs, deadlineSweepIntervalMs: DEADLINE_SWEEP_MS, restartDelayMs: RESTART_DELAY_MS };
   const actor = createActor(supervisorLogic, inspect === undefined ? { input } : { input, inspect });
-  // Without an error observer a throwing action would crash the process (research/xstate-comlink.md §1.2).
+  // Without an error observer a throwing action would crash the process (xstate rethrows it).
   actor.subscribe({ error: (error) => logger.error('waitstate: supervisor failed:', error) });
   actor.start();
   return { send: (event) => actor.send(event), stop: () => actor.stop() };

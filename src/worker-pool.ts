@@ -15,8 +15,8 @@
 // A worker has room while unacked < the dispatch window (a CPU-bound task keeps others off its
 // worker) and load < threadConcurrency (an event loop runs many awaiting tasks). A task whose
 // client leaves, or whose handler_timeout passes, gives its slot back at once, whether or not
-// the app ever settles. comlink never rejects calls to a dead worker (research/xstate-comlink.md
-// §3.5), so worker exits are watched here: the tasks it had started get a 500 (or, once their
+// the app ever settles. comlink never rejects calls to a dead worker (its promises just never
+// settle), so worker exits are watched here: the tasks it had started get a 500 (or, once their
 // head is out, a closed connection), the ones it had not go to another worker, and the supervisor
 // is told, which has replacements started (`replaceWorkers`).
 
@@ -380,7 +380,14 @@ export class WorkerPool {
   #spawn(): PoolWorker {
     const worker = new PoolWorker(this.#appRef, this.#overrideGlobalObjects);
     this.#workers.add(worker);
-    worker.port.on('message', (message: FromWorker) => this.#onMessage(worker, message));
+    worker.port.on('message', (message: FromWorker) => {
+      // A defect of ours here would be thrown from a port event and end the process: contain it.
+      try {
+        this.#onMessage(worker, message);
+      } catch (error) {
+        this.#logger.error(`waitstate: internal error handling a message from worker ${worker.index}:`, error);
+      }
+    });
     worker.thread.on('error', (error) => this.#logger.error(`waitstate: worker ${worker.index} failed:`, error));
     worker.thread.on('exit', (code) => this.#onExit(worker, code));
     return worker;
@@ -469,18 +476,19 @@ export class WorkerPool {
           file: message.file,
         });
         return;
+      // Once cancelled, its body stream is closed: what was already on the way is dropped.
       case 'chunk':
-        job.controller?.enqueue(message.bytes);
+        if (!job.cancelled) job.controller?.enqueue(message.bytes);
         break;
       case 'end':
-        job.controller?.close();
+        if (!job.cancelled) job.controller?.close();
         break;
       case 'fail': {
         const error = fromWorkerError(message.error);
         if (!job.headSeen) {
           job.headSeen = true;
           if (!job.cancelled) job.listener.onFailure(error, message.unsendable);
-        } else {
+        } else if (!job.cancelled) {
           job.controller?.error(error);
         }
         break;

@@ -1,7 +1,7 @@
 // src/worker-protocol.ts: the messages of one request between the main thread and a worker.
 //
 // Per-request traffic goes over a plain MessagePort, not comlink: comlink costs ~15 µs of
-// main-thread CPU a call against ~3-5 µs for postMessage (research/xstate-comlink.md §3.4), and
+// main-thread CPU a call against ~3-5 µs for postMessage (measured on Node 20), and
 // a request is two to four messages. comlink carries the worker's API: start-up and health.
 //
 // The main thread sends what it has for a worker once per event-loop turn, as one array

@@ -1,6 +1,7 @@
 // connection_limit and backlog: at the limit the oldest connection that has not sent a whole head
 // is shed to make room; when none can be, a connection is not taken as a channel until one closes
 // (it waits unread, as in Waitress, where it waits in the kernel's backlog).
+import { existsSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { RawClient, recordingLogger, startServer } from '../helpers/raw-client.js';
 
@@ -44,7 +45,7 @@ describe('connection_limit', () => {
     for (const client of [idle, partial, c, d]) client.destroy();
     await t.close();
   });
-  it('never sheds a connection whose request runs: a new one waits until another closes', async () => {
+  it('never sheds a connection whose request runs: a new one waits until one can be shed', async () => {
     const log = recordingLogger();
     const { app, release } = gatedApp();
     const t = await startServer(app, { connectionLimit: 2, logger: log });
@@ -61,10 +62,27 @@ describe('connection_limit', () => {
     release();
     expect((await a.readResponse()).status).toBe(200);
     expect((await b.readResponse()).status).toBe(200);
-    a.destroy();
-    expect((await c.readResponse()).status).toBe(200);
+    // Now idle, the oldest is shed for the waiting one at the next sweep (within a second).
+    expect((await c.readResponse({ timeoutMs: 2500 })).status).toBe(200);
+    expect(await a.expectClosed()).toEqual({ closed: true, extra: '' });
+    expect(b.ended).toBe(false);
+    for (const client of [a, b, c]) client.destroy();
+    await t.close();
+  });
+  it('lets a waiting connection in as soon as another closes', async () => {
+    const { app, release } = gatedApp();
+    const t = await startServer(app, { connectionLimit: 1 });
+    const a = await RawClient.connect(t.port);
+    a.write(busy);
+    await a.settle(50);
+    const b = await RawClient.connect(t.port);
+    b.write(get);
+    expect(await b.settle(100)).toBe('');
+    // A reset: the connection is gone at once (after a FIN it would stay until its app answers).
+    a.socket.resetAndDestroy();
+    expect((await b.readResponse({ timeoutMs: 500 })).status).toBe(200);
+    release();
     b.destroy();
-    c.destroy();
     await t.close();
   });
   it('closes connections beyond connection_limit + backlog', async () => {
@@ -80,6 +98,12 @@ describe('connection_limit', () => {
     release();
     expect((await a.readResponse()).status).toBe(200);
     for (const c of [a, waiting, refused]) c.destroy();
+    await t.close();
+  });
+  it.runIf(existsSync('/proc/self/limits'))('warns at start-up when connection_limit is past the open-file limit', async () => {
+    const log = recordingLogger();
+    const t = await startServer(() => new Response('ok'), { connectionLimit: Number.MAX_SAFE_INTEGER, logger: log });
+    expect(log.lines.some((l) => /warn: .*connection_limit \(\d+\) is near or above this process's open-file limit/.test(l))).toBe(true);
     await t.close();
   });
   it('rejects a connection_limit below 1 at start-up', async () => {

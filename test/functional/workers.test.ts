@@ -1,7 +1,11 @@
 // Worker threads (threads > 0): the app runs in worker_threads spoken to over MessagePorts
 // (comlink for their API), placed by the dispatcher machine; faults stay with the request.
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { exchange, RawClient, recordingLogger, startServer, type TestServer } from '../helpers/raw-client.js';
+import { until } from '../helpers/wait.js';
 
 const APP = 'test/fixtures/worker-app.mjs:app';
 const get = (path: string) => `GET ${path} HTTP/1.1\r\nHost: a\r\n\r\n`;
@@ -106,6 +110,21 @@ describe('awaiting tasks share a thread', () => {
 });
 
 describe('faults in workers (the server keeps serving everyone else)', () => {
+  it('a client that resets in the middle of a streamed body: the stream is cancelled in the worker, chunks on the way are dropped', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'waitstate-firehose-'));
+    const mark = join(dir, 'mark');
+    const t = await startServer(APP, { threads: 1 });
+    for (let round = 0; round < 5; round++) {
+      const client = await RawClient.connect(t.port);
+      client.write(get(`/firehose?mark=${encodeURIComponent(mark)}`));
+      await until(() => client.unread.length > 100_000);
+      client.socket.resetAndDestroy();
+    }
+    expect(await until(() => existsSync(mark))).toBe(true);
+    expect((await exchange(t.port, get('/hello'))).status).toBe(200);
+    await t.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
   it('a worker that exits mid-request: that request gets 500, a replacement serves the queued one', async () => {
     const log = recordingLogger();
     const t = await startServer(APP, { threads: 1, logger: log });

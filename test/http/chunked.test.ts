@@ -1,5 +1,5 @@
 // test/http/chunked.test.ts: ChunkedDecoder, unit cases per RFC 9112 §7.1.x (Waitress's inputs
-// from research/waitress.md §2.4 among them) and the split/robustness properties (b) and (c).
+// measured on Waitress 2.1.2 among them) and the split/robustness properties (b) and (c).
 import { fc, test } from '@fast-check/vitest';
 import { describe, expect } from 'vitest';
 import { ChunkedDecoder, MAX_CHUNK_LINE_BYTES } from '../../src/http/chunked.js';

@@ -1,4 +1,4 @@
-// test/http/layering.test.ts: src/http/ is sans-I/O (research/aesthetics.md §11 rule 1). A bad
+// test/http/layering.test.ts: src/http/ is sans-I/O (the folder is the layer). A bad
 // import fails here even without lint.
 import { readFileSync, readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';

@@ -1,5 +1,5 @@
 // test/http/response.test.ts: response framing, head serialization, app header checks, error
-// responses (Waitress layout, research/waitress.md §2.1), chunk framing.
+// responses (Waitress's layout), chunk framing.
 import { describe, expect, test } from 'vitest';
 import {
   CHUNK_CRLF,

@@ -1,4 +1,4 @@
-// machines/ stays pure (research/aesthetics.md §11 rule 1): xstate, sibling machine files, and
+// machines/ stays pure (the folder is the layer): xstate, sibling machine files, and
 // only *types* from src/http/. No node: module, no timers, no I/O. Fails even without lint.
 import { readFileSync, readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
