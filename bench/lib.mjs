@@ -1,9 +1,10 @@
-// bench/lib.mjs: helpers shared by the benchmark drivers bench/run.mjs and bench/workers.mjs.
+// bench/lib.mjs: helpers shared by the benchmark drivers bench/run.mjs, bench/workers.mjs and
+// bench/time.mjs.
 //
-// Environment (PATH lookup, taskset pinning), CPU sampling from /proc, the foreign-load gate,
-// child-process tracking and cleanup, server start-up over the READY/STATS stdin/stdout protocol
-// (bench/server-lib.mjs is the server side), one load-tool run with CPU sampling, wrk output
-// parsing, and table formatting.
+// Environment (PATH lookup, taskset pinning, the open-file limit), CPU sampling from /proc, the
+// foreign-load gate, a process's memory from /proc, child-process tracking and cleanup, server
+// start-up over the READY/STATS/CLOSED stdin/stdout protocol (bench/server-lib.mjs is the server
+// side), one load-tool run with CPU sampling, wrk output parsing, and table formatting.
 //
 // Importing this module installs the driver's exit and signal handlers: every tracked child is
 // SIGKILLed on exit, and SIGINT/SIGTERM/SIGHUP stop the children (at most 2 s) and exit 130.
@@ -111,6 +112,35 @@ function cpuBetween(a, b) {
   return { foreign: Math.max(0, foreign), pidPct };
 }
 
+/**
+ * Start measuring CPU now: the returned function gives {foreign, pidPct(pid)} (as sampledRun's cpu)
+ * for the time since, or undefined without /proc. For runs whose load is this driver itself.
+ */
+export function cpuMeter(pids, kthreads = kernelThreads()) {
+  const a = snapshot(pids, kthreads);
+  return () => (a === undefined ? undefined : cpuBetween(a, snapshot(pids, kthreads)));
+}
+
+/** {rss, hwm} (VmRSS, VmHWM: the peak resident set) in bytes from /proc/PID/status, or undefined. */
+export function memory(pid) {
+  try {
+    const s = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const kb = (key) => Number(new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(s)?.[1]) * 1024;
+    return { rss: kb('VmRSS'), hwm: kb('VmHWM') };
+  } catch {
+    return undefined;
+  }
+}
+
+/** This process's open-file limit (the soft one, `ulimit -n`), or undefined. */
+export function fdLimit() {
+  try {
+    return Number(/^Max open files\s+(\d+)/m.exec(readFileSync('/proc/self/limits', 'utf8'))?.[1]) || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** Wait (at most maxMs) for a 1 s window in which other processes use < FOREIGN_LIMIT % of a core. */
 export async function waitForQuiet(ours, maxMs = 5000) {
   if (!HAVE_PROC) return undefined;
@@ -184,7 +214,10 @@ export function portTaken(port) {
  * Start a server process `node ...args` (on `cores`, if given) that speaks the protocol of
  * bench/server-lib.mjs; resolves once it prints READY. Its stderr lines are printed with
  * `[label]`. Rejects with notStarted after readyMs without READY.
- * Resolves {pid, stats(), stop()}: stats() asks for its STATS object (undefined after statsMs).
+ * Resolves {pid, stats(), close(ms), stop()}: stats() asks for its STATS object (undefined after
+ * statsMs); close(ms) asks it to close gracefully and resolves {ms: the server's own time for
+ * close(), seconds: as seen here} once it prints CLOSED (the process stays until stop()), or
+ * undefined after ms or if it exits without CLOSED.
  */
 export async function spawnServer({ port, args, label, cores, env = {}, readyMs, statsMs, notStarted }) {
   if (await portTaken(port)) throw new Error(`port ${port} is in use (set BENCH_PORT to move the benchmark's ports)`);
@@ -194,9 +227,11 @@ export async function spawnServer({ port, args, label, cores, env = {}, readyMs,
   createInterface({ input: child.stderr }).on('line', (line) => console.error(`  [${label}] ${line}`));
   const statsWaiters = [];
   let onReady;
+  let onClosed;
   createInterface({ input: child.stdout }).on('line', (line) => {
     if (line.startsWith('READY ')) onReady?.();
     else if (line.startsWith('STATS ')) statsWaiters.shift()?.(JSON.parse(line.slice(6)));
+    else if (line.startsWith('CLOSED ')) onClosed?.(Number(line.slice(7)));
   });
   const ready = await Promise.race([new Promise((resolve) => (onReady = () => resolve(true))), exited(child, readyMs).then(() => false)]);
   if (!ready) {
@@ -214,6 +249,14 @@ export async function spawnServer({ port, args, label, cores, env = {}, readyMs,
         });
         child.stdin.write('stats\n');
       });
+    },
+    close(ms) {
+      const t0 = performance.now();
+      const closed = new Promise(
+        (resolve) => (onClosed = (serverMs) => resolve({ ms: serverMs, seconds: (performance.now() - t0) / 1000 })),
+      );
+      child.stdin.write('close\n');
+      return Promise.race([closed, exited(child, ms).then(() => undefined)]);
     },
     async stop() {
       child.kill('SIGTERM');
@@ -300,6 +343,10 @@ export function parseWrk(out) {
 
 export const int = (n) => (n === undefined || !Number.isFinite(n) ? '-' : Math.round(n).toLocaleString('en-US'));
 export const pct = (n) => (n === undefined || !Number.isFinite(n) ? '-' : `${n.toFixed(0)}%`);
+export const mb = (bytes) => (bytes === undefined || !Number.isFinite(bytes) ? '-' : (bytes / 1e6).toFixed(1));
+/** The q-quantile (0 < q <= 1, nearest rank) of an ascending array; undefined when it is empty. */
+export const quantile = (sorted, q) =>
+  sorted.length === 0 ? undefined : sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)];
 export const median = (xs) => {
   const s = [...xs].sort((a, b) => a - b);
   const m = s.length >> 1;
@@ -318,4 +365,52 @@ export function table(header, rows, numeric = /^[\d,.%x*!-]+$/) {
       .join('  ')
       .trimEnd();
   return [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
+}
+
+/**
+ * Run the scenarios named in `only`, in `order`, filling `json.scenarios`; a scenario that throws
+ * is recorded and the others still run. Then print the BENCH_JSON line and exit (1 if any failed).
+ */
+export async function runScenarios(json, scenarios, order, only) {
+  const failures = [];
+  for (const name of order) {
+    if (!only.includes(name)) continue;
+    try {
+      json.scenarios[name] = await scenarios[name]();
+    } catch (error) {
+      if (interrupted) await new Promise(() => {});
+      console.error(`bench ${name}: ${error.stack ?? error.message}`);
+      failures.push(`${name}: ${error.message}`);
+      json.scenarios[name] = { error: error.message };
+    }
+  }
+  json.failures = failures;
+  console.log('');
+  console.log(`BENCH_JSON ${JSON.stringify(json)}`);
+  process.exitCode = failures.length > 0 ? 1 : 0;
+  process.exit();
+}
+
+/**
+ * Parse `--only a,b` (names from `scenarios`) and integer flags `--name N` / `--name=N` within
+ * `limits` ({ name: [min, max] }) over `defaults`; anything else calls `usage(message)`.
+ */
+export function parseBenchArgs(argv, { scenarios, defaults, limits, usage }) {
+  const opts = { ...defaults };
+  for (let i = 0; i < argv.length; i++) {
+    const [flag, value] = argv[i].split('=', 2);
+    const take = () => (value !== undefined ? value : argv[++i]);
+    const name = flag.slice(2);
+    if (flag === '--help' || flag === '-h') usage();
+    else if (flag === '--only') {
+      opts.only = String(take()).split(',');
+      for (const s of opts.only) if (!scenarios.includes(s)) usage(`--only: unknown scenario ${s}`);
+    } else if (name in limits) {
+      const n = Number(take());
+      const [min, max] = limits[name];
+      if (!Number.isInteger(n) || n < min || n > max) usage(`${flag} needs an integer in ${min}..${max}`);
+      opts[name] = n;
+    } else usage(`unknown argument ${argv[i]}`);
+  }
+  return opts;
 }

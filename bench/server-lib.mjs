@@ -4,6 +4,10 @@
 // Protocol with the driver (stdin/stdout, one line each):
 //   stdout "READY <port>"                     once listening;
 //   stdin  "stats" -> stdout "STATS {json}"   whatever the server reports;
+//   stdin  "close" -> stdout "CLOSED <ms>"    a graceful close (running requests finish; not
+//                                             bounded here: the driver bounds its wait), <ms> the
+//                                             time close() took; the process then waits to be
+//                                             stopped (below; it exits at once);
 //   stdin closed (the driver died) or SIGINT/SIGTERM -> close (bounded: 1 s) and exit 0, so that
 //   `node --cpu-prof` writes its profile.
 
@@ -59,14 +63,19 @@ export function closeNodeServer(server) {
 }
 
 /**
- * Speak the driver protocol: answer "stats" with `STATS {await stats()}`, close() and exit 0 on
- * SIGINT/SIGTERM or when stdin closes, then print READY.
+ * Speak the driver protocol: answer "stats" with `STATS {await stats()}`; on "close", await
+ * gracefulClose() (close() if not given) and print `CLOSED <ms>` (the process then waits, so that
+ * its CPU time can still be read, until it is stopped); close() and exit 0 on SIGINT/SIGTERM or
+ * when stdin closes (at once after a graceful close); then print READY.
  */
-export function serveDriver(port, { close, stats }) {
+export function serveDriver(port, { close, stats, gracefulClose = close }) {
   let exiting = false;
+  let closing = false;
+  let closed = false;
   async function shutdown() {
     if (exiting) return;
     exiting = true;
+    if (closed) process.exit(0);
     // Bounded: give close() one second, then exit regardless.
     setTimeout(() => process.exit(0), 1000).unref();
     try {
@@ -80,7 +89,18 @@ export function serveDriver(port, { close, stats }) {
 
   const lines = createInterface({ input: process.stdin });
   lines.on('line', async (line) => {
-    if (line.trim() === 'stats') process.stdout.write(`STATS ${JSON.stringify(await stats())}\n`);
+    const command = line.trim();
+    if (command === 'stats') process.stdout.write(`STATS ${JSON.stringify(await stats())}\n`);
+    else if (command === 'close' && !closing && !exiting) {
+      closing = true;
+      const t0 = performance.now();
+      try {
+        await gracefulClose();
+      } finally {
+        closed = true;
+        process.stdout.write(`CLOSED ${Math.round(performance.now() - t0)}\n`);
+      }
+    }
   });
   lines.on('close', shutdown); // the driver went away
 

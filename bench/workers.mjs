@@ -54,16 +54,16 @@
 // Exit status: 0 when every scenario ran (whatever the figures), 1 on a setup failure or bad
 // arguments, 130 on Ctrl-C. Child processes are killed on every exit path; every wait is bounded.
 
-import { closeSync, createReadStream, ftruncateSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { closeSync, createReadStream, ftruncateSync, mkdtempSync, openSync, rmSync } from 'node:fs';
 import { Agent, request as httpRequest } from 'node:http';
 import { connect } from 'node:net';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { calibrate } from './cpu-app.mjs';
-import { CLK_TCK, HERE, LOAD_CORE, PINNED, SERVER_CORE, cpuTicks, onPath, pinSelf, pinned } from './lib.mjs';
-import { FOREIGN_LIMIT, cleanups, httpGet, interrupted, parseWrk, sampledRun, spawnServer, waitForQuiet } from './lib.mjs';
-import { int, median, pct, table } from './lib.mjs';
+import { CLK_TCK, HERE, LOAD_CORE, PINNED, SERVER_CORE, cpuTicks, fdLimit, memory, onPath, pinSelf, pinned } from './lib.mjs';
+import { FOREIGN_LIMIT, cleanups, httpGet, parseWrk, parseBenchArgs, runScenarios, sampledRun, spawnServer, waitForQuiet } from './lib.mjs';
+import { int, mb, median, pct, quantile, table } from './lib.mjs';
 
 const ALL = ['hello', 'cpu', 'transfer', 'idle'];
 
@@ -79,35 +79,19 @@ function usage(message) {
   process.exit(message ? 1 : 0);
 }
 
-function parseArgs(argv) {
-  const opts = { seconds: 5, rounds: 3, warmup: 2, only: ALL, idle: 10_000, 'transfer-mib': 1024, 'transfer-timeout': 60 };
-  const limits = {
+const opts = parseBenchArgs(process.argv.slice(2), {
+  scenarios: ALL,
+  defaults: { seconds: 5, rounds: 3, warmup: 2, only: ALL, idle: 10_000, 'transfer-mib': 1024, 'transfer-timeout': 60 },
+  limits: {
     seconds: [1, 600],
     rounds: [1, 50],
     warmup: [0, 60],
     idle: [1, 50_000],
     'transfer-mib': [1, 8192],
     'transfer-timeout': [1, 600],
-  };
-  for (let i = 0; i < argv.length; i++) {
-    let [flag, value] = argv[i].split('=', 2);
-    const take = () => (value !== undefined ? value : argv[++i]);
-    const name = flag.slice(2);
-    if (flag === '--help' || flag === '-h') usage();
-    else if (flag === '--only') {
-      opts.only = String(take()).split(',');
-      for (const s of opts.only) if (!ALL.includes(s)) usage(`--only: unknown scenario ${s}`);
-    } else if (name in limits) {
-      const n = Number(take());
-      const [min, max] = limits[name];
-      if (!Number.isInteger(n) || n < min || n > max) usage(`${flag} needs an integer in ${min}..${max}`);
-      opts[name] = n;
-    } else usage(`unknown argument ${argv[i]}`);
-  }
-  return opts;
-}
-
-const opts = parseArgs(process.argv.slice(2));
+  },
+  usage,
+});
 const BASE_PORT = Number(process.env.BENCH_PORT ?? 18280);
 if (!Number.isInteger(BASE_PORT) || BASE_PORT < 1 || BASE_PORT > 65527) usage('BENCH_PORT must be a port number');
 
@@ -116,17 +100,6 @@ if (!Number.isInteger(BASE_PORT) || BASE_PORT < 1 || BASE_PORT > 65527) usage('B
 
 if (!onPath('wrk') && (opts.only.includes('hello') || opts.only.includes('cpu'))) usage('wrk is not on PATH (hello and cpu need it)');
 const ALL_CORES = `0-${availableParallelism() - 1}`;
-
-/** {rss, hwm} in bytes from /proc/PID/status, or undefined. */
-function memory(pid) {
-  try {
-    const s = readFileSync(`/proc/${pid}/status`, 'utf8');
-    const kb = (key) => Number(new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(s)?.[1]) * 1024;
-    return { rss: kb('VmRSS'), hwm: kb('VmHWM') };
-  } catch {
-    return undefined;
-  }
-}
 
 // ---------------------------------------------------------------------------------------------
 // Servers
@@ -194,8 +167,6 @@ async function wrk(args, { cores, pids = [] } = {}) {
 // Formatting
 
 const ms = (n) => (n === undefined || !Number.isFinite(n) ? '-' : n.toFixed(2));
-const mb = (bytes) => (bytes === undefined || !Number.isFinite(bytes) ? '-' : (bytes / 1e6).toFixed(1));
-const quantile = (sorted, q) => (sorted.length === 0 ? undefined : sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)]);
 
 function print(title, header, rows, notes = []) {
   console.log('');
@@ -647,14 +618,6 @@ async function transferScenario() {
 // ---------------------------------------------------------------------------------------------
 // 4. idle: 10,000 keep-alive connections
 
-function fdLimit() {
-  try {
-    return Number(/^Max open files\s+(\d+)/m.exec(readFileSync('/proc/self/limits', 'utf8'))?.[1]) || undefined;
-  } catch {
-    return undefined;
-  }
-}
-
 /** Connect, send one GET /, read the whole hello answer; resolves the socket (left open) or an Error. */
 function openOne(port) {
   return new Promise((resolve) => {
@@ -784,21 +747,5 @@ const json = {
   warmup: opts.warmup,
   scenarios: {},
 };
-const failures = [];
 const SCENARIOS = { hello: helloScenario, cpu: cpuScenario, transfer: transferScenario, idle: idleScenario };
-for (const name of ALL) {
-  if (!opts.only.includes(name)) continue;
-  try {
-    json.scenarios[name] = await SCENARIOS[name]();
-  } catch (error) {
-    if (interrupted) await new Promise(() => {});
-    console.error(`bench ${name}: ${error.stack ?? error.message}`);
-    failures.push(`${name}: ${error.message}`);
-    json.scenarios[name] = { error: error.message };
-  }
-}
-json.failures = failures;
-console.log('');
-console.log(`BENCH_JSON ${JSON.stringify(json)}`);
-process.exitCode = failures.length > 0 ? 1 : 0;
-process.exit();
+await runScenarios(json, SCENARIOS, ALL, opts.only);

@@ -45,6 +45,11 @@ import {
 /** At most one "tasks are waiting" warning per this many ms (Waitress warns on every task). */
 const QUEUE_WARNING_INTERVAL_MS = 5_000;
 /**
+ * Tasks queue for a moment as a matter of course (a burst waits for workers to acknowledge the
+ * ones before it); only a queue whose oldest task has waited this long is worth a warning.
+ */
+const QUEUE_WAIT_WARNING_MS = 100;
+/**
  * How long, on average, a task may wait behind others in a worker's window. A worker takes as many
  * unacknowledged tasks as fit in it at the measured time a task holds its CPU (at most
  * `dispatchWindow`): many when tasks take microseconds (where one message per task costs more
@@ -98,6 +103,8 @@ export class Job {
   readonly request: JobRequest;
   readonly listener: JobListener;
   worker: PoolWorker | undefined;
+  /** When it joined the queue (performance.now()), if it had to wait. */
+  queuedAt = 0;
   /** Its place among the tasks its worker was given (1, 2, …), to compare with what it started. */
   seq = 0;
   /** When it was given to its worker (performance.now()). */
@@ -189,7 +196,7 @@ export class WorkerPool {
   #flushScheduled = false;
   /** Tells the supervisor about worker exits and failed starts. */
   #report: (event: SupervisorEvent) => void = () => {};
-  #lastWarning = 0;
+  #lastWarning = -QUEUE_WARNING_INTERVAL_MS;
   #waitedSinceWarning = 0;
 
   constructor(
@@ -290,6 +297,7 @@ export class WorkerPool {
   }
 
   enqueueTask(job: unknown): void {
+    (job as Job).queuedAt = performance.now();
     this.#queue.push(job as Job);
   }
 
@@ -304,10 +312,17 @@ export class WorkerPool {
 
   warnQueueDepth(): void {
     this.#waitedSinceWarning++;
-    const now = Date.now();
-    if (now - this.#lastWarning < QUEUE_WARNING_INTERVAL_MS) return;
+    const now = performance.now();
+    const waitedMs = now - (this.#queue[0]?.queuedAt ?? now);
+    if (waitedMs < QUEUE_WAIT_WARNING_MS || now - this.#lastWarning < QUEUE_WARNING_INTERVAL_MS) return;
+    let full = 0;
+    for (const worker of this.#workers) if (worker.load >= this.#concurrency) full++;
+    const why =
+      full === this.#threads
+        ? `every worker thread has thread_concurrency (${this.#concurrency}) requests in progress`
+        : `all ${this.#threads} worker threads are busy running requests`;
     this.#logger.warn(
-      `waitstate: all ${this.#threads} worker threads are busy; task queue depth is ${this.#queue.length} ` +
+      `waitstate: ${why}; task queue depth is ${this.#queue.length}, the oldest waiting ${Math.round(waitedMs)} ms ` +
         `(${this.#waitedSinceWarning} tasks waited since the last warning)`,
     );
     this.#lastWarning = now;

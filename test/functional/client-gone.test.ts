@@ -6,6 +6,8 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { RawClient, startServer } from '../helpers/raw-client.js';
 import { until } from '../helpers/wait.js';
@@ -72,6 +74,23 @@ describe('request.signal', () => {
     client.end();
     expect((await client.readResponse({ timeoutMs: 1500 })).body.toString()).toBe('aborted');
     await t.close();
+  });
+  it("cancels an app's own upstream fetch made with request.signal, from a worker thread", async () => {
+    let upstreamClosed = false;
+    const upstream = createServer((req) => req.socket.on('close', () => (upstreamClosed = true))); // never answers
+    await new Promise<void>((resolve) => upstream.listen(0, '127.0.0.1', resolve));
+    const to = `http://127.0.0.1:${(upstream.address() as AddressInfo).port}/`;
+    const t = await startServer('test/fixtures/worker-app.mjs:app', { threads: 1 });
+    const client = await RawClient.connect(t.port);
+    client.write(`GET /proxy?to=${encodeURIComponent(to)} HTTP/1.1\r\nHost: a\r\n\r\n`);
+    await new Promise((r) => setTimeout(r, 200));
+    expect(upstreamClosed).toBe(false);
+    client.end();
+    expect(await until(() => upstreamClosed, 2000)).toBe(true);
+    // The app's answer to a client that only half-closed still goes out.
+    expect((await client.readResponse()).body.toString()).toBe('upstream: AbortError');
+    await t.close();
+    upstream.close();
   });
   it('aborts a request pipelined before the FIN when its turn comes', async () => {
     const outcomes: string[] = [];

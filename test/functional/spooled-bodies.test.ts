@@ -95,4 +95,20 @@ describe('request bodies past inbuf_overflow', () => {
     expect(called).toBe(false);
     await t.close();
   });
+  it('removes the temp file of a request whose client goes while a worker runs it, although the app never settles', async () => {
+    const t = await startServer('test/fixtures/worker-app.mjs:app', { threads: 1, inbufOverflow: 0, shutdownTimeout: 1 });
+    for (const leave of ['reset', 'close'] as const) {
+      const client = await RawClient.connect(t.port);
+      client.write('POST /hang HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n\r\nhello');
+      expect(await until(() => readdirSync(spoolDir()).length === 1)).toBe(true);
+      await new Promise((r) => setTimeout(r, 100));
+      if (leave === 'reset') client.socket.resetAndDestroy();
+      else client.end();
+      // A reset ends the task at once; after a close the task waits for an answer that never comes.
+      if (leave === 'reset') expect(await until(() => readdirSync(spoolDir()).length === 0)).toBe(true);
+      else client.destroy();
+    }
+    await t.close(); // shutdown_timeout ends the half-closed one's task
+    expect(await until(() => readdirSync(spoolDir()).length === 0)).toBe(true);
+  });
 });

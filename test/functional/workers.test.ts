@@ -57,10 +57,11 @@ describe('the dispatcher', () => {
   it('never runs more than threadConcurrency tasks per thread, and runs waiting tasks in arrival order', async () => {
     const log = recordingLogger();
     const t = await startServer(APP, { threads: 2, threadConcurrency: 1, logger: log });
-    const clients = await Promise.all([1, 2, 3, 4, 5].map(() => RawClient.connect(t.port)));
+    const clients = await Promise.all([1, 2, 3, 4, 5, 6].map(() => RawClient.connect(t.port)));
     for (const [i, client] of clients.entries()) {
+      // The last comes when the queue has waited long enough for a warning.
+      await new Promise((r) => setTimeout(r, i === 5 ? 120 : 15));
       client.write(get(`/slow?ms=150&n=${i}`));
-      await new Promise((r) => setTimeout(r, 15));
     }
     const runs = await Promise.all(
       clients.map(async (c) => JSON.parse((await c.readResponse()).body.toString()) as { start: number; end: number; n: string }),
@@ -71,8 +72,8 @@ describe('the dispatcher', () => {
       expect(running).toBeLessThanOrEqual(2);
     }
     const order = [...runs].sort((a, b) => a.start - b.start).map((r) => r.n);
-    expect(order).toEqual(['0', '1', '2', '3', '4']);
-    expect(log.lines.some((l) => /warn: .*task queue depth is \d+/.test(l))).toBe(true);
+    expect(order).toEqual(['0', '1', '2', '3', '4', '5']);
+    expect(log.lines.some((l) => /warn: .*task queue depth is \d+, the oldest waiting \d+ ms/.test(l))).toBe(true);
     for (const c of clients) c.destroy();
     await t.close();
   });
