@@ -98,8 +98,6 @@ export interface JobListener {
 }
 
 export class Job {
-  static #nextId = 1;
-  readonly id = Job.#nextId++;
   readonly request: JobRequest;
   readonly listener: JobListener;
   worker: PoolWorker | undefined;
@@ -107,6 +105,8 @@ export class Job {
   queuedAt = 0;
   /** Its place among the tasks its worker was given (1, 2, …), to compare with what it started. */
   seq = 0;
+  /** Its index in its worker's slots, and so its id on the worker's port. */
+  slot = -1;
   /** When it was given to its worker (performance.now()). */
   assignedAt = 0;
   /** Its worker is past its first turn: it answered, or it awaits. */
@@ -134,8 +134,14 @@ class PoolWorker {
   readonly thread: Worker;
   readonly port: MessagePort;
   readonly api: Comlink.Remote<WorkerApi>;
-  /** Its tasks not yet answered, by id (cancelled ones too, until the worker is done with them). */
-  readonly jobs = new Map<number, Job>();
+  /**
+   * Its tasks not yet answered (cancelled ones too, until the worker is done with them), by slot.
+   * A slot is reused once its task is answered: a Map keyed by ever-new ids, set and deleted
+   * for every request, made the main thread's GC promote its discarded hash tables (17 % fewer
+   * hello requests per second with four workers).
+   */
+  readonly slots: (Job | undefined)[] = [];
+  readonly #vacant: number[] = [];
   /** Tasks given and not yet past their first turn: they hold (or wait for) its CPU. */
   unacked = 0;
   /** Tasks counted against threadConcurrency. */
@@ -153,6 +159,19 @@ class PoolWorker {
   alive = true;
   /** Set once its app is loaded; a worker that dies before is handled by whoever started it. */
   ready = false;
+
+  /** Give the job a slot, which is its id on this worker's port. */
+  hold(job: Job): void {
+    const slot = this.#vacant.pop() ?? this.slots.length;
+    this.slots[slot] = job;
+    job.slot = slot;
+  }
+
+  /** Its answer is in: the slot may serve another task. */
+  letGo(job: Job): void {
+    this.slots[job.slot] = undefined;
+    this.#vacant.push(job.slot);
+  }
 
   constructor(appRef: string, overrideGlobalObjects: boolean) {
     const channel = new MessageChannel();
@@ -270,7 +289,7 @@ export class WorkerPool {
       void worker.thread.terminate();
       return;
     }
-    this.#send(worker, { t: 'cancel', id: job.id });
+    this.#send(worker, { t: 'cancel', id: job.slot });
     this.#release(job);
   }
 
@@ -280,7 +299,7 @@ export class WorkerPool {
     job.clientLeft = true;
     const worker = job.worker;
     if (worker === undefined || !worker.alive) return; // queued: told when it is given to a worker
-    this.#send(worker, { t: 'abort', id: job.id });
+    this.#send(worker, { t: 'abort', id: job.slot });
     this.#release(job);
   }
 
@@ -422,7 +441,7 @@ export class WorkerPool {
   }
 
   #assign(worker: PoolWorker, job: Job): void {
-    worker.jobs.set(job.id, job);
+    worker.hold(job);
     job.worker = worker;
     job.seq = ++worker.given;
     job.assignedAt = performance.now();
@@ -433,8 +452,8 @@ export class WorkerPool {
     if (job.counted) worker.load++;
     const { head, url, body, info } = job.request;
     const moved = body instanceof Uint8Array ? forPosting(body, true) : { bytes: body, transfer: [] };
-    this.#send(worker, packRequest({ id: job.id, head, url, body: moved.bytes, info }), moved.transfer);
-    if (job.clientLeft) this.#send(worker, { t: 'abort', id: job.id });
+    this.#send(worker, packRequest({ id: job.slot, head, url, body: moved.bytes, info }), moved.transfer);
+    if (job.clientLeft) this.#send(worker, { t: 'abort', id: job.slot });
   }
 
   /** Everything for a worker in this turn goes in one message, sent once the turn's I/O is done. */
@@ -459,17 +478,17 @@ export class WorkerPool {
   #onMessage(worker: PoolWorker, message: FromWorker): void {
     if (message.t === 'awaiting') {
       for (const id of message.ids) {
-        const job = worker.jobs.get(id);
+        const job = worker.slots[id];
         if (job !== undefined) this.#acknowledge(worker, job);
       }
       this.#offerFreeSlots();
       return;
     }
-    const job = worker.jobs.get(message.id);
+    const job = worker.slots[message.id];
     if (job === undefined) return;
     if (message.t !== 'chunk' && message.last) {
       // The slot is free: fill it before handling this answer.
-      worker.jobs.delete(job.id);
+      worker.letGo(job);
       this.#acknowledge(worker, job);
       if (job.counted) {
         job.counted = false;
@@ -526,7 +545,7 @@ export class WorkerPool {
         pull: () =>
           new Promise<void>((resolve) => {
             job.pulled = resolve;
-            if (worker.alive) this.#send(worker, { t: 'pull', id: job.id });
+            if (worker.alive) this.#send(worker, { t: 'pull', id: job.slot });
           }),
         cancel: () => this.cancel(job),
       },
@@ -553,8 +572,7 @@ export class WorkerPool {
     this.#workers.delete(worker);
     if (this.#closing || !worker.ready) return;
     const started = Atomics.load(worker.started, 0);
-    const left = [...worker.jobs.values()].sort((a, b) => a.seq - b.seq);
-    worker.jobs.clear();
+    const left = worker.slots.filter((job) => job !== undefined).sort((a, b) => a.seq - b.seq);
     const running = left.filter((job) => job.seq <= started);
     const notStarted = left.filter((job) => job.seq > started);
     const lost = running.filter((job) => !job.cancelled);

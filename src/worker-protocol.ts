@@ -23,7 +23,8 @@
 //   cancel {id} (the client is gone, or handler_timeout: request.signal aborts, the answer is not wanted) ─▶
 //                                       ◀─ done {id}  (after a cancel, when nothing else was last)
 // The worker is free of a request after the message marked `last`: a head with its whole body,
-// an end, a fail, or a done. It counts the requests it has started in shared memory
+// an end, a fail, or a done; nothing more is sent for that id, and the main thread may give the
+// id to the next request it sends this worker (ids are slots, reused). It counts the requests it has started in shared memory
 // (WorkerData.started), so that when it dies the main thread knows exactly which of the ones it
 // was given never started, and gives those to another worker.
 

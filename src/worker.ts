@@ -49,6 +49,8 @@ const api: WorkerApi = {
 Comlink.expose(api, nodeEndpoint(parentPort!));
 
 interface Job {
+  /** Its id on the port: a slot the main thread reuses once this job's `last` message is in. */
+  id: number;
   /** The answer is not wanted any more: stop a streamed body. */
   cancelled: boolean;
   request: IncomingRequest | undefined;
@@ -64,7 +66,7 @@ const jobs = new Map<number, Job>();
 const startedCount = new Int32Array(data.started);
 let started = 0;
 /** Requests started in this turn and still pending: acknowledged together when it ends. */
-let pendingThisTurn: number[] = [];
+let pendingThisTurn: Job[] = [];
 
 function post(message: FromWorker, transfer: ArrayBuffer[] = []): void {
   port.postMessage(message, transfer);
@@ -86,7 +88,7 @@ function receive(message: ToWorker): void {
     return;
   }
   const job = jobs.get(message.id);
-  if (job === undefined) return; // over already
+  if (job === undefined || job.finished) return; // over already
   if (message.t === 'pull') job.credit++;
   else {
     // abort: the client half-closed, and may still read the answer; cancel: nobody will.
@@ -100,7 +102,7 @@ function receive(message: ToWorker): void {
 function start(message: WorkerRequest): void {
   const { id } = message;
   Atomics.store(startedCount, 0, ++started);
-  const job: Job = { cancelled: false, request: undefined, finished: false, wake: undefined, credit: 0 };
+  const job: Job = { id, cancelled: false, request: undefined, finished: false, wake: undefined, credit: 0 };
   jobs.set(id, job);
   let pending: Promise<void> | undefined;
   try {
@@ -123,19 +125,20 @@ function start(message: WorkerRequest): void {
   }
   void pending.finally(() => settle(id, job));
   if (pendingThisTurn.length === 0) setImmediate(acknowledge);
-  pendingThisTurn.push(id);
+  pendingThisTurn.push(job);
 }
 
 /** The turn is over: the requests that still wait are acknowledged, so the main thread sends more. */
 function acknowledge(): void {
-  const ids = pendingThisTurn.filter((id) => jobs.get(id)?.finished === false);
+  const ids = pendingThisTurn.filter((job) => !job.finished).map((job) => job.id);
   pendingThisTurn = [];
   if (ids.length > 0) post({ t: 'awaiting', ids });
 }
 
 /** The request is over for this worker; it must have said so in a message marked `last`. */
 function settle(id: number, job: Job): void {
-  jobs.delete(id);
+  // Its slot may already serve the next request: leave that one be.
+  if (jobs.get(id) === job) jobs.delete(id);
   if (!job.finished) post({ t: 'done', id, last: true });
 }
 
