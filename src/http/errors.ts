@@ -1,4 +1,5 @@
-// src/http/errors.ts: every HttpError the codec can return, by name.
+// src/http/errors.ts: every HttpError the codec can return, by name, and the 408s the server
+// answers when a request misses a deadline (the refusals the shell makes without the codec).
 // Rules: (1) one constant per refusal (a factory only where the reason embeds a configured limit);
 //        (2) `code` is stable: callers and tests branch on it, never on `reason`;
 //        (3) `reason` is one sentence that ends with the section that justifies the refusal, in the
