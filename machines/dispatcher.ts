@@ -1,12 +1,13 @@
 // machines/dispatcher.ts: which task runs on which worker, and which waits.
 //
 // Rules of this file:
-// 1. A fixed pool of `threads` workers, each with `dispatchWindow` slots: a worker holds that many
-//    tasks at most and runs them one after another, so never more tasks run than there are
-//    workers (Waitress's ThreadedTaskDispatcher is the window of 1). Tasks that find every slot
-//    taken wait in a FIFO queue and are placed in arrival order as slots come free. A worker whose
-//    running task waits on I/O hands back the tasks it has not started: they go to the front of
-//    the queue, ahead of later arrivals.
+// 1. A fixed pool of `threads` workers. A worker is an event loop: it runs up to
+//    `threadConcurrency` tasks at once while they await, and holds at most `dispatchWindow` that
+//    have not yet reached their first await (those wait for, or hold, its CPU; Waitress's
+//    ThreadedTaskDispatcher is the window of 1 with a concurrency of 1). A slot is room under
+//    both. Tasks that find no slot wait in a FIFO queue and are placed in arrival order as slots
+//    come free. Tasks a worker was given but never started, when it dies, go to the front of the
+//    queue, ahead of later arrivals.
 // 2. No I/O: running a task on a worker, queueing it and warning about the queue are named actions
 //    that src/worker-pool.ts provides. The facts guards need (free slots, queued tasks) travel in
 //    the event, counted by the shell just before it sends. Which worker gets a task (the least
@@ -37,7 +38,7 @@ export interface DispatcherContext {
 export type DispatcherEvent =
   /** A task is ready to run; `idle` counts free slots before it is placed. */
   | { type: 'task.submitted'; job: unknown; idle: number }
-  /** A worker handed back a task it had not started; `idle` counts free slots. */
+  /** A task its worker never started (the worker died) comes back; `idle` counts free slots. */
   | { type: 'task.returned'; job: unknown; idle: number }
   /** A slot came free (a task ended, or a new worker is ready); `queued` counts waiting tasks. */
   | { type: 'worker.free'; queued: number }

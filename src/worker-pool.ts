@@ -290,7 +290,8 @@ export class WorkerPool {
       return;
     }
     this.#send(worker, { t: 'cancel', id: job.slot });
-    this.#release(job);
+    this.#uncount(job);
+    this.#offerFreeSlots();
   }
 
   /** The client half-closed: tell the app (request.signal), still take its answer, and free its slot. */
@@ -300,7 +301,8 @@ export class WorkerPool {
     const worker = job.worker;
     if (worker === undefined || !worker.alive) return; // queued: told when it is given to a worker
     this.#send(worker, { t: 'abort', id: job.slot });
-    this.#release(job);
+    this.#uncount(job);
+    this.#offerFreeSlots();
   }
 
   async close(): Promise<void> {
@@ -393,11 +395,10 @@ export class WorkerPool {
   }
 
   /** The task no longer counts against its worker's threadConcurrency. */
-  #release(job: Job): void {
+  #uncount(job: Job): void {
     if (!job.counted) return;
     job.counted = false;
     job.worker!.load--;
-    this.#offerFreeSlots();
   }
 
   /** Slots came free: place queued tasks in them, then tell the dispatcher there is room. */
@@ -490,10 +491,7 @@ export class WorkerPool {
       // The slot is free: fill it before handling this answer.
       worker.letGo(job);
       this.#acknowledge(worker, job);
-      if (job.counted) {
-        job.counted = false;
-        worker.load--;
-      }
+      this.#uncount(job);
       job.worker = undefined;
       this.#offerFreeSlots();
     }

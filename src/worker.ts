@@ -110,20 +110,20 @@ function start(message: WorkerRequest): void {
     const result: unknown = app(job.request as unknown as Request, message.info);
     if (result !== null && typeof result === 'object' && typeof (result as PromiseLike<unknown>).then === 'function') {
       pending = Promise.resolve(result).then(
-        (response) => respond(id, job, response),
-        (error: unknown) => fail(id, job, error),
+        (response) => respond(job, response),
+        (error: unknown) => fail(job, error),
       );
     } else {
-      pending = respond(id, job, result);
+      pending = respond(job, result);
     }
   } catch (error) {
-    fail(id, job, error);
+    fail(job, error);
   }
   if (pending === undefined) {
-    settle(id, job);
+    settle(job);
     return;
   }
-  void pending.finally(() => settle(id, job));
+  void pending.finally(() => settle(job));
   if (pendingThisTurn.length === 0) setImmediate(acknowledge);
   pendingThisTurn.push(job);
 }
@@ -136,18 +136,21 @@ function acknowledge(): void {
 }
 
 /** The request is over for this worker; it must have said so in a message marked `last`. */
-function settle(id: number, job: Job): void {
+function settle(job: Job): void {
+  const { id } = job;
   // Its slot may already serve the next request: leave that one be.
   if (jobs.get(id) === job) jobs.delete(id);
   if (!job.finished) post({ t: 'done', id, last: true });
 }
 
-function fail(id: number, job: Job, error: unknown): void {
+function fail(job: Job, error: unknown): void {
+  const { id } = job;
   finish(job, { t: 'fail', id, error: toWorkerError(error), unsendable: false, last: true });
 }
 
 /** Send the response; returns a promise only while a streamed body is being pumped. */
-function respond(id: number, job: Job, result: unknown): Promise<void> | undefined {
+function respond(job: Job, result: unknown): Promise<void> | undefined {
+  const { id } = job;
   const parts = readResponse(result);
   if (typeof parts === 'string') {
     finish(job, { t: 'fail', id, error: { name: 'TypeError', message: parts, stack: undefined }, unsendable: true, last: true });
@@ -160,7 +163,7 @@ function respond(id: number, job: Job, result: unknown): Promise<void> | undefin
   }
   if (stream !== undefined) {
     post({ t: 'head', id, status, statusText, headers, body: null, streaming: true, file: undefined, last: false });
-    return pump(id, job, stream);
+    return pump(job, stream);
   }
   if (body instanceof Uint8Array) {
     const moved = forPosting(body, false);
@@ -175,7 +178,8 @@ function respond(id: number, job: Job, result: unknown): Promise<void> | undefin
   return undefined;
 }
 
-async function pump(id: number, job: Job, stream: ReadableStream<Uint8Array>): Promise<void> {
+async function pump(job: Job, stream: ReadableStream<Uint8Array>): Promise<void> {
+  const { id } = job;
   const reader = stream.getReader();
   try {
     for (;;) {
