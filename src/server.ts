@@ -19,6 +19,7 @@ import { loadAppRef, resolveAppRef } from './app-ref.js';
 import { serveCluster } from './cluster.js';
 import { OptionError, parseListenEntry, resolveOptions, type ListenAddress, type ListenSocket, type ServeOptions } from './options.js';
 import { installLiteResponse } from './response.js';
+import { listeningInfo, readServeCall, type ListeningListener, type NodeServerOptions } from './serve-call.js';
 import type { FetchHandler, RequestInfo } from './task.js';
 import { startSupervisor } from './supervisor.js';
 import { WorkerPool } from './worker-pool.js';
@@ -66,6 +67,19 @@ export interface ServerHandle {
   readonly inspector?: string | undefined;
   /** Stop accepting, let running requests finish, close idle connections; resolves when all are closed. */
   close(): Promise<void>;
+}
+
+/**
+ * What serve() returns: the promise of a handle, resolved once listening, that can also be closed
+ * before it settles, as code written for @hono/node-server closes the server serve() returned.
+ */
+export interface Serving extends Promise<ServerHandle> {
+  /**
+   * Close once listening, gracefully (ServerHandle.close). A failed start-up rejects the promise
+   * returned, or, given a callback, is passed to it (then the promise resolves), as node's
+   * server.close(callback) passes its error.
+   */
+  close(callback?: (error?: Error) => void): Promise<void>;
 }
 
 function toHandler(app: App): FetchHandler {
@@ -219,12 +233,43 @@ function boundAddress(server: Server, where: string): BoundAddress {
 }
 
 /**
+ * Serve a Fetch app over HTTP/1.1, called as @hono/node-server's serve() is: `options.fetch` is
+ * the app (or `options` is a Hono app), the port is 3000 unless another is given (or listen,
+ * unixSocket, sockets), and `listeningListener` receives the first address bound once listening.
+ * waitstate's own options may join the object; hostname is its host.
+ */
+export function serve(options: NodeServerOptions | Exclude<App, FetchHandler>, listeningListener?: ListeningListener): Serving;
+/**
  * Serve a Fetch app over HTTP/1.1; resolves once every listener is bound (and every worker has
  * loaded the app). `app` is a handler, an object with a `fetch` method, or a reference
  * `"MODULE:OBJECT"` (a module path relative to the current directory); worker threads
  * (`threads` > 0) need a reference, since a function cannot be sent to another thread.
  */
-export async function serve(app: App | string, options: ServeOptions = {}): Promise<ServerHandle> {
+export function serve(app: App | string, options?: ServeOptions): Serving;
+export function serve(first: unknown, second?: unknown, ...extra: unknown[]): Serving {
+  const started = (async () => {
+    const call = readServeCall(first, second, extra);
+    const handle = await start(call.app, call.options);
+    if (call.onListening !== undefined) {
+      // Out of the promise chain: a throw in the callback is an uncaught exception, as from a
+      // listening listener of node:net, not a failed start-up with a server left running.
+      process.nextTick(call.onListening, listeningInfo(handle.addresses[0]!));
+    }
+    return handle;
+  })();
+  return Object.assign(started, {
+    close(callback?: (error?: Error) => void): Promise<void> {
+      const closed = started.then((handle) => handle.close());
+      if (callback === undefined) return closed;
+      return closed.then(
+        () => callback(),
+        (error: unknown) => callback(error instanceof Error ? error : new Error(String(error))),
+      );
+    },
+  });
+}
+
+async function start(app: App | string, options: ServeOptions): Promise<ServerHandle> {
   const settings = resolveOptions(options as Record<string, unknown>);
   const { logger } = settings;
   for (const warning of settings.warnings) logger.warn(warning);
