@@ -5,7 +5,8 @@
 // counts them and, past the limit, moves them to the file. Writes are chained in order; while
 // more than SPOOL_BACKLOG_BYTES wait to be written, `backlogged` asks the channel to stop reading
 // the socket. A spooled body reaches the app (inline or in a worker) as its path, read back as a
-// stream; the file lives in a directory of its own and is removed when the request ends, on
+// stream that opens the file on its first read, so a body the app never reads holds no file
+// descriptor; the file lives in a directory of its own and is removed when the request ends, on
 // every path (`discard`).
 
 import { mkdtemp, open, rm, type FileHandle } from 'node:fs/promises';
@@ -21,6 +22,8 @@ export interface SpooledBody {
 export type RequestBody = Uint8Array | SpooledBody | null;
 
 const SPOOL_BACKLOG_BYTES = 4 * 1024 * 1024;
+/** What one read of a spooled body takes from its file (fs.createReadStream's default). */
+const SPOOL_READ_BYTES = 64 * 1024;
 
 export function isSpooled(body: RequestBody): body is SpooledBody {
   return body !== null && !(body instanceof Uint8Array);
@@ -29,6 +32,42 @@ export function isSpooled(body: RequestBody): body is SpooledBody {
 /** Remove a spooled body's file and its directory; a no-op for bodies in memory. */
 export function removeSpooled(body: RequestBody): void {
   if (isSpooled(body)) void rm(join(body.path, '..'), { recursive: true, force: true });
+}
+
+/**
+ * A spooled body as a stream. The file is opened on the first read and closed at its end, on an
+ * error or a cancel: a Request built over it (for its signal, say) and never read opens nothing.
+ */
+export function readSpooled(body: SpooledBody): ReadableStream<Uint8Array> {
+  let handle: FileHandle | undefined;
+  const close = async (): Promise<void> => {
+    const opened = handle;
+    handle = undefined;
+    await opened?.close();
+  };
+  return new ReadableStream<Uint8Array>(
+    {
+      async pull(controller) {
+        try {
+          handle ??= await open(body.path, 'r');
+          const buffer = new Uint8Array(SPOOL_READ_BYTES);
+          const { bytesRead } = await handle.read(buffer, 0, buffer.length, null);
+          if (bytesRead === 0) {
+            await close();
+            controller.close();
+          } else {
+            controller.enqueue(bytesRead === buffer.length ? buffer : buffer.subarray(0, bytesRead));
+          }
+        } catch (error) {
+          await close().catch(() => {});
+          throw error;
+        }
+      },
+      cancel: close,
+    },
+    // Nothing is read ahead of the reader: with the default of 1, the file would open at once.
+    { highWaterMark: 0 },
+  );
 }
 
 export class BodyBuffer {

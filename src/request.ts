@@ -4,17 +4,25 @@
 // handlers read only `method` and `url` (routers) and maybe a header. `IncomingRequest` keeps the
 // parsed head and the fully received body, answers `method`/`url`/`headers` itself, passes
 // `instanceof Request`, and builds the real Request the first time anything else is touched
-// (body readers, signal, clone, …). The same idea as @hono/node-server's request.
+// (signal, cache, …). The same idea as @hono/node-server's request.
+//
+// The body members (`body`, `bodyUsed`, `text()`, …, `clone()`) are answered here too, because
+// Fetch's Request constructor forbids a body on GET and HEAD while HTTP allows one (RFC 9110
+// §9.3.1: it has no generally defined semantics, but a server may give it one, as search APIs
+// do). Such a body is read through a real Response over the same bytes (the same Body mixin);
+// every other body is the real Request's.
 
-import { createReadStream } from 'node:fs';
-import { Readable } from 'node:stream';
-import { isSpooled, type RequestBody } from './body-buffer.js';
+import { isSpooled, readSpooled, type RequestBody, type SpooledBody } from './body-buffer.js';
 import type { ForwardedClient } from './http/proxy-headers.js';
 import type { RequestHead } from './http/types.js';
 
 import { delegateToReal } from './lazy.js';
+import { RealResponse } from './response.js';
 
 const RealRequest: typeof Request = globalThis.Request;
+
+/** The Body mixin's readers, the same on Request and Response (`bytes()` only where Node has it). */
+const BODY_READERS = ['arrayBuffer', 'blob', 'bytes', 'formData', 'json', 'text'] as const;
 
 // Origin-form targets made only of these characters, with no dot-segment, are already what the
 // WHATWG URL parser would produce (it percent-encodes others and resolves `.`/`..`, RFC 3986 §5.2.4).
@@ -96,8 +104,22 @@ function appHeaderPairs(head: AppHead, body: RequestBody): [string, string][] {
     if (chunked && (name === 'transfer-encoding' || name === 'content-length')) continue;
     pairs.push([name, flat[i + 1]!]);
   }
-  if (chunked) pairs.push(['content-length', String(body === null ? 0 : isSpooled(body) ? body.size : body.byteLength)]);
+  if (chunked) pairs.push(['content-length', String(bodySize(body))]);
   return pairs;
+}
+
+function bodySize(body: RequestBody): number {
+  return body === null ? 0 : isSpooled(body) ? body.size : body.byteLength;
+}
+
+/** What a Request or Response is built over: the bytes, or a body past inbuf_overflow read back from its temp file. */
+function bodySource(body: Uint8Array | SpooledBody): Uint8Array | ReadableStream<Uint8Array> {
+  return isSpooled(body) ? readSpooled(body) : body;
+}
+
+/** Fetch's Request constructor rejects any body with these methods (Fetch standard, `new Request()`). */
+function fetchForbidsBody(method: string): boolean {
+  return method === 'GET' || method === 'HEAD';
 }
 
 export class IncomingRequest {
@@ -106,6 +128,8 @@ export class IncomingRequest {
   readonly #body: RequestBody;
   #headers: Headers | undefined;
   #real: Request | undefined;
+  /** The reader of a body the real Request cannot carry (GET, HEAD): a Response over the same bytes. */
+  #ownBody: Response | undefined;
   /** Created with the real Request; aborted when the client goes away (`request.signal`). */
   #abort: AbortController | undefined;
   #gone = false;
@@ -128,6 +152,51 @@ export class IncomingRequest {
     return this.#headers;
   }
 
+  get body(): ReadableStream<Uint8Array> | null {
+    return this.#bodyHolder().body;
+  }
+  get bodyUsed(): boolean {
+    return this.#bodyHolder().bodyUsed;
+  }
+
+  clone(): Request {
+    const holder = this.#bodyHolder();
+    if (holder !== this.#ownBody) return this.materialize().clone();
+    if (holder.bodyUsed) throw new TypeError('Request.clone: Body has already been consumed.');
+    const copy = new IncomingRequest(this.#head, this.#url, this.#body);
+    // The real Request's clone brings copied headers and a signal that follows this one's.
+    copy.#real = this.materialize().clone();
+    copy.#ownBody = holder.clone();
+    return copy as unknown as Request;
+  }
+
+  static {
+    for (const name of BODY_READERS) {
+      if (!(name in RealRequest.prototype)) continue;
+      Object.defineProperty(IncomingRequest.prototype, name, {
+        configurable: true,
+        writable: true,
+        value(this: IncomingRequest): Promise<unknown> {
+          // `bytes` is missing from Node 20's type declarations, though Node 20 has it.
+          const holder = this.#bodyHolder() as unknown as Record<(typeof BODY_READERS)[number], () => Promise<unknown>>;
+          return holder[name]();
+        },
+      });
+    }
+  }
+
+  /** What holds the body: the real Request, or for a GET/HEAD that came with one, a Response over it. */
+  #bodyHolder(): Request | Response {
+    if (this.#ownBody !== undefined) return this.#ownBody;
+    const body = this.#body;
+    // An empty body is no body for GET/HEAD: `request.body` stays null, as for one without framing.
+    if (body === null || !fetchForbidsBody(this.#head.method) || bodySize(body) === 0) return this.materialize();
+    // The Content-Type decides formData()'s parsing and blob()'s type, as on a Request.
+    const type = this.headers.get('content-type');
+    this.#ownBody = new RealResponse(bodySource(body), type === null ? undefined : { headers: [['content-type', type]] });
+    return this.#ownBody;
+  }
+
   /** The real Request, built on first use of anything this class does not answer itself. */
   materialize(): Request {
     if (this.#real === undefined) {
@@ -135,16 +204,11 @@ export class IncomingRequest {
       this.#abort = new AbortController();
       if (this.#gone) this.#abort.abort();
       const init: RequestInit & { duplex?: 'half' } = { method, headers: this.headers, signal: this.#abort.signal };
-      // Fetch forbids a body on GET/HEAD Requests; such a body was received and is dropped here.
+      // A GET/HEAD body stays out of it (Fetch would throw): #bodyHolder reads that one.
       const body = this.#body;
-      if (body !== null && method !== 'GET' && method !== 'HEAD') {
-        if (isSpooled(body)) {
-          // A body past inbuf_overflow is read back from its temp file as a stream.
-          init.body = Readable.toWeb(createReadStream(body.path)) as ReadableStream<Uint8Array>;
-          init.duplex = 'half';
-        } else {
-          init.body = body;
-        }
+      if (body !== null && !fetchForbidsBody(method)) {
+        init.body = bodySource(body);
+        if (isSpooled(body)) init.duplex = 'half';
       }
       this.#real = new RealRequest(this.#url, init);
     }

@@ -1,7 +1,7 @@
 // inbuf_overflow: a request body past it goes to a temp file, reaches the app (inline or in a
 // worker) whole, and the file is removed when the request ends, on every path.
 import { createHash } from 'node:crypto';
-import { readdirSync } from 'node:fs';
+import { readdirSync, readlinkSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { exchange, RawClient, startServer } from '../helpers/raw-client.js';
 import { until, watchedTmpdir } from '../helpers/wait.js';
@@ -12,6 +12,18 @@ const spoolDir = watchedTmpdir('waitstate-spool-test-');
 const body = Buffer.alloc(3 * 1024 * 1024);
 for (let i = 0; i < body.length; i++) body[i] = (i * 31) % 253;
 const sha = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
+
+/** This process's open files under the spool directory (worker threads share the process). */
+function openSpooledFiles(): string[] {
+  const links = readdirSync('/proc/self/fd').map((fd) => {
+    try {
+      return readlinkSync(`/proc/self/fd/${fd}`);
+    } catch {
+      return ''; // closed meanwhile
+    }
+  });
+  return links.filter((link) => link.startsWith(spoolDir()));
+}
 
 describe('request bodies past inbuf_overflow', () => {
   it('reach an inline app whole, from a temp file that is gone once the request ends', async () => {
@@ -74,6 +86,21 @@ describe('request bodies past inbuf_overflow', () => {
     for (const byte of body) sum = (sum + byte) % 65521;
     expect(JSON.parse(r.body.toString())).toMatchObject({ length: body.length, sum });
     expect(await until(() => readdirSync(spoolDir()).length === 0)).toBe(true);
+    await t.close();
+  });
+  it.runIf(process.platform === 'linux').each([
+    ['inline', 0],
+    ['in a worker thread', 1],
+  ])('hold no open file for a body the app only looks at (%s)', async (_, threads) => {
+    const t = await startServer('test/fixtures/worker-app.mjs:app', { threads, inbufOverflow: 1024 });
+    const client = await RawClient.connect(t.port);
+    for (const method of ['POST', 'GET']) {
+      client.write(Buffer.concat([Buffer.from(`${method} /glance HTTP/1.1\r\nHost: a\r\nContent-Length: ${body.length}\r\n\r\n`), body]));
+      expect((await client.readResponse()).body.toString()).toBe('unread');
+    }
+    expect(await until(() => readdirSync(spoolDir()).length === 0)).toBe(true);
+    expect(openSpooledFiles()).toEqual([]);
+    client.destroy();
     await t.close();
   });
   it('removes the temp file when the client goes away mid-upload', async () => {
