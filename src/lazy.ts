@@ -2,14 +2,25 @@
 //
 // The stand-in answers a few members itself and builds the real object on first use of anything
 // else. `delegateToReal` copies every other member of the real prototype as a forwarder to
-// `materialize()`, then chains the prototypes so `instanceof` holds.
+// `materialize()`, then chains the prototypes so `instanceof` holds. Node's own code reads the
+// real class's internal slots (symbol-keyed own properties such as undici's `state`) from any
+// object that passes `instanceof`, as `new Request(request)` does; those are forwarded too, found
+// on `sample`, a real instance.
 
 interface Materializable {
   materialize(): object;
 }
 
-export function delegateToReal(lazy: { prototype: Materializable }, real: { prototype: object }, tag: string): void {
+export function delegateToReal(lazy: { prototype: Materializable }, real: { prototype: object }, tag: string, sample: object): void {
   const proto = lazy.prototype;
+  for (const slot of Object.getOwnPropertySymbols(sample)) {
+    Object.defineProperty(proto, slot, {
+      configurable: true,
+      get(this: Materializable) {
+        return (this.materialize() as Record<symbol, unknown>)[slot];
+      },
+    });
+  }
   for (const name of Object.getOwnPropertyNames(real.prototype)) {
     if (name === 'constructor' || Object.prototype.hasOwnProperty.call(proto, name)) continue;
     const descriptor = Object.getOwnPropertyDescriptor(real.prototype, name)!;

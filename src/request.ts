@@ -222,4 +222,4 @@ export class IncomingRequest {
   }
 }
 
-delegateToReal(IncomingRequest, RealRequest, 'Request');
+delegateToReal(IncomingRequest, RealRequest, 'Request', new RealRequest('http://localhost/'));

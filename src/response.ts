@@ -149,7 +149,7 @@ export interface LitePeek {
 
 // Everything else a Response has (body, bodyUsed, clone(), text(), json(), …) goes to the real
 // one, built on demand, so a LiteResponse behaves like a Response wherever it is used.
-delegateToReal(LiteResponse, RealResponse, 'Response');
+delegateToReal(LiteResponse, RealResponse, 'Response', new RealResponse(null));
 Object.setPrototypeOf(LiteResponse, RealResponse);
 
 let installed = 0;

@@ -96,6 +96,19 @@ describe('what the app receives', () => {
     expect(seen).toEqual([true, 'PUT', 'body', '1', true]);
     await t.close();
   });
+  it('a Request copied through the Fetch constructor: new Request(request) and new Request(request, init)', async () => {
+    const seen: unknown[] = [];
+    const t = await startServer(async (request) => {
+      const edited = new Request(new URL('/other', request.url), request.clone());
+      const copy = new Request(request);
+      seen.push(copy.method, copy.url, copy.headers.get('x-a'), await copy.text(), edited.url, edited.headers.get('x-a'));
+      return new Response(new Response('lite', { status: 201, headers: { 'x-b': '2' } }).body, new Response(null, { status: 202 }));
+    });
+    const r = await exchange(t.port, 'PUT /p HTTP/1.1\r\nHost: a\r\nX-A: 1\r\nContent-Length: 4\r\n\r\nbody').finally(() => t.close());
+    expect(r.status).toBe(202);
+    expect(r.body.toString()).toBe('lite');
+    expect(seen).toEqual(['PUT', 'http://a/p', '1', 'body', 'http://a/other', '1']);
+  });
 });
 
 describe('the Response an app returns', () => {
