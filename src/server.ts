@@ -309,6 +309,7 @@ export async function serve(app: App | string, options: ServeOptions = {}): Prom
     proxy: proxyPolicy(settings),
     deadlines: channelDeadlines(settings),
     handlerTimeoutMs: settings.handlerTimeout * 1000,
+    droppedFieldsLogged: new Set(),
     accessLog: accessLog?.output,
     inspect: observer,
     onClosed(channel) {
