@@ -102,7 +102,7 @@ export const taskMachine = setup({
             target: 'failed',
             actions: ['logAppError', 'writeServerError', 'cancelBody'],
             description:
-              'Not a Response, a hop-by-hop field (RFC 9110 §7.6.1) or CR/LF in a field (RFC 9110 §5.5): 500, nothing of it sent.',
+              'Not a Response, a status outside 200-599 (RFC 9110 §15; Response.error()) or CR/LF in a field (RFC 9110 §5.5): 500, nothing of it sent.',
           },
           { target: 'streaming', actions: 'writeHead' },
         ],

@@ -98,6 +98,8 @@ export interface ChannelConfig {
   readonly deadlines: ChannelDeadlines;
   /** handler_timeout in ms; 0: none. */
   readonly handlerTimeoutMs: number;
+  /** The (field name, route) pairs whose drop from an app's response was logged (src/task.ts bounds it). */
+  readonly droppedFieldsLogged: Set<string>;
   onClosed(channel: Channel): void;
 }
 

@@ -354,6 +354,7 @@ async function start(app: App | string, options: ServeOptions): Promise<ServerHa
     proxy: proxyPolicy(settings),
     deadlines: channelDeadlines(settings),
     handlerTimeoutMs: settings.handlerTimeout * 1000,
+    droppedFieldsLogged: new Set(),
     accessLog: accessLog?.output,
     inspect: observer,
     onClosed(channel) {

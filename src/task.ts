@@ -15,8 +15,8 @@ import { combinedLine } from './access-log.js';
 import { httpDate } from './http/date.js';
 import { fieldValue } from './http/head.js';
 import {
+  acceptAppFields,
   CHUNK_CRLF,
-  checkAppHeader,
   chunkHeader,
   errorResponse,
   LAST_CHUNK,
@@ -46,6 +46,13 @@ export type FetchHandler = (request: Request, info: RequestInfo) => Response | P
 const FILE_CHUNK_BYTES = 256 * 1024;
 const GENERIC_500 = 'The server encountered an unexpected internal server error';
 const UNAVAILABLE = 'The application did not answer in time';
+/**
+ * The (field, route) pairs whose drop is logged, at most: a route is the request's method and
+ * path, which clients choose, so neither the set nor the log may grow with them (each path is
+ * cut to ROUTE_PATH_CHARS).
+ */
+const MAX_LOGGED_DROPS = 2048;
+const ROUTE_PATH_CHARS = 256;
 
 const taskKind = new MachineKind<TaskContext, TaskEvent>(
   taskMachine.provide({
@@ -199,13 +206,13 @@ export class Task implements JobListener {
     const head = this.#head;
     const isHead = head.method === 'HEAD';
     const known = this.#known;
-    const knownLength =
+    const bodyLength =
       this.#file !== undefined
         ? this.#fileLength
         : this.#stream !== undefined
-          ? undefined
+          ? 'stream'
           : known === null
-            ? 0
+            ? null
             : typeof known === 'string'
               ? known.length
               : known.byteLength;
@@ -214,7 +221,7 @@ export class Task implements JobListener {
       isHead,
       status: this.#status,
       declaredLength: this.#declaredLength,
-      knownLength,
+      bodyLength,
     });
     this.#framing = framing;
     this.#persistent = head.keepAlive && framing.kind !== 'close' && this.#channel.mayPersist;
@@ -428,25 +435,41 @@ export class Task implements JobListener {
     this.#statusText = parts.statusText;
     this.#known = parts.body;
     this.#stream = parts.stream;
-    const headers = parts.headers;
-    if (/[\r\n]/.test(this.#statusText)) return 'the status text contains CR or LF (RFC 9112 §4)';
-    const kept: string[] = [];
-    for (let i = 0; i < headers.length; i += 2) {
-      const name = headers[i]!.toLowerCase();
-      const value = headers[i + 1]!;
-      const problem = checkAppHeader(name, value);
-      if (problem !== undefined) return `field "${name}": ${problem}`;
-      if (name === 'content-length') {
-        if (!/^\d{1,15}$/.test(value) || (this.#declaredLength !== undefined && this.#declaredLength !== Number(value))) {
-          return `field "content-length" is not one valid length: "${value}" (RFC 9110 §8.6)`;
-        }
-        this.#declaredLength = Number(value);
-        continue;
-      }
-      kept.push(name, value);
+    // RFC 9110 §15: a final status is three digits, 2xx to 5xx (1xx are interim). Response.error()
+    // has status 0, and an object posing as a Response may have any.
+    const status = parts.status;
+    if (!Number.isInteger(status) || status < 200 || status > 599) {
+      return `the response status ${String(status)} cannot be sent: a final status is 200 to 599 (RFC 9110 §15)`;
     }
-    this.#headers = kept;
+    if (/[\r\n]/.test(this.#statusText)) return 'the status text contains CR or LF (RFC 9112 §4)';
+    const accepted = acceptAppFields(parts.headers);
+    if (typeof accepted === 'string') return accepted;
+    this.#headers = accepted.fields;
+    this.#declaredLength = accepted.declaredLength;
+    if (accepted.dropped !== undefined) this.#logDropped(accepted.dropped);
     return undefined;
+  }
+
+  /**
+   * RFC 9110 §7.6.1: connection-specific fields from the app were dropped and the server frames
+   * the response itself. Nothing is wrong, but the app may want to know: once per field and
+   * route (a streaming route would otherwise say it on every request).
+   */
+  #logDropped(names: readonly string[]): void {
+    const { logger, droppedFieldsLogged: logged } = this.#channel.config;
+    const { method, target } = this.#head;
+    const query = target.indexOf('?');
+    const path = query === -1 ? target : target.slice(0, query);
+    const route = `${method} ${path.length > ROUTE_PATH_CHARS ? path.slice(0, ROUTE_PATH_CHARS) + '…' : path}`;
+    for (const name of names) {
+      const key = name + ' ' + route;
+      if (logged.has(key) || logged.size >= MAX_LOGGED_DROPS) continue;
+      logged.add(key);
+      const last = logged.size === MAX_LOGGED_DROPS ? ` (${MAX_LOGGED_DROPS} field and route pairs logged: no more will be)` : '';
+      logger.info(
+        `waitstate: ${route}: dropped the app's "${name}" field: it is connection-specific and the server frames the response itself (RFC 9110 §7.6.1)${last}`,
+      );
+    }
   }
 
   /** Copy `length` bytes of a file to the socket in FILE_CHUNK_BYTES reads, with backpressure. */

@@ -71,7 +71,7 @@ const CONN_KEEP_ALIVE = 2;
  * RFC 9110 §5.6.1: walk a comma-separated list, calling `visit` with the bounds of each element
  * with its OWS trimmed; empty elements are skipped.
  */
-function eachListElement(v: string, visit: (from: number, to: number) => void): void {
+export function eachListElement(v: string, visit: (from: number, to: number) => void): void {
   const n = v.length;
   for (let i = 0; i <= n;) {
     let e = v.indexOf(',', i);

@@ -3,25 +3,31 @@
 // Rules: (1) pure functions over strings; a response head is a latin1 string (every char ≤ 0xFF,
 //        which checkAppHeader guarantees for app headers) the shell writes with 'latin1';
 //        (2) the server owns the framing and persistence fields (Content-Length,
-//        Transfer-Encoding, Connection): whatever the app put there is dropped and rewritten
-//        from ResponseFraming; the app's Date and Server win over ours;
+//        Transfer-Encoding, Connection, and the other connection-specific ones): acceptAppFields
+//        drops the app's (its Content-Length is read, then rewritten from ResponseFraming); the
+//        app's Date and Server win over ours;
 //        (3) app header names are written as the app spelled them (no Waitress re-capitalisation,
 //        which turned ETag into Etag); the order is the app's, then ours;
 //        (4) errorResponse() returns bytes, because its detail text may be any Unicode and the
 //        body is UTF-8 while the head is latin1.
 
+import { eachListElement } from './head.js';
 import { isFieldValue, isToken } from './grammar.js';
 import type { HttpVersion, ResponseFraming } from './types.js';
 
 /**
- * RFC 9110 §7.6.1: fields that describe one connection, not the message; the app must not set
- * them (Waitress's list, with its `trailers` typo fixed to `trailer`).
+ * RFC 9110 §7.6.1: fields that describe one connection, not the message, and that the server
+ * manages itself: an app's are dropped and the server frames the response (Waitress refuses them
+ * with a 500; an app such as Hono's streamSSE sets Transfer-Encoding and Connection as a matter
+ * of course). Proxy-Connection is the pre-standard Connection (RFC 9112 Appendix C.2.2). Upgrade
+ * is always dropped: this server never switches protocols. Proxy-Authenticate and
+ * Proxy-Authorization are not here (Waitress has them): they frame nothing, and an app that
+ * acts as a proxy answers 407 with Proxy-Authenticate (RFC 9110 §11.7.1).
  */
 export const HOP_BY_HOP: ReadonlySet<string> = new Set([
   'connection',
   'keep-alive',
-  'proxy-authenticate',
-  'proxy-authorization',
+  'proxy-connection',
   'te',
   'trailer',
   'transfer-encoding',
@@ -93,16 +99,13 @@ export const STATUS_TEXT: Readonly<Record<number, string>> = Object.freeze({
 });
 
 /**
- * Why an app-supplied header cannot go on the wire, or undefined when it can. Checked once per
- * header before serializeResponseHead(), which trusts its input.
+ * Why an app-supplied header cannot go on the wire (response splitting, RFC 9110 §5), or
+ * undefined when it can. Checked once per header before serializeResponseHead(), which trusts
+ * its input.
  */
 export function checkAppHeader(name: string, value: string): string | undefined {
   // RFC 9110 §5.1: field-name = token.
   if (!isToken(name)) return `Header name ${JSON.stringify(name)} is not a token (RFC 9110 §5.1).`;
-  // RFC 9110 §7.6.1: connection-specific fields belong to the server.
-  if (HOP_BY_HOP.has(name.toLowerCase())) {
-    return `Header ${JSON.stringify(name)} is hop-by-hop and managed by the server (RFC 9110 §7.6.1).`;
-  }
   if (!isFieldValue(value)) {
     // RFC 9110 §5.5: CR, LF and NUL are the smuggling/splitting hazards; name them.
     if (/[\r\n\0]/.test(value)) {
@@ -118,24 +121,87 @@ export function checkAppHeader(name: string, value: string): string | undefined 
   return undefined;
 }
 
+/** An app's fields made ready for serializeResponseHead(). */
+export interface AppFields {
+  /** [name, value, ...] with lower-cased names, in the app's order, without Content-Length and the dropped fields. */
+  readonly fields: string[];
+  /** The app's Content-Length, if it gave one. */
+  readonly declaredLength: number | undefined;
+  /** The lower-cased names of the connection-specific fields dropped, in order; undefined when none (the common case). */
+  readonly dropped: string[] | undefined;
+}
+
+/**
+ * Check an app's fields ([name, value, ...] as it gave them) and take out what the server
+ * decides itself; or say why they cannot be sent (response splitting, an invalid
+ * Content-Length).
+ */
+export function acceptAppFields(headers: readonly string[]): AppFields | string {
+  const fields: string[] = [];
+  let declaredLength: number | undefined;
+  let dropped: string[] | undefined;
+  let options: string[] | undefined;
+  for (let i = 0; i + 1 < headers.length; i += 2) {
+    const name = headers[i]!.toLowerCase();
+    const value = headers[i + 1]!;
+    const problem = checkAppHeader(name, value);
+    if (problem !== undefined) return `field "${name}": ${problem}`;
+    if (name === 'content-length') {
+      // RFC 9110 §8.6: Content-Length = 1*DIGIT; repeated, it must be one length.
+      if (!/^\d{1,15}$/.test(value) || (declaredLength !== undefined && declaredLength !== Number(value))) {
+        return `field "content-length" is not one valid length: "${value}" (RFC 9110 §8.6)`;
+      }
+      declaredLength = Number(value);
+      continue;
+    }
+    if (HOP_BY_HOP.has(name)) {
+      (dropped ??= []).push(name);
+      if (name === 'connection') {
+        options ??= [];
+        eachListElement(value, (from, to) => options!.push(value.slice(from, to).toLowerCase()));
+      }
+      continue;
+    }
+    fields.push(name, value);
+  }
+  if (options === undefined) return { fields, declaredLength, dropped };
+  // RFC 9110 §7.6.1: the fields the app's Connection names are connection-specific too. Sent
+  // without the Connection that names them they would read as end-to-end, and travel past the
+  // next hop, so they go as an intermediary removes them. (Content-Length stays the server's
+  // framing input: a sender must not name a field meant for every recipient.)
+  const named = new Set(options);
+  const kept: string[] = [];
+  for (let i = 0; i < fields.length; i += 2) {
+    if (named.has(fields[i]!)) dropped!.push(fields[i]!);
+    else kept.push(fields[i]!, fields[i + 1]!);
+  }
+  return { fields: kept, declaredLength, dropped };
+}
+
 /**
  * How the response body is delimited. `declaredLength` is the app's Content-Length, if any;
- * `knownLength` is a length the server can compute (e.g. a single buffer body).
+ * `bodyLength` the length of a body the server holds in full (string, bytes, a file), 'stream'
+ * for a body of unknown length, null when the app gave none.
  */
 export function planResponseFraming(input: {
   version: HttpVersion;
   isHead: boolean;
   status: number;
   declaredLength: number | undefined;
-  knownLength: number | undefined;
+  bodyLength: number | 'stream' | null;
 }): ResponseFraming {
-  const { status } = input;
+  const { status, bodyLength } = input;
   // RFC 9110 §6.4.1, §15.3.5, §15.4.5: 1xx, 204 and 304 have no content and carry no framing.
   if ((status >= 100 && status < 200) || status === 204 || status === 304) return { kind: 'none' };
-  // RFC 9110 §9.3.2: HEAD gets the framing fields a GET would; the shell only omits the body, so
-  // isHead does not change the plan.
   if (input.declaredLength !== undefined) return { kind: 'length', length: input.declaredLength };
-  if (input.knownLength !== undefined) return { kind: 'length', length: input.knownLength };
+  if (typeof bodyLength === 'number') return { kind: 'length', length: bodyLength };
+  // RFC 9110 §9.3.2: HEAD gets the fields a GET would, but a field whose value is known only by
+  // generating the content may be left out. No body (Hono answers HEAD with
+  // `new Response(null, getResponse)`) says nothing of the GET's length, and a stream's length
+  // is unknown: no framing field, rather than an invented 0, or a chunked coding (or a close on
+  // HTTP/1.0) for a body that never comes; like node:http. The connection persists.
+  if (input.isHead) return { kind: 'none' };
+  if (bodyLength === null) return { kind: 'length', length: 0 };
   // RFC 9112 §6.3: unknown length → chunked on 1.1, close-delimited on 1.0 (no chunked there).
   return input.version === '1.1' ? { kind: 'chunked' } : { kind: 'close' };
 }

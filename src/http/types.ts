@@ -64,5 +64,5 @@ export type ResponseFraming =
   | { readonly kind: 'chunked' }
   /** HTTP/1.0 with unknown length: the body ends when the connection closes. */
   | { readonly kind: 'close' }
-  /** 1xx/204/304: no body and no framing fields at all. */
+  /** 1xx/204/304, or a HEAD whose GET length is unknown: no body and no framing fields at all. */
   | { readonly kind: 'none' };

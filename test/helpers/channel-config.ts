@@ -17,6 +17,7 @@ export function channelConfig(app: FetchHandler, options: ServeOptions = {}, onC
     proxy: proxyPolicy(settings),
     deadlines: channelDeadlines(settings),
     handlerTimeoutMs: settings.handlerTimeout * 1000,
+    droppedFieldsLogged: new Set(),
     accessLog: undefined,
     inspect: undefined,
     onClosed,

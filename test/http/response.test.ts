@@ -2,6 +2,7 @@
 // responses (Waitress's layout), chunk framing.
 import { describe, expect, test } from 'vitest';
 import {
+  acceptAppFields,
   CHUNK_CRLF,
   HOP_BY_HOP,
   LAST_CHUNK,
@@ -17,29 +18,86 @@ import { ERR, bodyTooLarge, headTooLarge } from '../../src/http/errors.js';
 const DATE = 'Sun, 06 Nov 1994 08:49:37 GMT';
 
 describe('RFC 9110 §7.6.1 hop-by-hop fields', () => {
-  test("HOP_BY_HOP is Waitress's list with `trailer` spelled right", () => {
+  test('HOP_BY_HOP: the connection-specific fields the server manages (no Proxy-Authenticate/-Authorization)', () => {
     expect([...HOP_BY_HOP].sort()).toEqual([
       'connection',
       'keep-alive',
-      'proxy-authenticate',
-      'proxy-authorization',
+      'proxy-connection',
       'te',
       'trailer',
       'transfer-encoding',
       'upgrade',
     ]);
   });
-  test.each(['Connection', 'keep-alive', 'TE', 'Trailer', 'Transfer-Encoding', 'Upgrade', 'Proxy-Authenticate'])(
-    'the app may not set %s',
+  test.each(['Connection', 'keep-alive', 'TE', 'Trailer', 'Transfer-Encoding', 'Upgrade', 'Proxy-Connection'])(
+    'the app’s %s is dropped, not refused',
     (name) => {
-      expect(checkAppHeader(name, 'x')).toMatch(/hop-by-hop.*\(RFC 9110 §7\.6\.1\)\.$/);
+      expect(checkAppHeader(name, 'x')).toBeUndefined();
+      expect(acceptAppFields(['X-A', '1', name, 'chunked', 'X-B', '2'])).toEqual({
+        fields: ['x-a', '1', 'x-b', '2'],
+        declaredLength: undefined,
+        dropped: [name.toLowerCase()],
+      });
     },
   );
+  test("Hono's streamSSE fields: Transfer-Encoding and Connection dropped, the rest kept in order", () => {
+    const sse = [
+      'content-type',
+      'text/event-stream',
+      'transfer-encoding',
+      'chunked',
+      'cache-control',
+      'no-cache',
+      'connection',
+      'keep-alive',
+    ];
+    expect(acceptAppFields(sse)).toEqual({
+      fields: ['content-type', 'text/event-stream', 'cache-control', 'no-cache'],
+      declaredLength: undefined,
+      dropped: ['transfer-encoding', 'connection'],
+    });
+  });
+  test('Proxy-Authenticate and Proxy-Authorization are kept', () => {
+    expect(acceptAppFields(['Proxy-Authenticate', 'Basic realm="p"', 'Proxy-Authorization', 'Basic eA=='])).toEqual({
+      fields: ['proxy-authenticate', 'Basic realm="p"', 'proxy-authorization', 'Basic eA=='],
+      declaredLength: undefined,
+      dropped: undefined,
+    });
+  });
+  test('fields named in the Connection value are dropped too, before or after it; Content-Length stays framing', () => {
+    const headers = ['X-Hop', '1', 'Connection', 'close, X-Hop ,x-other', 'X-Other', '2', 'X-End', '3', 'Content-Length', '3'];
+    expect(acceptAppFields(headers)).toEqual({ fields: ['x-end', '3'], declaredLength: 3, dropped: ['connection', 'x-hop', 'x-other'] });
+    expect(acceptAppFields(['Connection', 'content-length', 'Content-Length', '3'])).toEqual({
+      fields: [],
+      declaredLength: 3,
+      dropped: ['connection'],
+    });
+  });
+  test('nothing dropped: no list is allocated', () => {
+    expect(acceptAppFields(['Content-Type', 'text/plain'])).toEqual({
+      fields: ['content-type', 'text/plain'],
+      declaredLength: undefined,
+      dropped: undefined,
+    });
+  });
   test('ordinary fields pass, including obs-text and HTAB in values', () => {
     expect(checkAppHeader('Content-Type', 'text/plain')).toBeUndefined();
     expect(checkAppHeader('X-A', 'a\tb \xe9')).toBeUndefined();
     expect(checkAppHeader('Content-Length', '5')).toBeUndefined();
     expect(checkAppHeader('Set-Cookie', '')).toBeUndefined();
+  });
+});
+
+describe('acceptAppFields refusals', () => {
+  test('response splitting is still refused, a hop-by-hop field included', () => {
+    expect(acceptAppFields(['X-A', 'a\r\nInjected: 1'])).toMatch(/^field "x-a": .*CR, LF or NUL/);
+    expect(acceptAppFields(['Connection', 'close\r\nInjected: 1'])).toMatch(/^field "connection": .*CR, LF or NUL/);
+    expect(acceptAppFields(['X A', '1'])).toMatch(/not a token/);
+  });
+  test('Content-Length: one valid length (RFC 9110 §8.6)', () => {
+    expect(acceptAppFields(['Content-Length', 'three'])).toMatch(/not one valid length/);
+    expect(acceptAppFields(['Content-Length', '3', 'content-length', '4'])).toMatch(/not one valid length/);
+    expect(acceptAppFields(['Content-Length', '3', 'content-length', '3'])).toEqual({ fields: [], declaredLength: 3, dropped: undefined });
   });
 });
 
@@ -60,26 +118,42 @@ describe('RFC 9110 §5 app header syntax', () => {
 
 describe('RFC 9112 §6.3 response framing', () => {
   const plan = (o: Partial<Parameters<typeof planResponseFraming>[0]>) =>
-    planResponseFraming({ version: '1.1', isHead: false, status: 200, declaredLength: undefined, knownLength: undefined, ...o });
+    planResponseFraming({ version: '1.1', isHead: false, status: 200, declaredLength: undefined, bodyLength: 'stream', ...o });
   test('1xx, 204 and 304 have no framing at all, even with a declared length', () => {
     for (const status of [100, 101, 103, 199, 204, 304]) {
-      expect(plan({ status, declaredLength: 5, knownLength: 5 })).toEqual({ kind: 'none' });
+      expect(plan({ status, declaredLength: 5, bodyLength: 5 })).toEqual({ kind: 'none' });
     }
     expect(plan({ status: 205 })).toEqual({ kind: 'chunked' });
     expect(plan({ status: 200 })).toEqual({ kind: 'chunked' });
   });
   test("the app's Content-Length wins over a known length", () => {
-    expect(plan({ declaredLength: 7, knownLength: 3 })).toEqual({ kind: 'length', length: 7 });
+    expect(plan({ declaredLength: 7, bodyLength: 3 })).toEqual({ kind: 'length', length: 7 });
     expect(plan({ declaredLength: 0 })).toEqual({ kind: 'length', length: 0 });
-    expect(plan({ knownLength: 3 })).toEqual({ kind: 'length', length: 3 });
+    expect(plan({ bodyLength: 3 })).toEqual({ kind: 'length', length: 3 });
+  });
+  test('no body: Content-Length 0', () => {
+    expect(plan({ bodyLength: null })).toEqual({ kind: 'length', length: 0 });
+    expect(plan({ bodyLength: null, version: '1.0' })).toEqual({ kind: 'length', length: 0 });
   });
   test('unknown length: chunked on 1.1, close-delimited on 1.0', () => {
     expect(plan({ version: '1.1' })).toEqual({ kind: 'chunked' });
     expect(plan({ version: '1.0' })).toEqual({ kind: 'close' });
   });
-  test('RFC 9110 §9.3.2: HEAD is framed exactly as GET would be', () => {
-    for (const o of [{ knownLength: 9 }, {}, { version: '1.0' as const }, { status: 304 }]) {
+  test('RFC 9110 §9.3.2: HEAD is framed as GET would be when the length is declared or known', () => {
+    for (const o of [
+      { bodyLength: 9 },
+      { bodyLength: 0 },
+      { declaredLength: 13, bodyLength: null },
+      { status: 304 },
+      { status: 204, bodyLength: null },
+    ]) {
       expect(plan({ ...o, isHead: true })).toEqual(plan({ ...o, isHead: false }));
+    }
+  });
+  test('RFC 9110 §9.3.2: HEAD with no body or a stream and no declared length gets no framing field (never an invented 0)', () => {
+    for (const version of ['1.1', '1.0'] as const) {
+      expect(plan({ version, isHead: true, bodyLength: null })).toEqual({ kind: 'none' });
+      expect(plan({ version, isHead: true, bodyLength: 'stream' })).toEqual({ kind: 'none' });
     }
   });
 });

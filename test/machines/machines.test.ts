@@ -143,7 +143,7 @@ describe('task machine', () => {
       state: 'failed',
       actions: ['logAppError', 'writeServerError', 'reportFailed'],
     });
-    expect(k(start, { type: 'app.responded', problem: 'hop-by-hop' })).toEqual({
+    expect(k(start, { type: 'app.responded', problem: 'status 0' })).toEqual({
       state: 'failed',
       actions: ['logAppError', 'writeServerError', 'cancelBody', 'reportFailed'],
     });
