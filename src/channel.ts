@@ -20,7 +20,7 @@ import { parserMachine, type ParserContext, type ParserEvent } from '../machines
 import { BodyBuffer, removeSpooled, type RequestBody } from './body-buffer.js';
 import { ChunkedDecoder } from './http/chunked.js';
 import { httpDate } from './http/date.js';
-import { bodyTooSlow, headTimedOut, SHED } from './http/errors.js';
+import { bodyTooSlow, ERR, headTimedOut, SHED } from './http/errors.js';
 import { parseHead } from './http/head.js';
 import { readProxyHeaders, type ForwardedClient, type ProxyHeader, type ProxyTrust } from './http/proxy-headers.js';
 import { errorResponse } from './http/response.js';
@@ -146,13 +146,6 @@ export interface ReceivedRequest {
   /** In memory, or in a temp file past inbuf_overflow (removed when the task ends). */
   readonly body: RequestBody;
 }
-
-// RFC 9112 §3.2: a target that cannot be turned into a URL (e.g. `http://[::1/`) is malformed.
-const TARGET_NOT_A_URL: HttpError = {
-  status: 400,
-  code: 'WS_ERR_TARGET_NOT_URL',
-  reason: 'The request-target does not form a valid URI. (RFC 9112 §3.2)',
-};
 
 let nextChannelId = 1;
 
@@ -418,7 +411,10 @@ export class Channel {
     }
     const url = requestUrl(head, info.urlScheme, this.#authority, settings.urlPrefix, forwarded);
     if (url === undefined) {
-      this.#parser.send({ type: 'head.failed', error: TARGET_NOT_A_URL });
+      // RFC 9112 §3.2: a target (`http://[::1/`) or a Host (`256.1.1.1`, `a:99999`) no URL can be
+      // made of is malformed. An origin- or asterisk-form target always parses: then the Host failed.
+      const fromTarget = head.targetForm === 'absolute' || head.targetForm === 'authority';
+      this.#parser.send({ type: 'head.failed', error: fromTarget ? ERR.targetNotUrl : ERR.hostNotUrl });
       return false;
     }
     this.#head = head;

@@ -24,13 +24,29 @@ const RealRequest: typeof Request = globalThis.Request;
 /** The Body mixin's readers, the same on Request and Response (`bytes()` only where Node has it). */
 const BODY_READERS = ['arrayBuffer', 'blob', 'bytes', 'formData', 'json', 'text'] as const;
 
-// Origin-form targets made only of these characters, with no dot-segment, are already what the
-// WHATWG URL parser would produce (it percent-encodes others and resolves `.`/`..`, RFC 3986 §5.2.4).
+// The fast path of requestUrl: a URL made of a plain authority and a plain target by concatenation
+// is already what the WHATWG URL parser would make of it (`new URL(u).href === u`); anything else
+// is left to the parser.
+// Plain target: origin-form made only of characters the parser keeps as they are (it
+// percent-encodes others), with no dot-segment, which it would resolve (RFC 3986 §5.2.4), nor a
+// `%2e`, which it reads as a dot.
 const PLAIN_TARGET = /^\/[A-Za-z0-9\-._~!$&()*+,;=:@/?%]*$/;
-const PLAIN_AUTHORITY = /^[a-z0-9.-]+(?::[1-9][0-9]{0,4})?$/;
+const DOT_SEGMENT = /\/\.|%2e/i;
+// Plain authority: the hosts the parser keeps as they are, with a port in range (RFC 9110 §7.2,
+// RFC 3986 §3.2.3, WHATWG URL "host parsing"):
+// - an IPv4 address in canonical dotted-decimal (four octets 0-255, no leading zero);
+// - a lower-case name whose last label starts with a letter: a name whose last label is all
+//   digits or 0x-hex "ends in a number" and is parsed (or refused) as IPv4 (`127.1`, `example.0`);
+//   a name with an `xn--` label is checked as punycode (isPlainAuthority wants `xn--` nowhere);
+// - a port 1-65535 without leading zero, other than the scheme's default one (which is dropped).
+const OCTET = '(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])';
+const PORT = '(?:[1-9][0-9]{0,3}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5])';
+const PLAIN_AUTHORITY = new RegExp(`^(?:${OCTET}(?:\\.${OCTET}){3}|(?:[a-z0-9-]*\\.)*[a-z][a-z0-9-]*)(?::${PORT})?$`);
 
 /**
- * Absolute URL of a request (RFC 9112 §3.3), or undefined when it is not a valid URL. With a
+ * Absolute URL of a request (RFC 9112 §3.3), or undefined when it is not a valid URL; what the
+ * WHATWG URL parser makes of it, so `new URL(url).href === url`. Undefined for an origin-form or
+ * asterisk-form target means the authority (the Host) is at fault: such a target always parses. With a
  * `urlPrefix` (already normalised to `/x`), an origin-form path loses it as Waitress's PATH_INFO
  * does: leading slashes collapse to one; the path equal to the prefix becomes `/`; a path that
  * continues it with `/` loses it; any other path stays whole (`/apple` under `/app`). With
@@ -50,16 +66,17 @@ export function requestUrl(
     if (forwarded === undefined || url === undefined) return url;
     // What a trusted proxy says the client asked for beats the target's scheme and authority.
     const { host, pathname, search } = new URL(url);
-    return parseUrl(pathname + search, `${scheme}://${forwarded.authority ?? host}`);
+    return parseUrl(`${scheme}://${forwarded.authority ?? host}${pathname}${search}`, undefined);
   }
   const authority = head.host === undefined || head.host === '' ? fallbackAuthority : head.host;
   if (targetForm === 'authority') return parseUrl(`${scheme}://${target}`, undefined);
   const base = `${scheme}://${authority}`;
-  if (targetForm === 'asterisk') return parseUrl('/*', base);
-  if (PLAIN_TARGET.test(target) && !target.includes('/.') && PLAIN_AUTHORITY.test(authority) && !isDefaultPort(scheme, authority)) {
-    return base + target;
-  }
-  return parseUrl(target, base);
+  if (targetForm === 'asterisk') return parseUrl(`${base}/*`, undefined);
+  if (isPlainTarget(target) && isPlainAuthority(scheme, authority)) return base + target;
+  // RFC 9112 §3.3: the target URI is the authority followed by the origin-form as it is. Never
+  // resolve the target against the base: `//evil.test/x` (or `/\evil.test/x`) would become the
+  // authority.
+  return parseUrl(base + target, undefined);
 }
 
 export function stripUrlPrefix(target: string, prefix: string): string {
@@ -69,6 +86,14 @@ export function stripUrlPrefix(target: string, prefix: string): string {
   if (path === prefix) return '/' + query;
   if (path.startsWith(prefix + '/')) return path.slice(prefix.length) + query;
   return path + query;
+}
+
+function isPlainTarget(target: string): boolean {
+  return PLAIN_TARGET.test(target) && !DOT_SEGMENT.test(target);
+}
+
+function isPlainAuthority(scheme: string, authority: string): boolean {
+  return PLAIN_AUTHORITY.test(authority) && !authority.includes('xn--') && !isDefaultPort(scheme, authority);
 }
 
 function isDefaultPort(scheme: string, authority: string): boolean {

@@ -22,8 +22,16 @@ function shownBytes(bytes: string): string {
   return '`' + cut.replace(/\|/g, '\\|').replace(/`/g, "'") + '`';
 }
 
-function answer(edge: EdgeCase): string {
-  return `${edge.statuses.join(', ')}${edge.closes ? ', close' : ''}`;
+function answer(answer: Pick<EdgeCase, 'statuses' | 'closes'>): string {
+  return `${answer.statuses.join(', ')}${answer.closes ? ', close' : ''}`;
+}
+
+/** waitstate's answer, then the others the RFC allows (waitstate-audit calls them `allowed`). */
+function answers(edge: EdgeCase): string {
+  const byRule = new Map<string, string[]>();
+  for (const a of edge.alsoAllowed ?? []) byRule.set(a.why, [...(byRule.get(a.why) ?? []), answer(a)]);
+  const others = [...byRule].map(([why, shown]) => `${shown.join(' or ')} (${why})`);
+  return others.length === 0 ? answer(edge) : `${answer(edge)}; also allowed: ${others.join('; ')}`;
 }
 
 export function renderCatalogue(): string {
@@ -31,7 +39,8 @@ export function renderCatalogue(): string {
     CATALOGUE_START,
     '',
     `${CATALOGUE.length} cases. Each is sent over a raw socket by the test suite (test/functional/catalogue.test.ts),`,
-    'which checks the answers, the close and, for a refusal, the error code waitstate logs.',
+    'which checks the answers, the close and, for a refusal, the error code waitstate logs. Where the',
+    'RFC also allows other answers, they follow the answer with the rule that allows them.',
   ];
   const areas = [...new Set(CATALOGUE.map((c) => c.area))];
   for (const area of areas) {
@@ -40,7 +49,9 @@ export function renderCatalogue(): string {
       const sent =
         edge.thenSend === undefined ? shownBytes(edge.send) : `${shownBytes(edge.send)}, after the 100: ${shownBytes(edge.thenSend)}`;
       const decided = edge.code === undefined ? edge.decidedBy : `\`${edge.code}\`; ${edge.decidedBy}`;
-      lines.push(`| \`${edge.id}\`: ${edge.title} | ${sent} | ${answer(edge)} | ${edge.rfc} | ${decided.replace(/\|/g, '\\|')} |`);
+      lines.push(
+        `| \`${edge.id}\`: ${edge.title} | ${sent} | ${answers(edge).replace(/\|/g, '\\|')} | ${edge.rfc} | ${decided.replace(/\|/g, '\\|')} |`,
+      );
     }
   }
   lines.push('', CATALOGUE_END);

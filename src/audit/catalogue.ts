@@ -1,6 +1,6 @@
 // src/audit/catalogue.ts: HTTP/1.1 edge cases as data. Each case is the bytes a client sends, what
-// a correct server answers (the status of each response, and whether it then closes), the RFC
-// section that decides it, and where waitstate decides it (machine, transition or guard, and the
+// a correct server answers (the status of each response, and whether it then closes; waitstate's
+// answer, with the others the RFC also allows in `alsoAllowed`), the RFC section that decides it, and where waitstate decides it (machine, transition or guard, and the
 // codec's error code). The test suite runs every case against waitstate
 // (test/functional/catalogue.test.ts); docs/edge-cases.md shows them (npm run docs:edge-cases).
 //
@@ -36,6 +36,15 @@ export interface EdgeCase {
   readonly decidedBy: string;
   /** waitstate's error code for a refusal (it is in the server's log line). */
   readonly code?: string;
+  /** Other answers the RFC permits (another server may choose them); waitstate gives the one above. */
+  readonly alsoAllowed?: readonly Answer[];
+}
+
+/** An answer other than waitstate's that the rules allow, and why. */
+export interface Answer {
+  readonly statuses: readonly number[];
+  readonly closes: boolean;
+  readonly why: string;
 }
 
 const SERVED = 'parser head → complete (head.parsed); channel reading → dispatched (request.complete) → reading (task.done)';
@@ -46,6 +55,16 @@ const HEAD_REFUSED =
   'parseHead → parser head → error (head.failed); channel reading → pending-close (request.invalid / writeErrorResponse)';
 const BODY_REFUSED =
   'ChunkedDecoder → parser body-chunked → error (body.failed); channel reading → pending-close (request.invalid / writeErrorResponse)';
+
+const URL_REFUSED =
+  'requestUrl in the shell, after parseHead → parser head → error (head.failed); channel reading → pending-close (request.invalid / writeErrorResponse)';
+
+/** `statuses` with or without a close: both are allowed when the request's framing is known. */
+const eitherWay = (statuses: readonly number[], why: string): Answer[] => [
+  { statuses, closes: false, why },
+  { statuses, closes: true, why },
+];
+const allowing = (edge: EdgeCase, ...alsoAllowed: Answer[]): EdgeCase => ({ ...edge, alsoAllowed });
 
 const get = (extra = '', target = '/', version = 'HTTP/1.1') => `GET ${target} ${version}\r\nHost: example.test\r\n${extra}\r\n`;
 const post = (fields: string, body: string) => `POST / HTTP/1.1\r\nHost: example.test\r\n${fields}\r\n${body}`;
@@ -118,6 +137,33 @@ export const CATALOGUE: readonly EdgeCase[] = [
     'RFC 9112 §3',
     'WS_ERR_REQUEST_LINE',
   ),
+  allowing(
+    refused(
+      'connect-501',
+      'Request line',
+      'CONNECT (a tunnel), which this server does not implement',
+      'CONNECT example.test:443 HTTP/1.1\r\nHost: example.test:443\r\n\r\n',
+      501,
+      'RFC 9110 §9.3.6, §15.6.2',
+      'WS_ERR_METHOD_NOT_IMPLEMENTED',
+    ),
+    { statuses: [501], closes: false, why: 'RFC 9110 §9.3.6: after a non-2xx answer the connection stays HTTP' },
+    ...eitherWay([405], 'RFC 9110 §15.5.6: a method known but not allowed for the target'),
+  ),
+  allowing(
+    refused(
+      'trace-501',
+      'Request line',
+      'TRACE, which this server does not implement',
+      'TRACE / HTTP/1.1\r\nHost: example.test\r\n\r\n',
+      501,
+      'RFC 9110 §9.3.8, §15.6.2',
+      'WS_ERR_METHOD_NOT_IMPLEMENTED',
+    ),
+    { statuses: [501], closes: false, why: 'RFC 9110 §15.6.2: the request itself was well framed' },
+    ...eitherWay([405], 'RFC 9110 §15.5.6: a method known but not allowed for the target'),
+    { statuses: [200], closes: false, why: 'RFC 9110 §9.3.8: a server that implements TRACE reflects the request in a 200' },
+  ),
   // ---- request target
   refused(
     'target-non-ascii',
@@ -172,6 +218,30 @@ export const CATALOGUE: readonly EdgeCase[] = [
     'RFC 9112 §3.2.3',
     'WS_ERR_TARGET_FORM',
   ),
+  allowing(
+    refused(
+      'target-fragment-origin',
+      'Request target',
+      'a fragment in an origin-form target',
+      get('', '/page#frag'),
+      400,
+      'RFC 9112 §3.2.1',
+      'WS_ERR_TARGET_FRAGMENT',
+    ),
+    ...eitherWay([301], 'RFC 9112 §3: a redirect to the target properly encoded, instead of the 400'),
+  ),
+  allowing(
+    refused(
+      'target-fragment-absolute',
+      'Request target',
+      'a fragment in an absolute-form target',
+      get('', 'http://example.test/page#frag'),
+      400,
+      'RFC 9112 §3.2.2, RFC 3986 §4.3',
+      'WS_ERR_TARGET_FRAGMENT',
+    ),
+    ...eitherWay([301], 'RFC 9112 §3: a redirect to the target properly encoded, instead of the 400'),
+  ),
   refused(
     'target-not-uri',
     'Request target',
@@ -180,7 +250,7 @@ export const CATALOGUE: readonly EdgeCase[] = [
     400,
     'RFC 9112 §3.2',
     'WS_ERR_TARGET_NOT_URL',
-    'requestUrl in the shell, after parseHead → parser head → error (head.failed); channel reading → pending-close (request.invalid / writeErrorResponse)',
+    URL_REFUSED,
   ),
   // ---- version
   refused(
@@ -233,6 +303,118 @@ export const CATALOGUE: readonly EdgeCase[] = [
     'RFC 9110 §7.2',
     'WS_ERR_HOST_INVALID',
   ),
+  allowing(
+    refused(
+      'host-ends-in-number',
+      'Host',
+      'a name whose last label is a number, but no IPv4 address (`example.0`): no URL can have it',
+      'GET / HTTP/1.1\r\nHost: example.0\r\n\r\n',
+      400,
+      'RFC 9112 §3.2, WHATWG URL host parsing',
+      'WS_ERR_HOST_NOT_URL',
+      URL_REFUSED,
+    ),
+    {
+      statuses: [200],
+      closes: false,
+      why: 'RFC 3986 §3.2.2: valid by the RFC grammar (a reg-name, port = *DIGIT); only the URL Standard refuses it',
+    },
+  ),
+  allowing(
+    refused(
+      'host-ipv4-over-255',
+      'Host',
+      'an IPv4 address with a part over 255 (`256.1.1.1`): no URL can have it',
+      'GET / HTTP/1.1\r\nHost: 256.1.1.1\r\n\r\n',
+      400,
+      'RFC 9112 §3.2, WHATWG URL host parsing',
+      'WS_ERR_HOST_NOT_URL',
+      URL_REFUSED,
+    ),
+    {
+      statuses: [200],
+      closes: false,
+      why: 'RFC 3986 §3.2.2: valid by the RFC grammar (a reg-name, port = *DIGIT); only the URL Standard refuses it',
+    },
+  ),
+  allowing(
+    refused(
+      'host-ipv4-five-parts',
+      'Host',
+      'an IPv4 address of five parts (`1.2.3.4.5`): no URL can have it',
+      'GET / HTTP/1.1\r\nHost: 1.2.3.4.5\r\n\r\n',
+      400,
+      'RFC 9112 §3.2, WHATWG URL host parsing',
+      'WS_ERR_HOST_NOT_URL',
+      URL_REFUSED,
+    ),
+    {
+      statuses: [200],
+      closes: false,
+      why: 'RFC 3986 §3.2.2: valid by the RFC grammar (a reg-name, port = *DIGIT); only the URL Standard refuses it',
+    },
+  ),
+  allowing(
+    refused(
+      'host-port-over-65535',
+      'Host',
+      'a port over 65535 (`a:99999`): no URL can have it',
+      'GET / HTTP/1.1\r\nHost: a:99999\r\n\r\n',
+      400,
+      'RFC 9112 §3.2, WHATWG URL host parsing',
+      'WS_ERR_HOST_NOT_URL',
+      URL_REFUSED,
+    ),
+    {
+      statuses: [200],
+      closes: false,
+      why: 'RFC 3986 §3.2.2: valid by the RFC grammar (a reg-name, port = *DIGIT); only the URL Standard refuses it',
+    },
+  ),
+  allowing(
+    refused(
+      'host-bad-punycode',
+      'Host',
+      'a name with an xn-- label that is no punycode (`xn--a`): no URL can have it',
+      'GET / HTTP/1.1\r\nHost: xn--a\r\n\r\n',
+      400,
+      'RFC 9112 §3.2, WHATWG URL host parsing',
+      'WS_ERR_HOST_NOT_URL',
+      URL_REFUSED,
+    ),
+    {
+      statuses: [200],
+      closes: false,
+      why: 'RFC 3986 §3.2.2: valid by the RFC grammar (a reg-name, port = *DIGIT); only the URL Standard refuses it',
+    },
+  ),
+  allowing(
+    refused(
+      'host-bad-punycode-upper-case',
+      'Host',
+      'the same in upper case (`XN--A`): no URL can have it',
+      'GET / HTTP/1.1\r\nHost: XN--A\r\n\r\n',
+      400,
+      'RFC 9112 §3.2, WHATWG URL host parsing',
+      'WS_ERR_HOST_NOT_URL',
+      URL_REFUSED,
+    ),
+    {
+      statuses: [200],
+      closes: false,
+      why: 'RFC 3986 §3.2.2: valid by the RFC grammar (a reg-name, port = *DIGIT); only the URL Standard refuses it',
+    },
+  ),
+  allowing(
+    served(
+      'host-normalised',
+      'Host',
+      'a Host the URL parser normalises (`127.1` is 127.0.0.1 in request.url)',
+      'GET / HTTP/1.1\r\nHost: 127.1\r\n\r\n',
+      'RFC 9110 §7.2, WHATWG URL host parsing',
+    ),
+    { statuses: [400], closes: true, why: 'RFC 3986 §7.4: a rare IP address format a server may refuse' },
+  ),
   served('host-empty', 'Host', 'an empty Host (a target without authority)', 'GET / HTTP/1.1\r\nHost:\r\n\r\n', 'RFC 9112 §3.2'),
   // ---- field lines
   refused(
@@ -247,7 +429,16 @@ export const CATALOGUE: readonly EdgeCase[] = [
   refused('bare-lf', 'Field lines', 'lines ended by LF alone', 'GET / HTTP/1.1\nHost: a\n\n', 400, 'RFC 9112 §2.2', 'WS_ERR_BARE_LF'),
   refused('bare-cr', 'Field lines', 'a bare CR inside a field value', get('X-A: b\rc\r\n'), 400, 'RFC 9112 §2.2', 'WS_ERR_BARE_CR'),
   refused('nul-in-value', 'Field lines', 'a NUL byte in a field value', get('X-A: b\x00c\r\n'), 400, 'RFC 9110 §5.5', 'WS_ERR_FIELD_VALUE'),
-  served('obs-fold', 'Field lines', 'obs-fold continuing a field value (replaced by one space)', get('X-A: b\r\n  c\r\n'), 'RFC 9112 §5.2'),
+  allowing(
+    served(
+      'obs-fold',
+      'Field lines',
+      'obs-fold continuing a field value (replaced by one space)',
+      get('X-A: b\r\n  c\r\n'),
+      'RFC 9112 §5.2',
+    ),
+    { statuses: [400], closes: true, why: 'RFC 9112 §5.2: a server may reject obs-fold instead' },
+  ),
   refused(
     'obs-fold-first',
     'Field lines',
@@ -293,6 +484,30 @@ export const CATALOGUE: readonly EdgeCase[] = [
     'RFC 9112 §6.2',
     SERVED_BODY,
   ),
+  allowing(
+    refused(
+      'obs-fold-transfer-encoding',
+      'Body framing',
+      'a folded Transfer-Encoding (a proxy that does not unfold frames the body otherwise)',
+      post('Transfer-Encoding:\r\n chunked\r\n', '5\r\nhello\r\n0\r\n\r\n'),
+      400,
+      'RFC 9112 §5.2, §6',
+      'WS_ERR_FRAMING_FIELD_FOLDED',
+    ),
+    { statuses: [200], closes: false, why: 'RFC 9112 §5.2: a server may replace obs-fold with SP and frame by the result' },
+  ),
+  allowing(
+    refused(
+      'obs-fold-content-length',
+      'Body framing',
+      'a folded Content-Length',
+      post('Content-Length:\r\n 5\r\n', 'hello'),
+      400,
+      'RFC 9112 §5.2, §6',
+      'WS_ERR_FRAMING_FIELD_FOLDED',
+    ),
+    { statuses: [200], closes: false, why: 'RFC 9112 §5.2: a server may replace obs-fold with SP and frame by the result' },
+  ),
   refused(
     'cl-plus-sign',
     'Body framing',
@@ -320,23 +535,29 @@ export const CATALOGUE: readonly EdgeCase[] = [
     'RFC 9110 §8.6',
     'WS_ERR_CONTENT_LENGTH',
   ),
-  refused(
-    'cl-twice',
-    'Body framing',
-    'two Content-Length fields, even equal',
-    post('Content-Length: 5\r\nContent-Length: 5\r\n', 'hello'),
-    400,
-    'RFC 9112 §6.3',
-    'WS_ERR_CONTENT_LENGTH_DUPLICATE',
+  allowing(
+    refused(
+      'cl-twice',
+      'Body framing',
+      'two Content-Length fields, even equal',
+      post('Content-Length: 5\r\nContent-Length: 5\r\n', 'hello'),
+      400,
+      'RFC 9112 §6.3',
+      'WS_ERR_CONTENT_LENGTH_DUPLICATE',
+    ),
+    { statuses: [200], closes: false, why: 'RFC 9110 §8.6: a list of one repeated value may be taken as that value' },
   ),
-  refused(
-    'cl-list',
-    'Body framing',
-    'a Content-Length list',
-    post('Content-Length: 5, 5\r\n', 'hello'),
-    400,
-    'RFC 9112 §6.3',
-    'WS_ERR_CONTENT_LENGTH',
+  allowing(
+    refused(
+      'cl-list',
+      'Body framing',
+      'a Content-Length list',
+      post('Content-Length: 5, 5\r\n', 'hello'),
+      400,
+      'RFC 9112 §6.3',
+      'WS_ERR_CONTENT_LENGTH',
+    ),
+    { statuses: [200], closes: false, why: 'RFC 9110 §8.6: a list of one repeated value may be taken as that value' },
   ),
   refused(
     'cl-overflow',
@@ -356,14 +577,17 @@ export const CATALOGUE: readonly EdgeCase[] = [
     'RFC 9110 §15.5.14',
     'WS_ERR_BODY_TOO_LARGE',
   ),
-  refused(
-    'cl-and-te',
-    'Body framing',
-    'Content-Length and Transfer-Encoding together (smuggling)',
-    post('Content-Length: 5\r\nTransfer-Encoding: chunked\r\n', '0\r\n\r\n'),
-    400,
-    'RFC 9112 §6.1',
-    'WS_ERR_TE_WITH_CL',
+  allowing(
+    refused(
+      'cl-and-te',
+      'Body framing',
+      'Content-Length and Transfer-Encoding together (smuggling)',
+      post('Content-Length: 5\r\nTransfer-Encoding: chunked\r\n', '0\r\n\r\n'),
+      400,
+      'RFC 9112 §6.1',
+      'WS_ERR_TE_WITH_CL',
+    ),
+    { statuses: [200], closes: true, why: 'RFC 9112 §6.1: a server may frame by Transfer-Encoding alone, then must close' },
   ),
   refused(
     'te-http-1-0',
@@ -535,12 +759,15 @@ export const CATALOGUE: readonly EdgeCase[] = [
     rfc: 'RFC 9110 §7.6.1',
     decidedBy: SERVED_CLOSING,
   },
-  served(
-    'http-1-0-keep-alive',
-    'Persistence and pipelining',
-    'HTTP/1.0 with Connection: keep-alive',
-    get('Connection: keep-alive\r\n', '/', 'HTTP/1.0'),
-    'RFC 9112 §9.3',
+  allowing(
+    served(
+      'http-1-0-keep-alive',
+      'Persistence and pipelining',
+      'HTTP/1.0 with Connection: keep-alive',
+      get('Connection: keep-alive\r\n', '/', 'HTTP/1.0'),
+      'RFC 9112 §9.3',
+    ),
+    { statuses: [200], closes: true, why: 'RFC 9112 §9.3: a server need not honour HTTP/1.0 keep-alive' },
   ),
   refused(
     'after-refused',
@@ -563,20 +790,26 @@ export const CATALOGUE: readonly EdgeCase[] = [
     rfc: 'RFC 9110 §10.1.1',
     decidedBy: 'channel reading → awaiting-continue (request.head [wantsContinue] / writeContinue) → dispatched (request.complete)',
   },
-  served(
-    'expect-continue-body-sent',
-    'Expect: 100-continue',
-    'Expect: 100-continue with the body already sent (no 100)',
-    post('Content-Length: 5\r\nExpect: 100-continue\r\n', 'hello'),
-    'RFC 9110 §10.1.1',
-    'channel reading → dispatched: guard wantsContinue is false once the body has started',
+  allowing(
+    served(
+      'expect-continue-body-sent',
+      'Expect: 100-continue',
+      'Expect: 100-continue with the body already sent (no 100)',
+      post('Content-Length: 5\r\nExpect: 100-continue\r\n', 'hello'),
+      'RFC 9110 §10.1.1',
+      'channel reading → dispatched: guard wantsContinue is false once the body has started',
+    ),
+    { statuses: [100, 200], closes: false, why: 'RFC 9110 §10.1.1: a server MAY omit the 100 once content arrived, so it may send it' },
   ),
-  served(
-    'expect-other',
-    'Expect: 100-continue',
-    'an Expect value other than 100-continue (passed to the app)',
-    get('Expect: something\r\n'),
-    'RFC 9110 §10.1.1',
+  allowing(
+    served(
+      'expect-other',
+      'Expect: 100-continue',
+      'an Expect value other than 100-continue (passed to the app)',
+      get('Expect: something\r\n'),
+      'RFC 9110 §10.1.1',
+    ),
+    ...eitherWay([417], 'RFC 9110 §10.1.1: a server MAY answer an unknown expectation with 417'),
   ),
   {
     id: 'expect-continue-http-1-0',

@@ -2,13 +2,14 @@
 // src/audit/cli.ts: `waitstate-audit http://HOST:PORT [--cases FILE] [--json]`: run the edge-case
 // catalogue (or the cases in FILE, a JSON array of the same shape) against any HTTP/1.1 server
 // over raw sockets, one case at a time, and print expected / got / verdict per case with a
-// summary. Exits 1 when a case fails, 2 on bad usage. The server should answer 200 to any
+// summary. A verdict is `pass` (waitstate's answer), `allowed` (another answer the RFC permits)
+// or `FAIL`. Exits 1 when a case fails, 2 on bad usage. The server should answer 200 to any
 // well-formed request (a hello app).
 
 import { readFileSync, realpathSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { CATALOGUE, type EdgeCase } from './catalogue.js';
-import { probe, verdict, type ProbeResult } from './probe.js';
+import { allowedAnswer, probe, verdict, type ProbeResult, type Verdict } from './probe.js';
 
 const USAGE = 'Usage: waitstate-audit http://HOST:PORT [--cases FILE] [--json]';
 
@@ -20,7 +21,9 @@ export interface AuditRow {
   rfc: string;
   expected: { statuses: readonly number[]; closes: boolean };
   got: ProbeResult;
-  pass: boolean;
+  verdict: Verdict;
+  /** Why the answer is allowed, when the verdict is `allowed`. */
+  why?: string | undefined;
 }
 
 function readCases(path: string): EdgeCase[] {
@@ -37,9 +40,10 @@ function readCases(path: string): EdgeCase[] {
     typeof (c as CaseInput).id === 'string' &&
     typeof (c as CaseInput).send === 'string' &&
     Array.isArray((c as CaseInput).statuses) &&
-    typeof (c as CaseInput).closes === 'boolean';
+    typeof (c as CaseInput).closes === 'boolean' &&
+    ((c as CaseInput).alsoAllowed === undefined || Array.isArray((c as CaseInput).alsoAllowed));
   if (!Array.isArray(parsed) || !parsed.every(valid)) {
-    throw new UsageError(`--cases: ${path} must hold a JSON array of cases with id, send, statuses and closes`);
+    throw new UsageError(`--cases: ${path} must hold a JSON array of cases with id, send, statuses and closes (alsoAllowed an array)`);
   }
   return parsed.map((c: CaseInput) => ({ area: 'Request line', title: c.id, rfc: '', decidedBy: '', ...c }));
 }
@@ -51,13 +55,15 @@ export async function audit(url: string, cases: readonly EdgeCase[]): Promise<Au
   const rows: AuditRow[] = [];
   for (const edge of cases) {
     const got = await probe(host, Number(port || 80), edge);
+    const result = verdict(edge, got);
     rows.push({
       id: edge.id,
       title: edge.title,
       rfc: edge.rfc,
       expected: { statuses: edge.statuses, closes: edge.closes },
       got,
-      pass: verdict(edge, got),
+      verdict: result,
+      ...(result === 'allowed' ? { why: allowedAnswer(edge, got)?.why } : {}),
     });
   }
   return rows;
@@ -70,12 +76,17 @@ export function renderTable(rows: readonly AuditRow[]): string {
   const lines = ['| case | rule | expected | got | verdict |', '|---|---|---|---|---|'];
   for (const r of rows) {
     lines.push(
-      `| \`${r.id}\` | ${r.rfc} | ${shown(r.expected.statuses, r.expected.closes)} | ${shown(r.got.statuses, r.got.closes, r.got.problem)} | ${r.pass ? 'pass' : '**FAIL**'} |`,
+      `| \`${r.id}\` | ${r.rfc} | ${shown(r.expected.statuses, r.expected.closes)} | ${shown(r.got.statuses, r.got.closes, r.got.problem)} | ${r.verdict === 'FAIL' ? '**FAIL**' : r.verdict} |`,
     );
   }
-  const failed = rows.filter((r) => !r.pass).length;
-  lines.push('', `${rows.length - failed} passed, ${failed} failed`);
+  const { passed, allowed, failed } = tally(rows);
+  lines.push('', `${passed} passed, ${allowed} allowed, ${failed} failed`);
   return lines.join('\n');
+}
+
+export function tally(rows: readonly AuditRow[]): { passed: number; allowed: number; failed: number } {
+  const count = (v: Verdict) => rows.filter((r) => r.verdict === v).length;
+  return { passed: count('pass'), allowed: count('allowed'), failed: count('FAIL') };
 }
 
 export async function main(argv: readonly string[], out: (text: string) => void = console.log): Promise<number> {
@@ -97,9 +108,9 @@ export async function main(argv: readonly string[], out: (text: string) => void 
   if (target === undefined) throw new UsageError(`name the server to audit. ${USAGE}`);
   if (casesFile === '') throw new UsageError('--cases needs a file name');
   const rows = await audit(target, casesFile === undefined ? CATALOGUE : readCases(casesFile));
-  const failed = rows.filter((r) => !r.pass).length;
-  out(json ? JSON.stringify({ target, passed: rows.length - failed, failed, cases: rows }, null, 2) : renderTable(rows));
-  return failed === 0 ? 0 : 1;
+  const counts = tally(rows);
+  out(json ? JSON.stringify({ target, ...counts, cases: rows }, null, 2) : renderTable(rows));
+  return counts.failed === 0 ? 0 : 1;
 }
 
 const invokedDirectly = process.argv[1] !== undefined && import.meta.url === pathToFileURL(realpathSync(process.argv[1])).href;

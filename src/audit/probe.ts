@@ -4,7 +4,7 @@
 // framing (Content-Length, chunked, or the close), so nothing normalises either side.
 
 import { connect } from 'node:net';
-import type { EdgeCase } from './catalogue.js';
+import type { Answer, EdgeCase } from './catalogue.js';
 
 export interface ProbeResult {
   readonly statuses: number[];
@@ -125,12 +125,27 @@ export function probe(host: string, port: number, edge: EdgeCase, options: Probe
   });
 }
 
-/** Whether what came back is what the case expects. */
-export function verdict(edge: EdgeCase, result: ProbeResult): boolean {
+/**
+ * `pass`: what came back is the answer the case expects (waitstate's); `allowed`: it is another
+ * answer the RFC permits (`alsoAllowed`); `FAIL`: neither, or the bytes could not be read.
+ */
+export type Verdict = 'pass' | 'allowed' | 'FAIL';
+
+export function verdict(edge: EdgeCase, result: ProbeResult): Verdict {
+  if (result.problem !== undefined) return 'FAIL';
+  if (isAnswer(edge, result)) return 'pass';
+  return allowedAnswer(edge, result) === undefined ? 'FAIL' : 'allowed';
+}
+
+/** The answer of `alsoAllowed` that came back, if one did. */
+export function allowedAnswer(edge: EdgeCase, result: ProbeResult): Answer | undefined {
+  return result.problem === undefined ? edge.alsoAllowed?.find((answer) => isAnswer(answer, result)) : undefined;
+}
+
+function isAnswer(answer: Pick<Answer, 'statuses' | 'closes'>, result: ProbeResult): boolean {
   return (
-    result.problem === undefined &&
-    result.closes === edge.closes &&
-    result.statuses.length === edge.statuses.length &&
-    result.statuses.every((status, i) => status === edge.statuses[i])
+    result.closes === answer.closes &&
+    result.statuses.length === answer.statuses.length &&
+    result.statuses.every((status, i) => status === answer.statuses[i])
   );
 }

@@ -1,5 +1,6 @@
-// src/http/errors.ts: every HttpError the codec can return, by name, and the 408s the server
-// answers when a request misses a deadline (the refusals the shell makes without the codec).
+// src/http/errors.ts: every HttpError the codec can return, by name, and the refusals the shell
+// makes without the codec: a head whose target and Host form no URL, and the 408s the server
+// answers when a request misses a deadline.
 // Rules: (1) one constant per refusal (a factory only where the reason embeds a configured limit);
 //        (2) `code` is stable: callers and tests branch on it, never on `reason`;
 //        (3) `reason` is one sentence that ends with the section that justifies the refusal, in the
@@ -48,6 +49,19 @@ export const ERR = Object.freeze({
     'The HTTP-version must be "HTTP/" followed by a digit, a dot and a digit. (RFC 9112 §2.3)',
   ),
   versionNotSupported: e(505, 'WS_ERR_VERSION_UNSUPPORTED', 'This server supports only HTTP/1. (RFC 9110 §15.6.6)'),
+  targetFragment: e(
+    400,
+    'WS_ERR_TARGET_FRAGMENT',
+    'The request-target must not contain a fragment ("#"): neither origin-form nor absolute-URI has one. (RFC 9112 §3.2)',
+  ),
+  // Decided by the shell (requestUrl), once the head is known to be well formed.
+  targetNotUrl: e(400, 'WS_ERR_TARGET_NOT_URL', 'The request-target does not form a valid URI. (RFC 9112 §3.2)'),
+  // Fetch forbids these methods (`new Request` throws), so no app could be given one.
+  methodNotImplemented: e(
+    501,
+    'WS_ERR_METHOD_NOT_IMPLEMENTED',
+    'This server does not implement the methods CONNECT, TRACE and TRACK. (RFC 9110 §15.6.2)',
+  ),
 
   // --- field lines (RFC 9112 §5, RFC 9110 §5) ---
   fieldNoColon: e(400, 'WS_ERR_FIELD_NO_COLON', 'A field line must contain a colon after the field name. (RFC 9112 §5)'),
@@ -64,6 +78,12 @@ export const ERR = Object.freeze({
   hostMissing: e(400, 'WS_ERR_HOST_MISSING', 'An HTTP/1.1 request must have a Host field. (RFC 9112 §3.2)'),
   hostDuplicate: e(400, 'WS_ERR_HOST_DUPLICATE', 'A request must not have more than one Host field. (RFC 9112 §3.2)'),
   hostInvalid: e(400, 'WS_ERR_HOST_INVALID', 'The Host field must be a host name or IP literal with an optional port. (RFC 9110 §7.2)'),
+  // Decided by the shell (requestUrl): the Host is well formed but no URL has it as authority.
+  hostNotUrl: e(
+    400,
+    'WS_ERR_HOST_NOT_URL',
+    'The Host field must be a host a URL can have: a name not ending in a number, a valid IPv4 address (each part 0-255), valid punycode, and a port of at most 65535. (RFC 9112 §3.2)',
+  ),
 
   // --- proxy fields from a trusted proxy (RFC 7239; X-Forwarded-* are its de-facto forerunners) ---
   // The text before the colon is Waitress's ('Header "X" malformed.'), kept for people who grep for it.
@@ -104,6 +124,11 @@ export const ERR = Object.freeze({
     400,
     'WS_ERR_CONTENT_LENGTH_OVERFLOW',
     'Content-Length is larger than this server can represent. (RFC 9110 §8.6)',
+  ),
+  framingFieldFolded: e(
+    400,
+    'WS_ERR_FRAMING_FIELD_FOLDED',
+    'Transfer-Encoding and Content-Length must not be folded over several lines (obs-fold). (RFC 9112 §5.2)',
   ),
   transferEncodingHttp10: e(400, 'WS_ERR_TE_HTTP10', 'Transfer-Encoding in an HTTP/1.0 request is faulty framing. (RFC 9112 §6.1)'),
   transferEncodingWithContentLength: e(

@@ -4,7 +4,8 @@
 //        (2) never throws and never reads past the first CRLFCRLF: bytes after it belong to the
 //        body or to the next pipelined request;
 //        (3) strict by default: where RFC 9112/9110 allows "reject or repair" we reject, except for
-//        the two repairs the RFC asks for (empty lines before the request line, obs-fold);
+//        the two repairs the RFC asks for (empty lines before the request line, obs-fold outside
+//        the fields that frame the body);
 //        (4) the only Node API used is Buffer's latin1 decoder (see `latin1Slice` below).
 // Theory of operation (fast path, one packet holds the whole head):
 //   1. skip leading CRLFs; walk LFs with indexOf: each must follow a CR (bare LF → 400 at once,
@@ -296,6 +297,10 @@ export function parseHead(buf: Uint8Array, start: number, limits: HeadLimits, sc
   } else {
     return failIn(s, ERR.targetInvalidForm);
   }
+  // RFC 9112 §3.2.1 origin-form = absolute-path [ "?" query ], RFC 3986 §4.3 absolute-URI =
+  // scheme ":" hier-part [ "?" query ]: a fragment is for the client only and is never sent.
+  // (The authority-form has no "#" as a host allows none, the asterisk-form is "*" alone.)
+  if (target.includes('#')) return failIn(s, ERR.targetFragment);
 
   // ---- field lines (RFC 9112 §5) ----
   const headers: string[] = [];
@@ -349,9 +354,12 @@ export function parseHead(buf: Uint8Array, start: number, limits: HeadLimits, sc
     }
     let value = s.slice(a, b);
     pos = end + 2;
+    const foldsFrom = pos;
 
     // RFC 9112 §5.2: a server MUST reject obs-fold or replace each one with SP; we replace, so
-    // "a" CRLF SP "b" becomes "a b" (the fold's surrounding OWS collapses into that one SP).
+    // "a" CRLF SP "b" becomes "a b" (the fold's surrounding OWS collapses into that one SP),
+    // except in the fields that frame the body (refused below): an intermediary that does not
+    // unfold would frame the body otherwise (RFC 9112 §6, request smuggling).
     while (pos < sLen && isOws(s.charCodeAt(pos))) {
       lf = s.indexOf('\n', pos);
       end = lf === -1 ? sLen : lf - 1;
@@ -365,6 +373,8 @@ export function parseHead(buf: Uint8Array, start: number, limits: HeadLimits, sc
       if (cb > ca) value = value === '' ? s.slice(ca, cb) : value + ' ' + s.slice(ca, cb);
       pos = end + 2;
     }
+
+    const folded = pos !== foldsFrom;
 
     // Waitress: names with "_" are dropped; as CGI-style keys they would collide with the "-"
     // spelling of the same name (X_Foo vs X-Foo), a header-spoofing vector.
@@ -391,12 +401,14 @@ export function parseHead(buf: Uint8Array, start: number, limits: HeadLimits, sc
         break;
       case 14:
         if (name === 'content-length') {
+          if (folded) return failIn(s, ERR.framingFieldFolded);
           clCount++;
           clValue = value;
         }
         break;
       case 17:
         if (name === 'transfer-encoding') {
+          if (folded) return failIn(s, ERR.framingFieldFolded);
           te ??= { codings: 0, chunked: 0, lastIsChunked: false, other: false };
           addTransferCodings(te, value);
         }
@@ -449,6 +461,11 @@ export function parseHead(buf: Uint8Array, start: number, limits: HeadLimits, sc
     if (length > limits.maxBodyBytes) return failIn(s, bodyTooLarge(limits.maxBodyBytes));
     framing = { kind: 'length', length };
   }
+
+  // RFC 9110 §9.1, §15.6.2: a method the server does not implement gets 501. Fetch forbids these
+  // three (`new Request` throws for them), so no app could be given one; decided last so that a
+  // CONNECT with a bad target or Host field still gets its 400.
+  if (method === 'CONNECT' || method === 'TRACE' || method === 'TRACK') return fail(ERR.methodNotImplemented);
 
   const head: RequestHead = {
     method,

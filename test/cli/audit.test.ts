@@ -13,10 +13,13 @@ import { startServer, type TestServer } from '../helpers/raw-client.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'waitstate-audit-'));
 const root = fileURLToPath(new URL('../..', import.meta.url));
-// Three cases: one every server passes, and two where node:http answers otherwise.
+// Three cases: one every server passes, and two where node:http answers otherwise: a 417 the RFC
+// also allows, and a 200 it does not.
 const picked = ['pipelined-two', 'expect-other', 'te-unknown-coding'].map((id) => CATALOGUE.find((c) => c.id === id)!);
 const casesFile = join(dir, 'cases.json');
 writeFileSync(casesFile, JSON.stringify(picked));
+const allowedFile = join(dir, 'allowed.json');
+writeFileSync(allowedFile, JSON.stringify(picked.slice(0, 2)));
 
 let waitstate: TestServer;
 let node: Server;
@@ -46,15 +49,24 @@ describe('waitstate-audit', () => {
   it('passes waitstate, in JSON', async () => {
     const { code, text } = await run([`http://127.0.0.1:${waitstate.port}`, '--cases', casesFile, '--json']);
     expect(code).toBe(0);
-    expect(JSON.parse(text)).toMatchObject({ passed: 3, failed: 0 });
+    expect(JSON.parse(text)).toMatchObject({ passed: 3, allowed: 0, failed: 0 });
   });
 
   it('shows where node:http differs, and exits 1', async () => {
     const { code, text } = await run([`http://127.0.0.1:${nodePort}`, `--cases=${casesFile}`]);
     expect(code).toBe(1);
     expect(text).toContain('| `pipelined-two` | RFC 9112 §9.3.2 | 200, 200 | 200, 200 | pass |');
-    expect(text).toContain('| `te-unknown-coding` | RFC 9112 §6.1 | 501, close |');
-    expect(text).toMatch(/\n1 passed, 2 failed$/);
+    expect(text).toContain('| `expect-other` | RFC 9110 §10.1.1 | 200 | 417 | allowed |');
+    expect(text).toContain('| `te-unknown-coding` | RFC 9112 §6.1 | 501, close | 200 | **FAIL** |');
+    expect(text).toMatch(/\n1 passed, 1 allowed, 1 failed$/);
+  });
+
+  it('an answer the RFC also allows is no failure: exit 0, with the rule that allows it', async () => {
+    const { code, text } = await run([`http://127.0.0.1:${nodePort}`, '--cases', allowedFile, '--json']);
+    expect(code).toBe(0);
+    const report = JSON.parse(text) as { passed: number; allowed: number; failed: number; cases: { verdict: string; why?: string }[] };
+    expect(report).toMatchObject({ passed: 1, allowed: 1, failed: 0 });
+    expect(report.cases[1]).toMatchObject({ verdict: 'allowed', why: expect.stringMatching(/417/) });
   });
 
   it.each([

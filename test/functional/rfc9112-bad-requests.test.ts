@@ -39,6 +39,17 @@ const cases: [string, string, number][] = [
   ['an invalid Host', 'GET / HTTP/1.1\r\nHost: a b\r\n\r\n', 400],
   ['obs-fold on the first field line', 'GET / HTTP/1.1\r\n Host: a\r\n\r\n', 400],
   ['an absolute-form target that is not a URL', 'GET http://[::1/x HTTP/1.1\r\nHost: a\r\n\r\n', 400],
+  ['a fragment in an origin-form target (RFC 9112 §3.2.1)', 'GET /page#frag HTTP/1.1\r\nHost: a\r\n\r\n', 400],
+  ['a fragment in an absolute-form target (RFC 3986 §4.3)', 'GET http://a/page#frag HTTP/1.1\r\nHost: a\r\n\r\n', 400],
+  ['a Host that ends in a number but is no IPv4 address', 'GET / HTTP/1.1\r\nHost: example.0\r\n\r\n', 400],
+  ['a Host with an IPv4 part over 255', 'GET / HTTP/1.1\r\nHost: 256.1.1.1\r\n\r\n', 400],
+  ['a Host with a port over 65535', 'GET / HTTP/1.1\r\nHost: a:99999\r\n\r\n', 400],
+  ['a Host that is invalid punycode', 'GET / HTTP/1.1\r\nHost: XN--A\r\n\r\n', 400],
+  ['a folded Transfer-Encoding (RFC 9112 §5.2)', 'POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding:\r\n chunked\r\n\r\n0\r\n\r\n', 400],
+  ['a folded Content-Length (RFC 9112 §5.2)', 'POST / HTTP/1.1\r\nHost: a\r\nContent-Length:\r\n 3\r\n\r\nabc', 400],
+  ['CONNECT (RFC 9110 §9.3.6)', 'CONNECT example.test:443 HTTP/1.1\r\nHost: example.test:443\r\n\r\n', 501],
+  ['TRACE (RFC 9110 §9.3.8)', 'TRACE / HTTP/1.1\r\nHost: a\r\n\r\n', 501],
+  ['TRACK', 'TRACK / HTTP/1.1\r\nHost: a\r\n\r\n', 501],
   ['HTTP/2.0 in a request line', 'GET / HTTP/2.0\r\nHost: a\r\n\r\n', 505],
   ['a head larger than max_request_header_size', `GET / HTTP/1.1\r\nHost: a\r\nX-Big: ${'x'.repeat(1100)}\r\n\r\n`, 431],
   ['a body larger than max_request_body_size', 'POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 1001\r\n\r\n', 413],
@@ -72,5 +83,26 @@ describe('fields the app never sees', () => {
   it('replaces obs-fold with a space (RFC 9112 §5.2)', async () => {
     const echo = parseEcho((await exchange(t.port, 'GET / HTTP/1.1\r\nHost: a\r\nX-Fold: a\r\n  b\r\n\r\n')).body);
     expect(echo.headers).toContainEqual(['x-fold', 'a b']);
+  });
+});
+
+describe('what the app sees of the method and the URL', () => {
+  it.each(['M!', '#', '~', "'", 'PATCH', 'FOO-BAR', 'CONNECTX', 'TRACES'])(
+    'method %s reaches the app, which can make a Request of it',
+    async (method) => {
+      const r = await exchange(t.port, `${method} / HTTP/1.1\r\nHost: a\r\nContent-Length: 2\r\n\r\nhi`);
+      expect(r.status).toBe(200);
+      expect(parseEcho(r.body)).toMatchObject({ method, body: 'hi' });
+    },
+  );
+  it.each([
+    ['127.1', '/', 'http://127.0.0.1/'],
+    ['0x7f.1:8080', '/x', 'http://127.0.0.1:8080/x'],
+    ['Example.COM', '//evil.test/x', 'http://example.com//evil.test/x'],
+    ['example.com', '/a/%2e%2e/b', 'http://example.com/b'],
+  ])('Host %s, target %s: request.url is what the URL parser makes of them, %s', async (host, target, url) => {
+    const r = await exchange(t.port, `GET ${target} HTTP/1.1\r\nHost: ${host}\r\n\r\n`);
+    expect(r.status).toBe(200);
+    expect(parseEcho(r.body).url).toBe(url);
   });
 });

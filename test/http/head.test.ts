@@ -126,9 +126,26 @@ describe('RFC 9112 §3 request line', () => {
     const h = head('DELETE /a/b?c=d HTTP/1.1\r\nHost: x\r\n\r\n');
     expect([h.method, h.target, h.version]).toEqual(['DELETE', '/a/b?c=d', '1.1']);
   });
-  test('any upper-case token method is accepted (no 405/501 here)', () => {
+  test('any upper-case token method is accepted but CONNECT, TRACE and TRACK', () => {
     expect(head('FOO-BAR / HTTP/1.1\r\nHost: x\r\n\r\n').method).toBe('FOO-BAR');
     expect(head("M!#$%&'*+.^`|~9 / HTTP/1.1\r\nHost: x\r\n\r\n").method).toBe("M!#$%&'*+.^`|~9");
+    for (const m of ['CONNECTS', 'TRACES', 'TRAC', 'XTRACK', 'OPTIONS']) expect(head(`${m} / HTTP/1.1\r\nHost: x\r\n\r\n`).method).toBe(m);
+  });
+  test.each([
+    ['CONNECT', 'example.com:443'],
+    ['TRACE', '/'],
+    ['TRACE', 'http://x/'],
+    ['TRACK', '/x'],
+  ])('%s %s is 501: Fetch forbids the method, no app could be given it (RFC 9110 §15.6.2)', (m, t) => {
+    expectError(parse(`${m} ${t} HTTP/1.1\r\nHost: x\r\n\r\n`), ERR.methodNotImplemented);
+    expectError(parse(`${m} ${t} HTTP/1.0\r\n\r\n`), ERR.methodNotImplemented);
+  });
+  test('the 501 comes only once the rest of the head is valid', () => {
+    expectError(parse('CONNECT /x HTTP/1.1\r\nHost: x\r\n\r\n'), ERR.targetInvalidForm);
+    expectError(parse('CONNECT a:1 HTTP/1.1\r\n\r\n'), ERR.hostMissing);
+    expectError(parse('TRACE / HTTP/1.1\r\nHost: a b\r\n\r\n'), ERR.hostInvalid);
+    expectError(parse('TRACE / HTTP/1.1\r\nHost: x\r\nContent-Length: x\r\n\r\n'), ERR.contentLengthInvalid);
+    expectError(parse('TRACK /#f HTTP/1.1\r\nHost: x\r\n\r\n'), ERR.targetFragment);
   });
   test('Waitress: a lower-case letter in the method is 400 (methods are case-sensitive)', () => {
     expectError(parse('get / HTTP/1.1\r\nHost: x\r\n\r\n'), ERR.methodNotUppercase);
@@ -191,10 +208,9 @@ describe('RFC 9112 §3.2 request-target', () => {
     expect([h.target, h.targetForm]).toEqual(['http://example.com:8080/p/q?x=1', 'absolute']);
     expect(head('GET svn+ssh://h/x HTTP/1.1\r\nHost: h\r\n\r\n').targetForm).toBe('absolute');
   });
-  test('authority-form, for CONNECT only', () => {
-    const h = head('CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n');
-    expect([h.target, h.targetForm]).toEqual(['example.com:443', 'authority']);
-    expect(head('CONNECT [::1]:443 HTTP/1.1\r\nHost: [::1]:443\r\n\r\n').targetForm).toBe('authority');
+  test('authority-form, for CONNECT only (which then gets its 501)', () => {
+    expectError(parse('CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n'), ERR.methodNotImplemented);
+    expectError(parse('CONNECT [::1]:443 HTTP/1.1\r\nHost: [::1]:443\r\n\r\n'), ERR.methodNotImplemented);
     expectError(parse('GET example.com:443 HTTP/1.1\r\nHost: x\r\n\r\n'), ERR.targetInvalidForm);
   });
   test('CONNECT needs host:port, nothing else', () => {
@@ -214,6 +230,12 @@ describe('RFC 9112 §3.2 request-target', () => {
   test.each(['WORLD', 'example.com/x', '1http://x/', 'http:/x', 'ht^tp://x/', '?q', '#f'])('%s is in no form: 400', (t) => {
     expectError(parse(`GET ${t} HTTP/1.1\r\nHost: x\r\n\r\n`), ERR.targetInvalidForm);
   });
+  test.each(['/page#frag', '/#', '/a?b=c#', '/a#b#c', '//x#', 'http://x/p#f', 'http://x#f', 'svn+ssh://h/x#'])(
+    'a fragment (%s) is 400: neither origin-form nor absolute-URI has one (RFC 9112 §3.2.1, RFC 3986 §4.3)',
+    (t) => {
+      expectError(parse(`GET ${t} HTTP/1.1\r\nHost: x\r\n\r\n`), ERR.targetFragment);
+    },
+  );
   test('Waitress: non-ASCII in the target is 400, also after "//" (Waitress let that through)', () => {
     expectError(parse('GET /caf\xc3\xa9 HTTP/1.1\r\nHost: x\r\n\r\n'), ERR.targetInvalidChar);
     expectError(parse('GET //caf\xc3\xa9 HTTP/1.1\r\nHost: x\r\n\r\n'), ERR.targetInvalidChar);
@@ -292,9 +314,21 @@ describe('RFC 9112 §5.2 obs-fold', () => {
     expect(head(`${GET}X-Fold:\r\n b\r\n\r\n`).headers.slice(2)).toEqual(['x-fold', 'b']);
     expect(head(`${GET}X-Fold: a\r\n \r\n\r\n`).headers.slice(2)).toEqual(['x-fold', 'a']);
   });
-  test('the folded value is what framing sees', () => {
-    expectError(parse(`POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 1\r\n 2\r\n\r\n`), ERR.contentLengthInvalid);
-    expect(head(`POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding:\r\n chunked\r\n\r\n`).framing).toEqual({ kind: 'chunked' });
+  test.each([
+    'Transfer-Encoding:\r\n chunked',
+    'Transfer-Encoding: chunked\r\n ',
+    'transfer-encoding: gzip,\r\n\tchunked',
+    'Content-Length:\r\n 5',
+    'Content-Length: 5\r\n ',
+    'CONTENT-LENGTH: 1\r\n 2',
+  ])('a fold in a field that frames the body (%j) is 400: a proxy that does not unfold frames it otherwise (RFC 9112 §5.2, §6)', (f) => {
+    expectError(parse(`POST / HTTP/1.1\r\nHost: a\r\n${f}\r\n\r\n`), ERR.framingFieldFolded);
+    expectError(parse(`POST / HTTP/1.0\r\n${f}\r\n\r\n`), ERR.framingFieldFolded);
+  });
+  test('fields near the framing ones are unfolded as usual', () => {
+    const h = head(`POST / HTTP/1.1\r\nHost:\r\n a\r\nX-Transfer-Encoding:\r\n chunked\r\nContent-Lengths: 1\r\n 2\r\n\r\n`);
+    expect(h.headers).toEqual(['host', 'a', 'x-transfer-encoding', 'chunked', 'content-lengths', '1 2']);
+    expect([h.host, h.framing]).toEqual(['a', { kind: 'none' }]);
   });
   test('a continuation is validated like a value', () => {
     expectError(parse(`${GET}X-Fold: a\r\n b\x00\r\n\r\n`), ERR.fieldValueInvalid);
