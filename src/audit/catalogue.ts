@@ -16,7 +16,8 @@ export type Area =
   | 'Body framing'
   | 'Chunked body'
   | 'Persistence and pipelining'
-  | 'Expect: 100-continue';
+  | 'Expect: 100-continue'
+  | 'Responses';
 
 export interface EdgeCase {
   /** Stable name, for `--cases` filters and test names. */
@@ -38,7 +39,19 @@ export interface EdgeCase {
   readonly code?: string;
   /** Other answers the RFC permits (another server may choose them); waitstate gives the one above. */
   readonly alsoAllowed?: readonly Answer[];
+  /** Indexes of the responses that answer a HEAD: each ends with its head, whatever its framing fields say (RFC 9110 §9.3.2). */
+  readonly headAnswers?: readonly number[];
+  /** A rule on the answers' fields, checked besides their statuses, whichever answer came. */
+  readonly fieldRule?: FieldRule;
 }
+
+/**
+ * - `head-length-as-get`: each HEAD answer has no Content-Length, or the one of the GET answer
+ *   just before it (RFC 9110 §9.3.2: the fields a GET would get, none invented);
+ * - `framed-once`: each answer with content has one framing field, once, and at most one
+ *   Connection field (RFC 9112 §6.1, §6.3; RFC 9110 §7.6.1).
+ */
+export type FieldRule = 'head-length-as-get' | 'framed-once';
 
 /** An answer other than waitstate's that the rules allow, and why. */
 export interface Answer {
@@ -55,6 +68,8 @@ const HEAD_REFUSED =
   'parseHead → parser head → error (head.failed); channel reading → pending-close (request.invalid / writeErrorResponse)';
 const BODY_REFUSED =
   'ChunkedDecoder → parser body-chunked → error (body.failed); channel reading → pending-close (request.invalid / writeErrorResponse)';
+
+const APP_ANSWERED = 'the app answers; acceptAppFields (src/http/response.ts) reads its fields, planResponseFraming frames the body';
 
 const URL_REFUSED =
   'requestUrl in the shell, after parseHead → parser head → error (head.failed); channel reading → pending-close (request.invalid / writeErrorResponse)';
@@ -484,6 +499,15 @@ export const CATALOGUE: readonly EdgeCase[] = [
     'RFC 9112 §6.2',
     SERVED_BODY,
   ),
+  served(
+    'get-with-body',
+    'Body framing',
+    'a GET with a body: framed by its Content-Length (the app can read it), then the next request',
+    `GET / HTTP/1.1\r\nHost: example.test\r\nContent-Length: 5\r\n\r\nhello${get()}`,
+    'RFC 9110 §9.3.1, RFC 9112 §6.3',
+    `${SERVED_BODY}; request.body holds it on any method`,
+    [200, 200],
+  ),
   allowing(
     refused(
       'obs-fold-transfer-encoding',
@@ -830,4 +854,30 @@ export const CATALOGUE: readonly EdgeCase[] = [
     'RFC 9110 §10.1.1',
     'WS_ERR_BODY_TOO_LARGE',
   ),
+  // ---- responses (what the server makes of the app's answer; the audit app is described in docs/audit.md)
+  {
+    ...served(
+      'head-length',
+      'Responses',
+      "GET then HEAD: HEAD has GET's Content-Length or none, never an invented 0 (the app answers HEAD with no body, as Hono does)",
+      get() + get('', '/', 'HTTP/1.1').replace('GET', 'HEAD'),
+      'RFC 9110 §9.3.2',
+      `${APP_ANSWERED}; for HEAD without a body or a length from the app, no framing field`,
+      [200, 200],
+    ),
+    headAnswers: [1],
+    fieldRule: 'head-length-as-get',
+  },
+  {
+    ...served(
+      'app-hop-by-hop',
+      'Responses',
+      "the app sets Connection, Keep-Alive and Transfer-Encoding (as Hono's streamSSE does): dropped, the server frames the response",
+      get('', '/hop-by-hop') + get(),
+      'RFC 9110 §7.6.1, RFC 9112 §6.1',
+      `${APP_ANSWERED}; the app's connection-level fields are dropped and logged once per field and route, at info`,
+      [200, 200],
+    ),
+    fieldRule: 'framed-once',
+  },
 ];

@@ -1,5 +1,6 @@
 // src/audit/probe.ts: run one catalogue case against any HTTP/1.1 server over a raw socket, and
-// report what came back: the status of each response, and whether the server closed.
+// report what came back: the status of each response, and whether the server closed (and, for a
+// case with a field rule, whether the answers' fields keep it).
 // Deliberately dumb: bytes go out exactly as written, and responses are split by their own
 // framing (Content-Length, chunked, or the close), so nothing normalises either side.
 
@@ -20,10 +21,16 @@ export interface ProbeOptions {
   readonly settleMs?: number;
 }
 
-type Parsed = { kind: 'response'; status: number; end: number } | { kind: 'incomplete' } | { kind: 'bad'; problem: string };
+/** A response's field lines, names lower-cased, values trimmed. */
+type Fields = readonly (readonly [string, string])[];
 
-/** One response starting at `from`; `closed` says whether the stream has ended (a body to the close). */
-function parseResponse(buffer: Buffer, from: number, closed: boolean): Parsed {
+type Parsed = { kind: 'response'; status: number; fields: Fields; end: number } | { kind: 'incomplete' } | { kind: 'bad'; problem: string };
+
+/**
+ * One response starting at `from`; `closed` says whether the stream has ended (a body to the
+ * close); `toHead` that it answers a HEAD, so it ends with its head (RFC 9110 §9.3.2).
+ */
+function parseResponse(buffer: Buffer, from: number, closed: boolean, toHead: boolean): Parsed {
   const headEnd = buffer.indexOf('\r\n\r\n', from, 'latin1');
   if (headEnd === -1)
     return closed && buffer.length > from ? { kind: 'bad', problem: 'a response head was cut off' } : { kind: 'incomplete' };
@@ -32,13 +39,16 @@ function parseResponse(buffer: Buffer, from: number, closed: boolean): Parsed {
   if (status === null) return { kind: 'bad', problem: `not a status line: ${JSON.stringify(head.split('\r\n')[0])}` };
   const code = Number(status[1]);
   const bodyStart = headEnd + 4;
-  if ((code >= 100 && code < 200) || code === 204 || code === 304) return { kind: 'response', status: code, end: bodyStart };
-  const fields = head.split('\r\n').slice(1);
-  const field = (name: string) =>
-    fields
-      .find((line) => line.toLowerCase().startsWith(`${name}:`))
-      ?.slice(name.length + 1)
-      .trim();
+  const fields: Fields = head
+    .split('\r\n')
+    .slice(1)
+    .map((line) => {
+      const colon = line.indexOf(':');
+      return [line.slice(0, colon).toLowerCase(), line.slice(colon + 1).trim()] as const;
+    });
+  const done = (end: number): Parsed => ({ kind: 'response', status: code, fields, end });
+  if (toHead || (code >= 100 && code < 200) || code === 204 || code === 304) return done(bodyStart);
+  const field = (name: string) => fields.find(([n]) => n === name)?.[1];
   if (/chunked/i.test(field('transfer-encoding') ?? '')) {
     let at = bodyStart;
     for (;;) {
@@ -48,7 +58,7 @@ function parseResponse(buffer: Buffer, from: number, closed: boolean): Parsed {
       if (Number.isNaN(size)) return { kind: 'bad', problem: 'a chunk size is not hexadecimal' };
       if (size === 0) {
         const trailerEnd = buffer.indexOf('\r\n\r\n', lineEnd, 'latin1');
-        return trailerEnd === -1 ? { kind: 'incomplete' } : { kind: 'response', status: code, end: trailerEnd + 4 };
+        return trailerEnd === -1 ? { kind: 'incomplete' } : done(trailerEnd + 4);
       }
       at = lineEnd + 2 + size + 2;
       if (at > buffer.length) return { kind: 'incomplete' };
@@ -57,9 +67,39 @@ function parseResponse(buffer: Buffer, from: number, closed: boolean): Parsed {
   const length = field('content-length');
   if (length !== undefined) {
     const end = bodyStart + Number(length);
-    return buffer.length >= end ? { kind: 'response', status: code, end } : { kind: 'incomplete' };
+    return buffer.length >= end ? done(end) : { kind: 'incomplete' };
   }
-  return closed ? { kind: 'response', status: code, end: buffer.length } : { kind: 'incomplete' };
+  return closed ? done(buffer.length) : { kind: 'incomplete' };
+}
+
+const count = (fields: Fields, name: string) => fields.filter(([n]) => n === name).length;
+
+/** What breaks the case's field rule in these answers, or undefined when they keep it. */
+function breaksFieldRule(edge: EdgeCase, statuses: readonly number[], answers: readonly Fields[]): string | undefined {
+  const heads = edge.headAnswers ?? [];
+  switch (edge.fieldRule) {
+    case undefined:
+      return undefined;
+    case 'head-length-as-get':
+      for (const h of heads) {
+        if (h === 0 || answers[h] === undefined) continue;
+        const length = answers[h]!.find(([n]) => n === 'content-length')?.[1];
+        const getLength = answers[h - 1]!.find(([n]) => n === 'content-length')?.[1];
+        if (length !== undefined && length !== getLength) {
+          return `HEAD got Content-Length ${length}, GET ${getLength === undefined ? 'none' : getLength}`;
+        }
+      }
+      return undefined;
+    case 'framed-once':
+      for (const [i, fields] of answers.entries()) {
+        const status = statuses[i]!;
+        if (heads.includes(i) || (status >= 100 && status < 200) || status === 204 || status === 304) continue;
+        const framing = count(fields, 'content-length') + count(fields, 'transfer-encoding');
+        if (framing > 1) return `response ${i + 1} has ${framing} framing fields`;
+        if (count(fields, 'connection') > 1) return `response ${i + 1} has ${count(fields, 'connection')} Connection fields`;
+      }
+      return undefined;
+  }
 }
 
 export function probe(host: string, port: number, edge: EdgeCase, options: ProbeOptions = {}): Promise<ProbeResult> {
@@ -73,6 +113,7 @@ export function probe(host: string, port: number, edge: EdgeCase, options: Probe
     let done = false;
     let sentRest = edge.thenSend === undefined;
     const statuses: number[] = [];
+    const answers: Fields[] = [];
     let settle: NodeJS.Timeout | undefined;
     const finish = (result: ProbeResult) => {
       if (done) return;
@@ -80,7 +121,8 @@ export function probe(host: string, port: number, edge: EdgeCase, options: Probe
       clearTimeout(deadline);
       clearTimeout(settle);
       socket.destroy();
-      resolve(result);
+      const broken = result.problem === undefined ? breaksFieldRule(edge, statuses, answers) : undefined;
+      resolve(broken === undefined ? result : { ...result, problem: broken });
     };
     const deadline = setTimeout(
       () => finish({ statuses, closes: false, problem: closed ? undefined : `no end within ${timeoutMs} ms` }),
@@ -88,10 +130,11 @@ export function probe(host: string, port: number, edge: EdgeCase, options: Probe
     );
     const look = () => {
       for (;;) {
-        const parsed = parseResponse(buffer, read, closed);
+        const parsed = parseResponse(buffer, read, closed, edge.headAnswers?.includes(statuses.length) === true);
         if (parsed.kind === 'bad') return finish({ statuses, closes: closed, problem: parsed.problem });
         if (parsed.kind === 'incomplete') break;
         statuses.push(parsed.status);
+        answers.push(parsed.fields);
         read = parsed.end;
         if (!sentRest) {
           sentRest = true;

@@ -2,13 +2,14 @@
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createServer as createNetServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../src/audit/cli.js';
 import { CATALOGUE } from '../../src/audit/catalogue.js';
+import { probe, verdict } from '../../src/audit/probe.js';
 import { startServer, type TestServer } from '../helpers/raw-client.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'waitstate-audit-'));
@@ -78,5 +79,54 @@ describe('waitstate-audit', () => {
     expect(result.status).toBe(2);
     expect(result.stderr.trim().split('\n')).toHaveLength(1);
     expect(result.stderr).toMatch(message);
+  });
+});
+
+describe('the field rules of the response cases', () => {
+  /** A server that answers each request line it sees with `answer(method, target)`, as raw bytes. */
+  async function rawServer(answer: (method: string, target: string) => string): Promise<{ port: number; close(): void }> {
+    const server = createNetServer((socket) => {
+      let seen = '';
+      socket.on('data', (chunk: Buffer) => {
+        seen += chunk.toString('latin1');
+        for (let end = seen.indexOf('\r\n\r\n'); end !== -1; end = seen.indexOf('\r\n\r\n')) {
+          const [method = '', target = ''] = seen.slice(0, end).split(' ');
+          seen = seen.slice(end + 4);
+          socket.write(answer(method, target));
+        }
+      });
+      socket.on('error', () => {});
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    return { port: (server.address() as AddressInfo).port, close: () => server.close() };
+  }
+  const byId = (id: string) => CATALOGUE.find((c) => c.id === id)!;
+
+  it('head-length-as-get: a HEAD that invents Content-Length: 0 fails; none, or GET’s, passes', async () => {
+    for (const [headLength, expected] of [
+      ['Content-Length: 0\r\n', 'FAIL'],
+      ['', 'pass'],
+      ['Content-Length: 2\r\n', 'pass'],
+    ] as const) {
+      const server = await rawServer((method) =>
+        method === 'HEAD' ? `HTTP/1.1 200 OK\r\n${headLength}\r\n` : 'HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok',
+      );
+      const result = await probe('127.0.0.1', server.port, byId('head-length'));
+      server.close();
+      expect([verdict(byId('head-length'), result), result.problem]).toEqual(
+        expected === 'FAIL' ? ['FAIL', 'HEAD got Content-Length 0, GET 2'] : ['pass', undefined],
+      );
+    }
+  });
+
+  it('framed-once: an app’s Transfer-Encoding passed on beside the server’s own framing fails', async () => {
+    const server = await rawServer((_method, target) =>
+      target === '/hop-by-hop'
+        ? 'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nok\r\n0\r\n\r\n'
+        : 'HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok',
+    );
+    const result = await probe('127.0.0.1', server.port, byId('app-hop-by-hop'));
+    server.close();
+    expect([verdict(byId('app-hop-by-hop'), result), result.problem]).toEqual(['FAIL', 'response 1 has 2 framing fields']);
   });
 });

@@ -4,6 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { withCatalogue } from '../../src/audit/catalogue-doc.js';
+import { auditApp } from '../../src/audit/app.js';
 import { CATALOGUE } from '../../src/audit/catalogue.js';
 import { probe, verdict } from '../../src/audit/probe.js';
 import { recordingLogger, startServer, type TestServer } from '../helpers/raw-client.js';
@@ -12,13 +13,7 @@ describe('the edge-case catalogue against waitstate', () => {
   const log = recordingLogger();
   let t: TestServer;
   beforeAll(async () => {
-    t = await startServer(
-      async (request) => {
-        await request.arrayBuffer();
-        return new Response('ok');
-      },
-      { logger: log },
-    );
+    t = await startServer(auditApp, { logger: log });
   });
   afterAll(() => t.close());
 
