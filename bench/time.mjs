@@ -259,6 +259,36 @@ async function measured(server, fn) {
   return { ...r, serverCpu: c?.pidPct(server.pid), foreign: c?.foreign, noisy: c !== undefined && c.foreign >= FOREIGN_LIMIT };
 }
 
+/**
+ * Each kind in turn: start its server, measure `run(server)`, print `line(result)` after its
+ * label, stop it. Resolves the results, each with its `kind`.
+ */
+async function perServer(kinds, ports, run, line) {
+  const results = [];
+  for (const kind of kinds) {
+    const server = await startServer(kind, ports[kind]);
+    try {
+      const r = await measured(server, () => run(server));
+      r.kind = kind;
+      results.push(r);
+      console.error(`  ${LABEL[kind].padEnd(20)} ${line(r)}`);
+    } finally {
+      await server.stop();
+    }
+  }
+  return results;
+}
+
+/** How many exchanges failed, by their error (or status when there was none). */
+function countFailures(failed) {
+  const errors = {};
+  for (const x of failed) {
+    const key = x.error ?? `status ${x.status}`;
+    errors[key] = (errors[key] ?? 0) + 1;
+  }
+  return errors;
+}
+
 // ---------------------------------------------------------------------------------------------
 // 1. slowloris
 
@@ -458,29 +488,21 @@ async function slowlorisScenario(variant) {
   console.error(
     `bench ${variant}: ${heads} slow heads + ${bodies} slow bodies (1 byte / 2 s each, replaced when closed), a probe every 0.5 s, ${seconds} s per server; fd limit ${limit ?? '?'}; not pinned`,
   );
-  const results = [];
-  for (const kind of kinds) {
-    const server = await startServer(kind, ports[kind]);
-    try {
-      const r = await measured(server, () =>
-        attack(server.port, {
-          heads,
-          bodies,
-          seconds,
-          atEnd: async () => ({ memory: memory(server.pid), serverStats: await server.stats() }),
-        }),
-      );
-      r.kind = kind;
-      results.push(r);
-      console.error(
-        `  ${LABEL[kind].padEnd(20)} probes ${r.probes.ok}/${r.probes.sent} ok, p99 ${ms1(r.probes.p99)} ms; heads closed ${r.heads.closedByServer} ` +
-          `(median ${s1(r.heads.closeSeconds.median * 1000)} s), bodies closed ${r.bodies.closedByServer} ` +
-          `(median ${s1(r.bodies.closeSeconds.median * 1000)} s); VmHWM ${mb(r.memory?.hwm)} MB`,
-      );
-    } finally {
-      await server.stop();
-    }
-  }
+  const results = await perServer(
+    kinds,
+    ports,
+    (server) =>
+      attack(server.port, {
+        heads,
+        bodies,
+        seconds,
+        atEnd: async () => ({ memory: memory(server.pid), serverStats: await server.stats() }),
+      }),
+    (r) =>
+      `probes ${r.probes.ok}/${r.probes.sent} ok, p99 ${ms1(r.probes.p99)} ms; heads closed ${r.heads.closedByServer} ` +
+      `(median ${s1(r.heads.closeSeconds.median * 1000)} s), bodies closed ${r.bodies.closedByServer} ` +
+      `(median ${s1(r.bodies.closeSeconds.median * 1000)} s); VmHWM ${mb(r.memory?.hwm)} MB`,
+  );
   const verdict = (r) => {
     const probesOk = r.probes.okPct >= 95;
     const headsOk = heads === 0 || (r.heads.overdue === 0 && (seconds < HEAD_DEADLINE_S + 5 || r.heads.closedByServer > 0));
@@ -584,9 +606,7 @@ async function asyncRound(port, n) {
     const rs = await Promise.all(sockets.map((s) => exchange(s, '/sleep?ms=200', { timeoutMs: 15_000 })));
     const ok = rs.filter((r) => r.status === 200 && r.body === 'slept 200' && r.end !== undefined);
     const ends = ok.map((r) => r.end - t0).sort((a, b) => a - b);
-    const errors = {};
-    for (const r of rs.filter((x) => !ok.includes(x)))
-      errors[r.error ?? `status ${r.status}`] = (errors[r.error ?? `status ${r.status}`] ?? 0) + 1;
+    const errors = countFailures(rs.filter((x) => !ok.includes(x)));
     return { n, ok: ok.length, allMs: ok.length === n ? ends.at(-1) : undefined, firstMs: ends[0], p50Ms: quantile(ends, 0.5), errors };
   } finally {
     for (const s of sockets) s.destroy();
@@ -682,48 +702,36 @@ async function sseScenario() {
   const kinds = ['ws-threads2', 'node'];
   const ports = { 'ws-threads2': BASE_PORT + 5, node: BASE_PORT + 6 };
   console.error(`bench sse: ${n} streams at once (GET /sse: an event at ~50 ms, then one a second for 5 s); not pinned`);
-  const results = [];
-  for (const kind of kinds) {
-    const server = await startServer(kind, ports[kind]);
-    try {
-      const r = await measured(server, async () => {
-        const sockets = await openSockets(server.port, n, 15_000);
-        try {
-          const rs = await Promise.all(sockets.map((s) => exchange(s, '/sse', { timeoutMs: 15_000 })));
-          const first = rs.filter((x) => x.firstEvent !== undefined).map((x) => x.firstEvent - x.sent);
-          const sorted = [...first].sort((a, b) => a - b);
-          const complete = rs.filter((x) => x.status === 200 && x.end !== undefined && x.events === 6).length;
-          const errors = {};
-          for (const x of rs.filter((y) => y.error !== undefined || y.status !== 200)) {
-            const key = x.error ?? `status ${x.status}`;
-            errors[key] = (errors[key] ?? 0) + 1;
-          }
-          return {
-            clients: n,
-            gotFirst: first.length,
-            within1s: first.filter((ms) => ms <= 1000).length,
-            p50: quantile(sorted, 0.5),
-            p99: quantile(sorted, 0.99),
-            max: sorted.at(-1),
-            complete,
-            serverStats: await server.stats(),
-            lastEndSeconds:
-              Math.max(...rs.map((x) => x.end ?? NaN).filter(Number.isFinite)) / 1000 - Math.min(...rs.map((x) => x.sent)) / 1000,
-            errors,
-          };
-        } finally {
-          for (const s of sockets) s.destroy();
-        }
-      });
-      r.kind = kind;
-      results.push(r);
-      console.error(
-        `  ${LABEL[kind].padEnd(20)} first event: ${r.within1s}/${n} within 1 s, p99 ${ms0(r.p99)} ms, max ${ms0(r.max)} ms; ${r.complete}/${n} complete`,
-      );
-    } finally {
-      await server.stop();
-    }
-  }
+  const results = await perServer(
+    kinds,
+    ports,
+    async (server) => {
+      const sockets = await openSockets(server.port, n, 15_000);
+      try {
+        const rs = await Promise.all(sockets.map((s) => exchange(s, '/sse', { timeoutMs: 15_000 })));
+        const first = rs.filter((x) => x.firstEvent !== undefined).map((x) => x.firstEvent - x.sent);
+        const sorted = [...first].sort((a, b) => a - b);
+        const complete = rs.filter((x) => x.status === 200 && x.end !== undefined && x.events === 6).length;
+        const errors = countFailures(rs.filter((y) => y.error !== undefined || y.status !== 200));
+        return {
+          clients: n,
+          gotFirst: first.length,
+          within1s: first.filter((ms) => ms <= 1000).length,
+          p50: quantile(sorted, 0.5),
+          p99: quantile(sorted, 0.99),
+          max: sorted.at(-1),
+          complete,
+          serverStats: await server.stats(),
+          lastEndSeconds:
+            Math.max(...rs.map((x) => x.end ?? NaN).filter(Number.isFinite)) / 1000 - Math.min(...rs.map((x) => x.sent)) / 1000,
+          errors,
+        };
+      } finally {
+        for (const s of sockets) s.destroy();
+      }
+    },
+    (r) => `first event: ${r.within1s}/${n} within 1 s, p99 ${ms0(r.p99)} ms, max ${ms0(r.max)} ms; ${r.complete}/${n} complete`,
+  );
   const rows = results.map((r) => [
     LABEL[r.kind],
     String(r.clients),
@@ -760,56 +768,44 @@ async function shutdownScenario() {
   const ports = { 'ws-threads2': BASE_PORT + 7, node: BASE_PORT + 8 };
   const CLOSE_WAIT_MS = 45_000; // waitstate's shutdownTimeout (30 s) + slack
   console.error(`bench shutdown: ${n} keep-alive GET /sleep?ms=2000, graceful close ~200 ms after; not pinned`);
-  const results = [];
-  for (const kind of kinds) {
-    const server = await startServer(kind, ports[kind]);
-    try {
-      const r = await measured(server, async () => {
-        const sockets = await openSockets(server.port, n, 15_000);
-        try {
-          const answers = Promise.all(sockets.map((s) => exchange(s, '/sleep?ms=2000', { timeoutMs: CLOSE_WAIT_MS, keepAlive: true })));
-          const sent = performance.now();
-          await sleep(200);
-          const command = performance.now();
-          const closed = await server.close(CLOSE_WAIT_MS);
-          const rs = await answers; // bounded by their timeout
-          // The server closed them all (if it closed); give their FINs a moment to reach us.
-          for (let i = 0; i < 20 && rs.some((x) => x.closed === undefined); i++) await sleep(50);
-          const ok = rs.filter((x) => x.status === 200 && x.end !== undefined && x.body === 'slept 2000');
-          const lastAnswer = ok.length > 0 ? Math.max(...ok.map((x) => x.end)) - command : undefined;
-          const connsClosed = rs.filter((x) => x.closed !== undefined);
-          const lastConnClosed = connsClosed.length > 0 ? Math.max(...connsClosed.map((x) => x.closed)) - command : undefined;
-          const errors = {};
-          for (const x of rs.filter((y) => !ok.includes(y))) {
-            const key = x.error ?? `status ${x.status}`;
-            errors[key] = (errors[key] ?? 0) + 1;
-          }
-          return {
-            requests: n,
-            commandAfterMs: command - sent,
-            closeMs: closed?.ms,
-            closeSeenSeconds: closed?.seconds,
-            closedInTime: closed !== undefined,
-            answered: ok.length,
-            lastAnswerMs: lastAnswer,
-            connsClosedByServer: connsClosed.length,
-            lastConnClosedMs: lastConnClosed,
-            serverStats: await server.stats(),
-            errors,
-          };
-        } finally {
-          for (const s of sockets) s.destroy();
-        }
-      });
-      r.kind = kind;
-      results.push(r);
-      console.error(
-        `  ${LABEL[kind].padEnd(20)} close took ${s2(r.closeMs)} s; ${r.answered}/${n} answered 200, the last ${s2(r.lastAnswerMs)} s after the close command`,
-      );
-    } finally {
-      await server.stop();
-    }
-  }
+  const results = await perServer(
+    kinds,
+    ports,
+    async (server) => {
+      const sockets = await openSockets(server.port, n, 15_000);
+      try {
+        const answers = Promise.all(sockets.map((s) => exchange(s, '/sleep?ms=2000', { timeoutMs: CLOSE_WAIT_MS, keepAlive: true })));
+        const sent = performance.now();
+        await sleep(200);
+        const command = performance.now();
+        const closed = await server.close(CLOSE_WAIT_MS);
+        const rs = await answers; // bounded by their timeout
+        // The server closed them all (if it closed); give their FINs a moment to reach us.
+        for (let i = 0; i < 20 && rs.some((x) => x.closed === undefined); i++) await sleep(50);
+        const ok = rs.filter((x) => x.status === 200 && x.end !== undefined && x.body === 'slept 2000');
+        const lastAnswer = ok.length > 0 ? Math.max(...ok.map((x) => x.end)) - command : undefined;
+        const connsClosed = rs.filter((x) => x.closed !== undefined);
+        const lastConnClosed = connsClosed.length > 0 ? Math.max(...connsClosed.map((x) => x.closed)) - command : undefined;
+        const errors = countFailures(rs.filter((y) => !ok.includes(y)));
+        return {
+          requests: n,
+          commandAfterMs: command - sent,
+          closeMs: closed?.ms,
+          closeSeenSeconds: closed?.seconds,
+          closedInTime: closed !== undefined,
+          answered: ok.length,
+          lastAnswerMs: lastAnswer,
+          connsClosedByServer: connsClosed.length,
+          lastConnClosedMs: lastConnClosed,
+          serverStats: await server.stats(),
+          errors,
+        };
+      } finally {
+        for (const s of sockets) s.destroy();
+      }
+    },
+    (r) => `close took ${s2(r.closeMs)} s; ${r.answered}/${n} answered 200, the last ${s2(r.lastAnswerMs)} s after the close command`,
+  );
   const rows = results.map((r) => [
     LABEL[r.kind],
     String(r.requests),
