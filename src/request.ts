@@ -62,21 +62,21 @@ export function requestUrl(
   const { targetForm } = head;
   const target = urlPrefix !== '' && targetForm === 'origin' ? stripUrlPrefix(head.target, urlPrefix) : head.target;
   if (targetForm === 'absolute') {
-    const url = parseUrl(target, undefined);
+    const url = parseUrl(target);
     if (forwarded === undefined || url === undefined) return url;
     // What a trusted proxy says the client asked for beats the target's scheme and authority.
     const { host, pathname, search } = new URL(url);
-    return parseUrl(`${scheme}://${forwarded.authority ?? host}${pathname}${search}`, undefined);
+    return parseUrl(`${scheme}://${forwarded.authority ?? host}${pathname}${search}`);
   }
   const authority = head.host === undefined || head.host === '' ? fallbackAuthority : head.host;
-  if (targetForm === 'authority') return parseUrl(`${scheme}://${target}`, undefined);
+  if (targetForm === 'authority') return parseUrl(`${scheme}://${target}`);
   const base = `${scheme}://${authority}`;
-  if (targetForm === 'asterisk') return parseUrl(`${base}/*`, undefined);
+  if (targetForm === 'asterisk') return parseUrl(`${base}/*`);
   if (isPlainTarget(target) && isPlainAuthority(scheme, authority)) return base + target;
   // RFC 9112 §3.3: the target URI is the authority followed by the origin-form as it is. Never
   // resolve the target against the base: `//evil.test/x` (or `/\evil.test/x`) would become the
   // authority.
-  return parseUrl(base + target, undefined);
+  return parseUrl(base + target);
 }
 
 export function stripUrlPrefix(target: string, prefix: string): string {
@@ -100,9 +100,10 @@ function isDefaultPort(scheme: string, authority: string): boolean {
   return (scheme === 'http' && authority.endsWith(':80')) || (scheme === 'https' && authority.endsWith(':443'));
 }
 
-function parseUrl(input: string, base: string | undefined): string | undefined {
+/** What the WHATWG URL parser makes of an absolute URL, or undefined when it refuses it. */
+function parseUrl(input: string): string | undefined {
   try {
-    return new URL(input, base).href;
+    return new URL(input).href;
   } catch {
     return undefined;
   }
