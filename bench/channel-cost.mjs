@@ -5,10 +5,10 @@
 // CPU per request, for one request per read (keep-alive) and 16 per read (pipelined).
 // Run: npm run build && node bench/channel-cost.mjs
 import { EventEmitter } from 'node:events';
-import { Channel } from '../dist/src/channel.js';
-import { MachineRunner } from '../dist/machines/table.js';
-import { resolveOptions } from '../dist/src/options.js';
-import { installLiteResponse } from '../dist/src/response.js';
+import { Channel } from '../dist/src/connection/channel.js';
+import { MachineRunner } from '../dist/src/runtime/table.js';
+import { resolveOptions } from '../dist/src/config/options.js';
+import { installLiteResponse } from '../dist/src/fetch/response.js';
 
 class MemorySocket extends EventEmitter {
   destroyed = false;

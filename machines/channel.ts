@@ -3,7 +3,7 @@
 // Rules of this file:
 // 1. Every decision about this connection's lifecycle is a transition here: when bytes are
 //    parsed, when a 100 Continue is owed, when a request runs, whether the connection persists,
-//    when it closes. The shell (src/channel.ts) reports facts as events and carries out the
+//    when it closes. The shell (src/connection/channel.ts) reports facts as events and carries out the
 //    named actions; it never decides.
 // 2. No I/O: socket writes, pauses and closes are named actions provided with `.provide()`.
 //    Facts a guard needs (is the response persistent? is output backed up?) travel in the

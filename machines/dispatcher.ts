@@ -9,7 +9,7 @@
 //    come free. Tasks a worker was given but never started, when it dies, go to the front of the
 //    queue, ahead of later arrivals.
 // 2. No I/O: running a task on a worker, queueing it and warning about the queue are named actions
-//    that src/worker-pool.ts provides. The facts guards need (free slots, queued tasks) travel in
+//    that src/workers/pool.ts provides. The facts guards need (free slots, queued tasks) travel in
 //    the event, counted by the shell just before it sends. Which worker gets a task (the least
 //    loaded) is the shell's choice.
 // 3. A worker that dies is not the dispatcher's business beyond its slot: the supervisor replaces

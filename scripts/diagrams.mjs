@@ -1,10 +1,9 @@
 // scripts/diagrams.mjs: write diagrams/<machine>.md from the compiled machine definitions,
 // and embed them in docs/architecture.md. Run with `npm run diagrams` (it builds first);
-// test/machines/diagrams.test.ts checks both.
+// test/observe/diagrams.test.ts checks both.
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { renderMachine, withDiagrams } from '../dist/machines/diagram.js';
-import { DIAGRAMS } from '../dist/machines/index.js';
+import { DIAGRAMS, renderMachine, withDiagrams } from '../dist/src/observe/diagram.js';
 
 const out = fileURLToPath(new URL('../diagrams/', import.meta.url));
 mkdirSync(out, { recursive: true });

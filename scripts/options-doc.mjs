@@ -2,7 +2,7 @@
 // Run with `npm run docs:options` (it builds first). test/cli/options-doc.test.ts checks the file.
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { renderFromWaitressDoc, renderOptionsDoc } from '../dist/src/options-doc.js';
+import { renderFromWaitressDoc, renderOptionsDoc } from '../dist/src/config/options-doc.js';
 
 writeFileSync(fileURLToPath(new URL('../docs/options.md', import.meta.url)), renderOptionsDoc());
 writeFileSync(fileURLToPath(new URL('../docs/from-waitress.md', import.meta.url)), renderFromWaitressDoc());

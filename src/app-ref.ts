@@ -6,8 +6,8 @@
 
 import { isAbsolute, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { OptionError } from './options.js';
-import type { App } from './server.js';
+import { OptionError } from './errors.js';
+import type { App } from './app.js';
 
 const WHAT = 'MODULE:OBJECT';
 

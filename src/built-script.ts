@@ -4,7 +4,7 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
-export function builtScript(name: 'worker.js' | 'cluster-worker.js'): string {
+export function builtScript(name: 'workers/worker.js' | 'server/cluster-worker.js'): string {
   for (const candidate of [new URL(`./${name}`, import.meta.url), new URL(`../dist/src/${name}`, import.meta.url)]) {
     const path = fileURLToPath(candidate);
     if (existsSync(path)) return path;

@@ -1,9 +1,10 @@
 // The public surface of waitstate: everything a user imports is named here.
-export { serve } from './server.js';
-export type { App, BoundAddress, ServerHandle, Serving } from './server.js';
-export type { ListeningInfo, ListeningListener, NodeServerOptions } from './serve-call.js';
-export type { FetchHandler, RequestInfo } from './task.js';
-export { OPTIONS, OptionError } from './options.js';
-export type { Logger, ServeOptions } from './options.js';
-export { LiteResponse } from './response.js';
-export { fileResponse } from './file-response.js';
+export { serve } from './server/serve.js';
+export type { Serving } from './server/serve.js';
+export type { App, BoundAddress, ConnectionInfo, FetchHandler, RequestInfo, ServerHandle } from './app.js';
+export type { ListeningInfo, ListeningListener, NodeServerOptions } from './server/serve-call.js';
+export { OPTIONS } from './config/options.js';
+export type { Logger, ServeOptions } from './config/options.js';
+export { OptionError } from './errors.js';
+export { LiteResponse } from './fetch/response.js';
+export { fileResponse } from './fetch/file-response.js';

@@ -8,11 +8,11 @@ import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { exchange } from '../helpers/raw-client.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
-const cli = `${root}dist/src/cli.js`;
+const cli = `${root}dist/src/cli/serve.js`;
 const children: ChildProcess[] = [];
 
 beforeAll(() => {
-  if (!existsSync(cli)) throw new Error('dist/src/cli.js is missing: run `npm run build` (npm test does it)');
+  if (!existsSync(cli)) throw new Error('dist/src/cli/serve.js is missing: run `npm run build` (npm test does it)');
 });
 afterEach(() => {
   for (const child of children.splice(0)) child.kill('SIGKILL');

@@ -1,8 +1,8 @@
 // docs/options.md is generated from the options table; this fails when it is stale.
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { renderFromWaitressDoc, renderOptionsDoc } from '../../src/options-doc.js';
-import { camelOf, OPTIONS, snakeOf } from '../../src/options.js';
+import { renderFromWaitressDoc, renderOptionsDoc } from '../../src/config/options-doc.js';
+import { camelOf, OPTIONS, snakeOf } from '../../src/config/options.js';
 
 describe('docs/options.md', () => {
   const onDisk = readFileSync(new URL('../../docs/options.md', import.meta.url), 'utf8');

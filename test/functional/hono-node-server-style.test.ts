@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { Hono } from 'hono';
 import { describe, expect, it } from 'vitest';
 import { OptionError, serve, type ListeningInfo } from '../../src/index.js';
-import { readServeCall } from '../../src/serve-call.js';
+import { readServeCall } from '../../src/server/serve-call.js';
 import { exchange, quietLogger, RawClient } from '../helpers/raw-client.js';
 
 const GET = 'GET /hello/hono HTTP/1.1\r\nHost: a\r\n\r\n';

@@ -7,7 +7,8 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import type { InspectionEvent } from 'xstate';
-import { OptionError, resolveOptions } from '../../src/options.js';
+import { resolveOptions } from '../../src/config/options.js';
+import { OptionError } from '../../src/errors.js';
 import { exchange, startServer } from '../helpers/raw-client.js';
 import { until } from '../helpers/wait.js';
 

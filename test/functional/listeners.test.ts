@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { serve, type ServeOptions, type ServerHandle } from '../../src/index.js';
-import { OptionError } from '../../src/options.js';
+import { OptionError } from '../../src/errors.js';
 import { exchange, overUnixSocket, quietLogger, RawClient, recordingLogger, startServer } from '../helpers/raw-client.js';
 import { until } from '../helpers/wait.js';
 import { echoApp, parseEcho } from './echo-app.js';

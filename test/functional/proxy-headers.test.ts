@@ -7,7 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { serve } from '../../src/index.js';
-import { OptionError, resolveOptions } from '../../src/options.js';
+import { resolveOptions } from '../../src/config/options.js';
+import { OptionError } from '../../src/errors.js';
 import { RawClient, exchange, overUnixSocket, quietLogger, recordingLogger, startServer } from '../helpers/raw-client.js';
 import { echoApp, parseEcho, type Echo } from './echo-app.js';
 

@@ -6,8 +6,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { TraceLine } from '../../src/trace.js';
-import { readTrace, renderTimeline } from '../../src/trace-cli.js';
+import type { TraceLine } from '../../src/observe/trace.js';
+import { readTrace, renderTimeline } from '../../src/cli/trace.js';
 import { exchange, RawClient, startServer } from '../helpers/raw-client.js';
 import { findTool } from '../helpers/tools.js';
 
@@ -46,7 +46,7 @@ describe('trace', () => {
     // Times only grow.
     expect(lines.every((l, i) => i === 0 || l.t >= lines[i - 1]!.t)).toBe(true);
 
-    const printed = spawnSync(process.execPath, [`${root}dist/src/trace-cli.js`, file, '--connection', String(bad)], { encoding: 'utf8' });
+    const printed = spawnSync(process.execPath, [`${root}dist/src/cli/trace.js`, file, '--connection', String(bad)], { encoding: 'utf8' });
     expect(printed.status).toBe(0);
     expect(printed.stdout).toMatch(new RegExp(`^connection ${bad}\\n`));
     expect(printed.stdout).toMatch(/ms {2}channel +reading +--request\.invalid--> +pending-close/);
@@ -69,7 +69,7 @@ describe('trace', () => {
   });
 
   it('waitstate-trace says what is wrong in one line', () => {
-    const run = (...args: string[]) => spawnSync(process.execPath, [`${root}dist/src/trace-cli.js`, ...args], { encoding: 'utf8' });
+    const run = (...args: string[]) => spawnSync(process.execPath, [`${root}dist/src/cli/trace.js`, ...args], { encoding: 'utf8' });
     expect(run().status).toBe(2);
     expect(run(join(dir, 'missing.jsonl')).stderr).toMatch(/^waitstate-trace: error: ENOENT/);
     expect(run('package.json').stderr).toMatch(/line 1 is not JSON/);
@@ -98,7 +98,7 @@ describe.skipIf(chromium === undefined)(pageTitle, () => {
     const lines = readTrace(readFileSync(file, 'utf8'));
     const id = lines.find((l) => l.connection !== null)!.connection!;
     const page = join(dir, 'trace.html');
-    const made = spawnSync(process.execPath, [`${root}dist/src/trace-cli.js`, file, '--html', page], { encoding: 'utf8' });
+    const made = spawnSync(process.execPath, [`${root}dist/src/cli/trace.js`, file, '--html', page], { encoding: 'utf8' });
     expect(made.status).toBe(0);
     const html = readFileSync(page, 'utf8');
     expect(html).not.toMatch(/<script[^>]+src=|<link[^>]+href=|<img[^>]+src=|fetch\(|import\(/); // self-contained: nothing fetched

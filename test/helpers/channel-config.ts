@@ -1,9 +1,9 @@
 // test/helpers/channel-config.ts: the ChannelConfig a server would build, for channels run over a
 // FakeSocket without a server around them.
-import { channelDeadlines, proxyPolicy, type ChannelConfig } from '../../src/channel.js';
-import { resolveOptions, type ServeOptions } from '../../src/options.js';
-import type { FetchHandler } from '../../src/task.js';
+import { channelDeadlines, proxyPolicy, type ChannelConfig } from '../../src/connection/channel.js';
+import { resolveOptions, type ServeOptions } from '../../src/config/options.js';
 import { quietLogger } from './raw-client.js';
+import type { FetchHandler } from '../../src/app.js';
 
 export function channelConfig(app: FetchHandler, options: ServeOptions = {}, onClosed: () => void = () => {}): ChannelConfig {
   const settings = resolveOptions({ logger: quietLogger, ...options });

@@ -1,16 +1,16 @@
-// The worker pool with dispatch windows (src/worker-pool.ts), driven directly so that several
+// The worker pool with dispatch windows (src/workers/pool.ts), driven directly so that several
 // tasks are submitted in one turn and their placement is known: the least loaded worker gets
 // each, and a worker holds up to `dispatchWindow` of them.
 import { afterEach, describe, expect, it } from 'vitest';
-import type { RequestBody } from '../../src/body-buffer.js';
-import type { ResponseParts } from '../../src/response.js';
-import type { RequestInfo } from '../../src/task.js';
-import { WorkerPool, type Job } from '../../src/worker-pool.js';
+import type { RequestBody } from '../../src/fetch/body-buffer.js';
+import type { ResponseParts } from '../../src/fetch/read-response.js';
+import { WorkerPool, type Job } from '../../src/workers/pool.js';
 import { recordingLogger } from '../helpers/raw-client.js';
 import { head } from '../machines/fixtures.js';
+import type { ConnectionInfo } from '../../src/app.js';
 
 const APP = `${process.cwd()}/test/fixtures/worker-app.mjs:app`;
-const INFO: RequestInfo = {
+const INFO: ConnectionInfo = {
   remoteAddress: '127.0.0.1',
   remotePort: 1,
   urlScheme: 'http',

@@ -1,0 +1,515 @@
+// src/config/options.ts: every server option, defined once.
+//
+// Each entry gives the library name (camelCase), the Waitress name (snake_case, accepted in
+// config files), the CLI flag (kebab-case, derived), its type, default, help line and check.
+// `resolveOptions()` validates a user's options against this table and throws an OptionError
+// naming the option; the CLI parser and `--help` are generated from the same table.
+
+import { readFileSync } from 'node:fs';
+import { isIP, Server } from 'node:net';
+import type { InspectionEvent } from 'xstate';
+import { OptionError } from '../errors.js';
+import { PROXY_HEADERS } from '../http/proxy-headers.js';
+
+/** Where log lines go (access_log, trace): anything with a write(string) method (a stream, process.stdout). */
+export interface LogOutput {
+  write(line: string): unknown;
+}
+
+/** A function receiving each of the machines' inspection events. */
+export type InspectObserver = (event: InspectionEvent) => void;
+
+/** What `inspect` asks for: off, a function to call, or the port of a loopback relay. */
+export type InspectOption = false | InspectObserver | number;
+
+/** How the machines run: tables compiled from their definitions, or real xstate actors. */
+export type MachineRuntime = 'compiled' | 'xstate';
+
+type Kind = 'string' | 'integer' | 'boolean' | 'list' | 'sockets' | 'output' | 'inspect';
+
+interface OptionSpec<T> {
+  readonly kind: Kind;
+  readonly default: T;
+  readonly help: string;
+  readonly min?: number;
+  readonly check?: (value: T) => string | undefined;
+  /** Turn an accepted value into the one used (url_prefix `app/` → `/app`). */
+  readonly normalize?: (value: T) => T;
+  /** Accepted for Waitress configs but meaningless on Node: why, said in a warning when set. */
+  readonly ignored?: string;
+  /** Not one of Waitress's options (documented as waitstate's own). */
+  readonly own?: true;
+  /** Why the default is what it is: what other servers use (docs/options.md). */
+  readonly precedent?: string;
+}
+
+const integer = (def: number, min: number, help: string, extra: Partial<OptionSpec<number>> = {}): OptionSpec<number> => ({
+  kind: 'integer',
+  default: def,
+  min,
+  help,
+  ...extra,
+});
+const boolean = (def: boolean, help: string, extra: Partial<OptionSpec<boolean>> = {}): OptionSpec<boolean> => ({
+  kind: 'boolean',
+  default: def,
+  help,
+  ...extra,
+});
+const string = (def: string, help: string, extra: Partial<OptionSpec<string>> = {}): OptionSpec<string> => ({
+  kind: 'string',
+  default: def,
+  help,
+  ...extra,
+});
+
+/** `[::1]` → `::1`; anything else as it is. */
+const unbracketed = (address: string) => address.replace(/^\[(.*)\]$/, '$1');
+
+/** The inspector's port when `inspect` is just switched on. */
+export const DEFAULT_INSPECT_PORT = 5678;
+
+/** Waitress's options, in its order, then waitstate's own (marked `own`). */
+export const OPTIONS = {
+  // ---- where to listen
+  host: string('', 'Interface to listen on (default 0.0.0.0 when listen is not given). Not with listen or unix_socket.'),
+  port: integer(8080, 0, 'TCP port to listen on (default 8080; 0 picks a free port). Not with listen or unix_socket.'),
+  listen: {
+    kind: 'list',
+    default: [] as readonly string[],
+    help:
+      'HOST:PORT entries, repeatable or space-separated ("127.0.0.1:8080 [::1]:8080 *:6543"); * is every enabled family, ' +
+      'a host name every address it resolves to. Not with host, port or unix_socket.',
+    check: (list) => list.map(checkListenEntry).find((m) => m !== undefined),
+  } as OptionSpec<readonly string[]>,
+  ipv4: boolean(true, 'Bind IPv4 addresses for * and host names in listen.'),
+  ipv6: boolean(true, 'Bind IPv6 addresses for * and host names in listen.'),
+  unixSocket: string('', 'Path of a Unix socket to listen on; a stale socket file there is replaced. Not with host, port or listen.'),
+  unixSocketPerms: string('600', 'Permissions of the Unix socket file, an octal string.', {
+    check: (v) => (/^[0-7]{3,4}$/.test(v) ? undefined : `must be an octal mode such as 600 or 660 (got "${v}")`),
+  }),
+  sockets: {
+    kind: 'sockets',
+    default: [] as readonly ListenSocket[],
+    help:
+      'Sockets bound by someone else: file descriptors (space-separated on the CLI; waitstate-serve also takes them from systemd, LISTEN_FDS), ' +
+      'or, in the library, listening net.Server objects, which waitstate then owns. Not with host, port, listen or unix_socket.',
+  } as OptionSpec<readonly ListenSocket[]>,
+  backlog: integer(1024, 1, 'listen() backlog; also how many connections may wait beyond connection_limit.'),
+  // ---- what the app sees
+  serverName: string('waitstate.invalid', 'info.serverName given to the app (Waitress: SERVER_NAME).'),
+  urlScheme: string('http', 'Scheme of request.url and info.urlScheme.', {
+    check: (v) => (/^[a-z][a-z0-9+.-]*$/.test(v) ? undefined : 'must be a URL scheme such as http or https'),
+  }),
+  urlPrefix: string(
+    '',
+    'Path the app is mounted at: info.scriptName, and stripped from request.url when the path is the prefix or starts with it and a /.',
+    {
+      check: (v) => (/^[\x21-\x7e]*$/.test(v) && !/[?#]/.test(v) ? undefined : 'must be a URL path (no spaces, ? or #)'),
+      normalize: (v) => {
+        const trimmed = v.replace(/^\/+|\/+$/g, '');
+        return trimmed === '' ? '' : `/${trimmed}`;
+      },
+    },
+  ),
+  ident: string('waitstate', 'Server header value and the error page tag; empty sends no Server header.', {
+    check: (v) => (/^[\x20-\x7e]*$/.test(v) ? undefined : 'must be printable ASCII'),
+  }),
+  // ---- proxies in front (Waitress's proxy_headers)
+  trustedProxy: string(
+    '',
+    'Address of the proxy allowed to set proxy headers (an IP as the peer appears), * for any peer, localhost for Unix sockets.',
+    {
+      check: (v) =>
+        v === '' || v === '*' || v === 'localhost' || isIP(unbracketed(v)) !== 0
+          ? undefined
+          : `must be an IP address, * or localhost (got "${v}")`,
+      // Node reports a peer's IPv6 address in its compressed form; compare like with like.
+      normalize: (v) => {
+        const bare = unbracketed(v);
+        return isIP(bare) === 6 ? new URL(`http://[${bare}]`).hostname.slice(1, -1) : bare;
+      },
+    },
+  ),
+  trustedProxyCount: integer(1, 1, 'How many proxies in a row are trusted: the last N hops of each proxy header are believed.'),
+  trustedProxyHeaders: {
+    kind: 'list',
+    default: [] as readonly string[],
+    help:
+      'Proxy headers believed from trusted_proxy: forwarded, or any of x-forwarded-for, x-forwarded-host, x-forwarded-proto, ' +
+      'x-forwarded-port, x-forwarded-by (space-separated). Empty with trusted_proxy means x-forwarded-proto, with a warning.',
+    check: (list) => {
+      const names = list.map((h) => h.toLowerCase());
+      const unknown = names.find((h) => !(PROXY_HEADERS as readonly string[]).includes(h));
+      if (unknown !== undefined) return `"${unknown}" is not one of ${PROXY_HEADERS.join(', ')}`;
+      if (names.includes('forwarded') && names.some((h) => h !== 'forwarded')) {
+        return 'forwarded cannot be combined with the x-forwarded-* headers (a proxy sends one or the other)';
+      }
+      return undefined;
+    },
+    normalize: (list) => [...new Set(list.map((h) => h.toLowerCase()))],
+  } as OptionSpec<readonly string[]>,
+  logUntrustedProxyHeaders: boolean(false, 'Log a warning naming the proxy headers removed from a request as untrusted.'),
+  clearUntrustedProxyHeaders: boolean(
+    true,
+    'Remove proxy headers the app should not believe (from untrusted peers, or not in trusted_proxy_headers) before it sees them.',
+  ),
+  // ---- workers
+  threads: integer(
+    0,
+    0,
+    'Worker threads running the app; 0 runs it inline on the main thread. waitstate-serve defaults to 4, like waitress-serve.',
+  ),
+  // ---- buffers and limits
+  recvBytes: integer(8192, 1, 'Bytes per socket read in Waitress.', {
+    ignored: 'Node reads up to 64 KiB per read on its own; the value has no effect',
+  }),
+  sendBytes: integer(1, 1, 'Deprecated in Waitress (1.3).', {
+    ignored: 'waitstate writes what a turn produced in one write; the value has no effect',
+  }),
+  outbufOverflow: integer(1048576, 0, 'Bytes of output waiting for a slow client kept in memory; beyond, it waits in a temp file.'),
+  outbufHighWatermark: integer(
+    16777216,
+    1,
+    'Bytes of a response waiting for a slow client before the app (or its worker) is made to wait.',
+  ),
+  inbufOverflow: integer(524288, 0, 'Bytes of a request body kept in memory; beyond, the body goes to a temp file.'),
+  connectionLimit: integer(
+    10000,
+    1,
+    'Open connections served at once. At the limit the oldest connection that has not sent a whole request head is shed ' +
+      '(408, or closed if it sent nothing); when none can be, new connections wait, unread, until one closes.',
+    {
+      precedent:
+        'a connection costs ~7 KB here, so 10000 bound memory at ~70 MB, and are more than slow clients can fill before header_timeout ' +
+        "and shedding clear them; Waitress's 100 was sized for select() and a thread per request; node:http, Kestrel and Go set no limit. " +
+        'Keep it below the open-file limit (ulimit -n; a start-up warning says when it is not)',
+    },
+  ),
+  cleanupInterval: integer(30, 1, 'Seconds between sweeps for idle connections.'),
+  channelTimeout: integer(
+    120,
+    1,
+    'Seconds a connection may go without a byte in or out while no request runs; then it is closed without an answer. ' +
+      'Every byte restarts this clock, so a request on its way in is also held to header_timeout and body_min_rate.',
+  ),
+  logSocketErrors: boolean(true, 'Log socket errors (a reset by the client is not an error and is never logged).'),
+  channelRequestLookahead: integer(0, 0, 'Requests Waitress reads ahead while one runs, so that the app can learn the client left.', {
+    ignored:
+      'waitstate always reads while a request runs (up to 64 KiB of pipelined input), so request.signal aborts when the client ' +
+      'goes (a close or a reset), whatever the value; pipelined requests are parsed in their turn',
+  }),
+  maxRequestHeaderSize: integer(262144, 1, 'Largest request head in bytes; larger gets 431.'),
+  maxRequestBodySize: integer(1073741824, 0, 'Largest request body in bytes; larger gets 413.'),
+  exposeTracebacks: boolean(false, 'Put the app error stack in 500 bodies.'),
+  asyncoreLoopTimeout: integer(1, 0, "select() timeout of Waitress's asyncore loop.", {
+    ignored: 'Node has no asyncore loop; the sweep runs every cleanup_interval seconds',
+  }),
+  asyncoreUsePoll: boolean(false, "poll() instead of select() in Waitress's asyncore loop.", {
+    ignored: 'Node uses epoll/kqueue through libuv; there is no descriptor limit to lift',
+  }),
+  // ---- waitstate's own
+  dispatchWindow: integer(
+    8,
+    1,
+    'Tasks one worker thread may hold that have not yet reached their first await (waiting to start, or running synchronously): ' +
+      'more means fewer messages under load; fewer, that a cheap task waits less behind a CPU-bound one. The window in force ' +
+      'narrows to 1 while tasks take milliseconds of CPU; 1 is Waitress (a thread takes a task only when free).',
+    { own: true },
+  ),
+  threadConcurrency: integer(
+    1000,
+    1,
+    'Requests one worker thread may have in progress at once: a worker is an event loop, so while requests await I/O, timers ' +
+      'or a slow client it starts more. Beyond, requests wait in the queue. CPU-bound requests are still placed by dispatch_window.',
+    { own: true, precedent: 'node:http, Deno and Bun: no limit on one event loop; 1000 bounds the memory of a stalled backend' },
+  ),
+  headerTimeout: integer(
+    30,
+    0,
+    'Seconds a request head may take from its first byte to its end; then 408 and the connection closes. 0: no limit.',
+    { own: true, precedent: 'Kestrel RequestHeadersTimeout: 30 s; node:http headersTimeout and nginx client_header_timeout: 60 s' },
+  ),
+  bodyMinRate: integer(
+    240,
+    0,
+    'Bytes per second a request body must average, from the end of its head, once body_grace_period has passed; ' +
+      'slower gets 408 and the connection closes. 0: no minimum.',
+    { own: true, precedent: 'Kestrel MinRequestBodyDataRate: 240 B/s after a 5 s grace period' },
+  ),
+  bodyGracePeriod: integer(5, 0, 'Seconds a request body may arrive at any rate before body_min_rate applies.', {
+    own: true,
+    precedent: 'Kestrel: 5 s',
+  }),
+  handlerTimeout: integer(
+    0,
+    0,
+    'Seconds the app may take over a request, its response body included: then request.signal aborts, the request gets 503 ' +
+      'if nothing of the response was sent, else its connection closes, and its worker slot is free. 0: no limit.',
+    {
+      own: true,
+      precedent:
+        'off, like node:http, Deno and Bun: streamed responses (SSE, downloads) legitimately run for as long as the client reads; ' +
+        'a client that leaves frees its slot without it',
+    },
+  ),
+  processes: integer(1, 1, 'Processes (node:cluster) sharing the listeners, each its own server: the way to use every core.', {
+    own: true,
+  }),
+  shutdownTimeout: integer(
+    30,
+    0,
+    'Seconds close() (and SIGINT/SIGTERM in waitstate-serve) lets running requests finish; then their connections are closed.',
+    { own: true },
+  ),
+  accessLog: {
+    kind: 'output',
+    default: '',
+    help:
+      'Access log, one Apache Combined Log Format line per request the app answered: a file appended to, - for stdout, ' +
+      'or in the library any object with write(line) (a stream). Empty: none.',
+    own: true,
+  } as OptionSpec<string | LogOutput>,
+  logLevel: {
+    kind: 'string',
+    default: 'info',
+    help: 'Least severe message passed to the logger: error, warn or info; silent passes none.',
+    check: (v) => ((LOG_LEVELS as readonly string[]).includes(v) ? undefined : `must be one of ${LOG_LEVELS.join(', ')} (got "${v}")`),
+    own: true,
+  } as OptionSpec<LogLevel>,
+  trace: {
+    kind: 'output',
+    default: '',
+    help:
+      'Write one JSON line per event a machine processed (time, connection, actor, from-state, event, to-state) to a file, ' +
+      '- for stdout, or in the library a stream; read it with waitstate-trace. Runs the machines as xstate actors.',
+    own: true,
+  } as OptionSpec<string | LogOutput>,
+  inspect: {
+    kind: 'inspect',
+    default: false,
+    help:
+      `Watch the machines live: a port for Stately's inspector (--inspect alone: ${DEFAULT_INSPECT_PORT}; open http://127.0.0.1:PORT), ` +
+      'or in the library a function receiving each inspection event. Runs the machines as xstate actors.',
+    own: true,
+  } as OptionSpec<InspectOption>,
+  overrideGlobalObjects: boolean(true, 'Replace globalThis.Response with a lightweight one while serving (like @hono/node-server).', {
+    own: true,
+  }),
+  machineRuntime: {
+    kind: 'string',
+    default: 'compiled',
+    help: 'How the machines run: compiled (tables built from the definitions, fast) or xstate (real actors, for inspection).',
+    check: (v) => (v === 'compiled' || v === 'xstate' ? undefined : 'must be "compiled" or "xstate"'),
+    own: true,
+  } as OptionSpec<MachineRuntime>,
+} as const;
+
+export type OptionName = keyof typeof OPTIONS;
+
+type ValueOf<S> = S extends OptionSpec<infer T> ? T : never;
+export type Settings = { -readonly [K in OptionName]: ValueOf<(typeof OPTIONS)[K]> };
+
+/** What `serve()` accepts: any subset of the options (a list also as a space-separated string, as on the CLI), plus a logger. */
+export type ServeOptions = { [K in OptionName]?: Settings[K] extends readonly unknown[] ? Settings[K] | string : Settings[K] } & {
+  logger?: Logger;
+};
+
+export const LOG_LEVELS = ['silent', 'error', 'warn', 'info'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+/** The logger's methods below `level` replaced by no-ops; the logger itself when nothing is cut. */
+function leveled(logger: Logger, level: LogLevel): Logger {
+  if (level === 'info') return logger;
+  const quiet = () => {};
+  const rank = LOG_LEVELS.indexOf(level);
+  const keep = (method: 'error' | 'warn' | 'info') => (LOG_LEVELS.indexOf(method) <= rank ? logger[method].bind(logger) : quiet);
+  return { error: keep('error'), warn: keep('warn'), info: keep('info') };
+}
+
+export interface Logger {
+  error(...args: unknown[]): void;
+  warn(...args: unknown[]): void;
+  info(...args: unknown[]): void;
+}
+
+/** `--max-request-body-size` for `maxRequestBodySize`. */
+export function flagOf(name: string): string {
+  return '--' + name.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase());
+}
+
+function checkListenEntry(entry: string): string | undefined {
+  return parseListenEntry(entry, 8080) === undefined ? `"${entry}" is not HOST:PORT ([::1]:8080 for IPv6)` : undefined;
+}
+
+/** A pre-bound listening socket: a file descriptor, `{ fd }`, or a listening net.Server. */
+export type ListenSocket = number | { readonly fd: number } | Server;
+
+export interface ListenAddress {
+  host: string;
+  port: number;
+}
+
+/** `127.0.0.1:8080`, `[::1]:8080`, `*:8080` (every enabled family), `name:8080`, or a bare host (default port). */
+export function parseListenEntry(entry: string, defaultPort: number): ListenAddress | undefined {
+  const m = /^(?:\[([0-9a-fA-F:.]+)\]|([^\s:[\]]*))(?::(\d{1,5}))?$/.exec(entry);
+  if (m === null) return undefined;
+  const host = m[1] ?? m[2] ?? '';
+  const port = m[3] === undefined ? defaultPort : Number(m[3]);
+  if (port > 65535 || host === '') return undefined;
+  return { host, port };
+}
+
+/** The settings in force, the logger, and warnings for options that have no effect here. */
+export type ResolvedOptions = Settings & { logger: Logger; warnings: string[] };
+
+/** Validate user options against the table; unknown names, bad values and conflicts throw OptionError. */
+export function resolveOptions(user: Record<string, unknown>): ResolvedOptions {
+  const settings: Record<string, unknown> = {};
+  for (const [name, spec] of Object.entries(OPTIONS) as [OptionName, OptionSpec<unknown>][]) {
+    settings[name] = spec.default;
+  }
+  let logger: Logger = console;
+  const warnings: string[] = [];
+  for (const [name, value] of Object.entries(user)) {
+    if (value === undefined) continue;
+    if (name === 'logger') {
+      if (!isLogger(value)) throw new OptionError('logger', 'must have error, warn and info methods (console works)');
+      logger = value;
+      continue;
+    }
+    if (!(name in OPTIONS)) throw new OptionError(name, 'is not an option of waitstate');
+    const spec = OPTIONS[name as OptionName] as OptionSpec<unknown>;
+    const checked = checkValue(name, spec, value);
+    settings[name] = spec.normalize ? spec.normalize(checked) : checked;
+    if (spec.ignored !== undefined) warnings.push(`waitstate: ${name} is accepted for Waitress configs only: ${spec.ignored}`);
+  }
+  const given = (name: OptionName) => user[name] !== undefined;
+  // The combinations Waitress refuses (Adjustments.__init__).
+  if (given('listen') && (given('host') || given('port'))) throw new OptionError('listen', 'cannot be combined with host or port');
+  if (given('unixSocket') && (given('host') || given('port') || given('listen'))) {
+    throw new OptionError('unixSocket', 'cannot be combined with host, port or listen');
+  }
+  if (
+    (settings.sockets as readonly ListenSocket[]).length > 0 &&
+    (given('host') || given('port') || given('listen') || given('unixSocket'))
+  ) {
+    throw new OptionError('sockets', 'cannot be combined with host, port, listen or unixSocket');
+  }
+  const s = settings as Settings;
+  if (!s.ipv4 && !s.ipv6) throw new OptionError('ipv4', 'and ipv6 cannot both be off');
+  const watching = s.inspect !== false ? 'inspect' : s.trace !== '' ? 'trace' : undefined;
+  if (watching !== undefined) {
+    // Only real xstate actors report inspection events.
+    if (s.machineRuntime === 'compiled' && given('machineRuntime')) throw new OptionError(watching, 'needs machineRuntime "xstate"');
+    if (s.processes > 1) throw new OptionError(watching, 'cannot be combined with processes (watch one process)');
+    s.machineRuntime = 'xstate';
+  }
+  if (s.trustedProxy === '') {
+    if (given('trustedProxyCount')) throw new OptionError('trustedProxyCount', 'has no meaning without trustedProxy');
+    if (given('trustedProxyHeaders')) throw new OptionError('trustedProxyHeaders', 'has no meaning without trustedProxy');
+  } else if (s.trustedProxyHeaders.length === 0) {
+    s.trustedProxyHeaders = ['x-forwarded-proto'];
+    warnings.push(
+      'waitstate: trustedProxy is set without trustedProxyHeaders: trusting x-forwarded-proto only, as Waitress does; ' +
+        'name the headers your proxy sets to silence this',
+    );
+  }
+  return { ...s, logger: leveled(logger, s.logLevel), warnings };
+}
+
+/** `max_request_body_size` (Waitress, config files) → `maxRequestBodySize`. */
+export const camelOf = (snake: string): string => snake.replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase());
+/** `maxRequestBodySize` → `max_request_body_size`. */
+export const snakeOf = (camel: string): string => camel.replace(/[A-Z]/g, (c) => '_' + c.toLowerCase());
+
+/**
+ * Options from a JSON config file: an object whose keys are option names in snake_case (as
+ * Waitress spells them) or camelCase. Throws an OptionError naming the file and the key.
+ */
+export function readConfigFile(path: string): Record<string, unknown> {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (error) {
+    throw new OptionError('config', `cannot read ${path}: ${error instanceof Error ? error.message : String(error)}`);
+  }
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
+    throw new OptionError('config', `${path} must hold a JSON object of options`);
+  }
+  const options: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(parsed)) {
+    const name = camelOf(key);
+    if (!(name in OPTIONS)) throw new OptionError('config', `${path}: "${key}" is not an option of waitstate`);
+    options[name] = value;
+  }
+  return options;
+}
+
+function isLogger(value: unknown): value is Logger {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    ['error', 'warn', 'info'].every((m) => typeof (value as Record<string, unknown>)[m] === 'function')
+  );
+}
+
+function checkValue(name: string, spec: OptionSpec<unknown>, value: unknown): unknown {
+  let v = value;
+  switch (spec.kind) {
+    case 'integer':
+      if (typeof v === 'string' && /^-?\d+$/.test(v.trim())) v = Number(v.trim());
+      if (typeof v !== 'number' || !Number.isSafeInteger(v))
+        throw new OptionError(name, `must be an integer (got ${JSON.stringify(value)})`);
+      if (spec.min !== undefined && v < spec.min) throw new OptionError(name, `must be at least ${spec.min} (got ${v})`);
+      break;
+    case 'boolean':
+      if (typeof v !== 'boolean') throw new OptionError(name, `must be true or false (got ${JSON.stringify(value)})`);
+      break;
+    case 'string':
+      if (typeof v !== 'string') throw new OptionError(name, `must be a string (got ${JSON.stringify(value)})`);
+      break;
+    case 'sockets': {
+      const list = typeof v === 'string' ? v.split(/\s+/).filter((x) => x !== '') : v;
+      if (!Array.isArray(list)) throw new OptionError(name, 'must be a list of file descriptors or listening net.Server objects');
+      v = list.map((entry: unknown) => {
+        const fd = typeof entry === 'string' && /^\d+$/.test(entry) ? Number(entry) : entry;
+        if (typeof fd === 'number' && Number.isSafeInteger(fd) && fd >= 0) return fd;
+        if (fd instanceof Server) {
+          if (!fd.listening) throw new OptionError(name, 'a net.Server must be listening already (waitstate takes it over)');
+          return fd;
+        }
+        const inner = fd !== null && typeof fd === 'object' ? (fd as { fd?: unknown }).fd : undefined;
+        if (typeof inner === 'number' && Number.isSafeInteger(inner) && inner >= 0) return { fd: inner };
+        throw new OptionError(name, `${JSON.stringify(entry)} is not a file descriptor or a listening net.Server`);
+      });
+      break;
+    }
+    case 'inspect': {
+      const port = typeof v === 'string' && /^\d+$/.test(v) ? Number(v) : v === true ? DEFAULT_INSPECT_PORT : v;
+      if (!(
+        port === false ||
+        typeof port === 'function' ||
+        (typeof port === 'number' && Number.isSafeInteger(port) && port >= 0 && port <= 65535)
+      )) {
+        throw new OptionError(name, `must be a port, true, false or a function (got ${JSON.stringify(value)})`);
+      }
+      v = port;
+      break;
+    }
+    case 'output':
+      if (typeof v !== 'string' && !(v !== null && typeof v === 'object' && typeof (v as LogOutput).write === 'function')) {
+        throw new OptionError(name, 'must be a file path, - for stdout, or an object with a write method');
+      }
+      break;
+    case 'list':
+      if (typeof v === 'string') v = v.split(/\s+/).filter((x) => x !== '');
+      if (!Array.isArray(v) || !v.every((x) => typeof x === 'string')) {
+        throw new OptionError(name, 'must be a list of strings or a space-separated string');
+      }
+      break;
+  }
+  const problem = spec.check?.(v);
+  if (problem !== undefined) throw new OptionError(name, problem);
+  return v;
+}

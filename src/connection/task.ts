@@ -1,0 +1,562 @@
+// src/connection/task.ts: one request in the app and its response on the way out, carrying out what the
+// task machine (machines/task.ts) decides.
+//
+// The app runs inline (it gets an IncomingRequest, src/fetch/request.ts, and the connection's `info`)
+// or in a worker thread (src/workers/pool.ts). What it answers is taken apart by readResponse()
+// and checked once (`#accept`): fields that can go on the wire, or a problem the machine turns
+// into a 500. The head and a known-length body leave together; a streamed body is copied chunk
+// by chunk and a file response read from disk, each waiting once outbuf_high_watermark (streams)
+// or outbuf_overflow (files) waits to be sent.
+
+import { open, type FileHandle } from 'node:fs/promises';
+import { removeSpooled, type RequestBody } from '../fetch/body-buffer.js';
+import { taskMachine, type TaskContext, type TaskEvent } from '../../machines/task.js';
+import { combinedLine } from '../observe/access-log.js';
+import { httpDate } from '../http/date.js';
+import { fieldValue } from '../http/head.js';
+import {
+  acceptAppFields,
+  CHUNK_CRLF,
+  chunkHeader,
+  errorResponse,
+  LAST_CHUNK,
+  planResponseFraming,
+  serializeResponseHead,
+} from '../http/response.js';
+import type { RequestHead, ResponseFraming } from '../http/types.js';
+import type { Channel, ReceivedRequest } from './channel.js';
+import { IncomingRequest } from '../fetch/request.js';
+import { cancelResponse, readResponse, type ResponseParts } from '../fetch/read-response.js';
+import { RealResponse } from '../fetch/response.js';
+import { MachineKind, type Driver } from '../runtime/machine.js';
+import type { Job, JobListener } from '../workers/pool.js';
+import type { ConnectionInfo } from '../app.js';
+
+/** Reads of a file response, and the writes that follow them. */
+const FILE_CHUNK_BYTES = 256 * 1024;
+const GENERIC_500 = 'The server encountered an unexpected internal server error';
+const UNAVAILABLE = 'The application did not answer in time';
+/**
+ * The (field, route) pairs whose drop is logged, at most: a route is the request's method and
+ * path, which clients choose, so neither the set nor the log may grow with them (each path is
+ * cut to ROUTE_PATH_CHARS).
+ */
+const MAX_LOGGED_DROPS = 2048;
+const ROUTE_PATH_CHARS = 256;
+
+const taskKind = new MachineKind<TaskContext, TaskEvent>(
+  taskMachine.provide({
+    actions: {
+      callApp: ({ context }) => context.shell.callApp(),
+      writeHead: ({ context }) => context.shell.writeHead(),
+      pumpBody: ({ context }) => context.shell.pumpBody(),
+      writeServerError: ({ context, event }) => context.shell.writeServerError(event.type === 'app.threw' ? event.error : undefined),
+      logAppError: ({ context, event }) => {
+        if (event.type === 'app.threw') context.shell.logAppError(event.error, 'before-head');
+        else if (event.type === 'app.responded') context.shell.logAppError(event.problem, 'before-head');
+        else if (event.type === 'body.failed') context.shell.logAppError(event.error, 'after-head');
+      },
+      cancelBody: ({ context }) => context.shell.cancelBody(),
+      signalClientLeft: ({ context }) => context.shell.signalClientLeft(),
+      cancelApp: ({ context, event }) => context.shell.cancelApp(event.type === 'deadline.check'),
+      logHandlerTimeout: ({ context }) => context.shell.logHandlerTimeout(),
+      writeUnavailable: ({ context }) => context.shell.writeUnavailable(),
+      reportDone: ({ context }) => context.shell.reportDone(),
+      reportFailed: ({ context }) => context.shell.reportFailed(),
+    },
+  }),
+);
+
+export class Task implements JobListener {
+  readonly #channel: Channel;
+  readonly #head: RequestHead;
+  readonly #body: RequestBody;
+  readonly #url: string;
+  readonly #info: ConnectionInfo;
+  readonly #machine: Driver<TaskEvent>;
+  // The checked response, filled in by #accept.
+  #status = 200;
+  #statusText = '';
+  #headers: string[] = [];
+  #declaredLength: number | undefined;
+  #known: string | Uint8Array | null = null;
+  #stream: ReadableStream<Uint8Array> | undefined;
+  #framing: ResponseFraming = { kind: 'none' };
+  #persistent = false;
+  #short = false;
+  /** Set once the app's answer is no longer wanted: the client is gone, or handler_timeout passed. */
+  #abandoned = false;
+  /** When the app was given the request, for handler_timeout (0 when there is none). */
+  readonly #startedAt: number;
+  /** The response head is written: what follows is its body. */
+  #headWritten = false;
+  /** The reader of a streamed body being copied, so that it can be cancelled mid-read. */
+  #reader: ReadableStreamDefaultReader<Uint8Array> | undefined;
+  /** The Request given to an inline app, so its signal can abort when the client goes. */
+  #request: IncomingRequest | undefined;
+  /** The job on a worker thread, when the app runs in one. */
+  #job: Job | undefined;
+  /** A file response (fileResponse): its open handle and the bytes of it to send. */
+  #file: FileHandle | undefined;
+  #fileLength = 0;
+  /** For the access log: when the request was complete, what status went out, body bytes sent. */
+  readonly #receivedAt: number;
+  #statusSent = 0;
+  #bodyBytes = 0;
+
+  constructor(channel: Channel, request: ReceivedRequest) {
+    this.#channel = channel;
+    this.#head = request.head;
+    this.#body = request.body;
+    this.#url = request.url;
+    this.#info = request.info;
+    this.#receivedAt = channel.config.accessLog === undefined ? 0 : Date.now();
+    const { handlerTimeoutMs } = channel.config;
+    this.#startedAt = handlerTimeoutMs > 0 ? Date.now() : 0;
+    this.#machine = taskKind.start(
+      channel.config.settings.machineRuntime,
+      { shell: this, handlerTimeoutMs },
+      (error) => {
+        channel.config.logger.error('waitstate: task machine failed:', error);
+        channel.socket.destroy();
+      },
+      channel.config.inspect,
+    );
+  }
+
+  /** The connection this task answers on (for traces). */
+  get connectionId(): number {
+    return this.#channel.id;
+  }
+
+  start(): void {
+    this.#send({ type: 'task.start' });
+  }
+
+  /** Every event goes through here: most arrive from promise callbacks, where a defect of ours
+   * would otherwise become an unhandled rejection and take the process down. */
+  #send(event: TaskEvent): void {
+    try {
+      this.#machine.send(event);
+    } catch (error) {
+      this.#channel.config.logger.error('waitstate: internal error in a task, closing its connection:', error);
+      this.#channel.socket.destroy();
+    }
+  }
+
+  /** The connection is gone: nobody will read the answer. */
+  abandon(): void {
+    if (this.#abandoned) return;
+    removeSpooled(this.#body);
+    this.#send({ type: 'client.gone' });
+    this.#abandoned = true;
+  }
+
+  /** The client half-closed (FIN): it may still read the answer. */
+  clientLeft(): void {
+    this.#send({ type: 'client.left' });
+  }
+
+  /** The deadline sweep: how long the app has had the request. */
+  checkDeadline(now: number): void {
+    if (this.#startedAt !== 0) this.#send({ type: 'deadline.check', elapsedMs: now - this.#startedAt });
+  }
+
+  // ---- task machine actions ------------------------------------------------------------------
+
+  callApp(): void {
+    const channel = this.#channel;
+    const pool = channel.config.pool;
+    if (pool !== undefined) {
+      this.#job = pool.submit({ head: this.#head, url: this.#url, body: this.#body, info: this.#info }, this);
+      return;
+    }
+    const incoming = new IncomingRequest(this.#head, this.#url, this.#body);
+    this.#request = incoming;
+    const request = incoming as unknown as Request;
+    let result: unknown;
+    try {
+      result = channel.config.app(request, this.#info);
+    } catch (error) {
+      this.#send({ type: 'app.threw', error });
+      return;
+    }
+    if (result !== null && typeof result === 'object' && typeof (result as PromiseLike<unknown>).then === 'function') {
+      (result as PromiseLike<unknown>).then(
+        (response) => this.#responded(response),
+        (error: unknown) => this.#send({ type: 'app.threw', error }),
+      );
+    } else {
+      this.#responded(result);
+    }
+  }
+
+  writeHead(): void {
+    this.#headWritten = true;
+    const head = this.#head;
+    const isHead = head.method === 'HEAD';
+    const known = this.#known;
+    const bodyLength =
+      this.#file !== undefined
+        ? this.#fileLength
+        : this.#stream !== undefined
+          ? 'stream'
+          : known === null
+            ? null
+            : typeof known === 'string'
+              ? known.length
+              : known.byteLength;
+    const framing = planResponseFraming({
+      version: head.version,
+      isHead,
+      status: this.#status,
+      declaredLength: this.#declaredLength,
+      bodyLength,
+    });
+    this.#framing = framing;
+    this.#persistent = head.keepAlive && framing.kind !== 'close' && this.#channel.mayPersist;
+    const connection = !this.#persistent ? 'close' : head.version === '1.0' ? 'keep-alive' : undefined;
+    const { ident } = this.#channel.config;
+    this.#statusSent = this.#status;
+    const text = serializeResponseHead(
+      '1.1',
+      this.#status,
+      this.#statusText,
+      this.#headers,
+      framing,
+      connection,
+      httpDate(Date.now()),
+      ident,
+    );
+    if (this.#file !== undefined || this.#stream !== undefined || isHead || framing.kind === 'none' || known === null) {
+      this.#channel.writeLatin1(text);
+      return;
+    }
+    let body = known;
+    const length = typeof body === 'string' ? body.length : body.byteLength;
+    if (framing.kind === 'length' && length !== framing.length) {
+      if (length > framing.length) {
+        this.#channel.config.logger.warn(
+          `waitstate: ${head.method} ${head.target}: the app sent ${length} body bytes for Content-Length ${framing.length}; the rest was cut`,
+        );
+        body = typeof body === 'string' ? body.slice(0, framing.length) : body.subarray(0, framing.length);
+      } else {
+        this.#short = true;
+      }
+    }
+    this.#bodyBytes = length;
+    if (typeof body === 'string') this.#channel.writeLatin1(text + body);
+    else {
+      this.#channel.writeLatin1(text);
+      this.#channel.writeBytes(body);
+    }
+  }
+
+  pumpBody(): void {
+    const stream = this.#stream;
+    const isHead = this.#head.method === 'HEAD';
+    if (this.#file !== undefined) {
+      if (isHead || this.#framing.kind === 'none' || this.#fileLength === 0) {
+        this.cancelBody();
+        this.#send({ type: 'body.finished', short: false });
+      } else {
+        void this.#pumpFile(this.#file, this.#fileLength);
+      }
+      return;
+    }
+    if (stream === undefined) {
+      const framing = this.#framing;
+      const nothingSent = this.#known === null && framing.kind === 'length' && framing.length > 0 && !isHead;
+      this.#send({ type: 'body.finished', short: this.#short || nothingSent });
+      return;
+    }
+    if (isHead || this.#framing.kind === 'none') {
+      this.cancelBody();
+      this.#send({ type: 'body.finished', short: false });
+      return;
+    }
+    void this.#pump(stream);
+  }
+
+  writeServerError(error: unknown): void {
+    const { settings, ident } = this.#channel.config;
+    let detail = GENERIC_500;
+    if (settings.exposeTracebacks && error !== undefined) {
+      detail = error instanceof Error ? (error.stack ?? `${error.name}: ${error.message}`) : String(error);
+    }
+    this.#channel.writeBytes(errorResponse({ status: 500, reason: detail }, '1.1', httpDate(Date.now()), ident));
+    this.#statusSent = 500;
+  }
+
+  logAppError(error: unknown, phase: 'before-head' | 'after-head'): void {
+    const where = phase === 'before-head' ? 'before the response head (answered 500)' : 'after the response head (connection closed)';
+    this.#channel.config.logger.error(`waitstate: ${this.#head.method} ${this.#head.target}: app error ${where}:`, error);
+  }
+
+  cancelBody(): void {
+    const file = this.#file;
+    this.#file = undefined;
+    if (file !== undefined) void file.close().catch(() => {});
+    const stream = this.#stream;
+    if (stream === undefined) return;
+    this.#stream = undefined;
+    if (!stream.locked) stream.cancel().catch(() => {});
+    // Being copied: cancelling its reader ends the pending read, and so the copy.
+    else this.#reader?.cancel().catch(() => {});
+  }
+
+  signalClientLeft(): void {
+    if (this.#job !== undefined) this.#channel.config.pool?.abort(this.#job);
+    else this.#request?.clientGone();
+  }
+
+  cancelApp(timedOut: boolean): void {
+    this.#abandoned = true;
+    this.#request?.clientGone();
+    if (this.#job !== undefined) this.#channel.config.pool?.cancel(this.#job, timedOut);
+  }
+
+  logHandlerTimeout(): void {
+    const { logger, settings } = this.#channel.config;
+    const outcome = this.#headWritten ? 'its response was cut and the connection closed' : 'answered 503';
+    logger.error(
+      `waitstate: ${this.#head.method} ${this.#head.target}: not finished within handler_timeout (${settings.handlerTimeout} s); ${outcome}`,
+    );
+  }
+
+  writeUnavailable(): void {
+    const { ident } = this.#channel.config;
+    this.#channel.writeBytes(errorResponse({ status: 503, reason: UNAVAILABLE }, '1.1', httpDate(Date.now()), ident));
+    this.#statusSent = 503;
+  }
+
+  reportDone(): void {
+    removeSpooled(this.#body);
+    this.#logAccess();
+    this.#channel.send({ type: 'task.done', persistent: this.#persistent && this.#channel.mayPersist, backlog: this.#channel.backedUp });
+  }
+
+  reportFailed(): void {
+    removeSpooled(this.#body);
+    this.#logAccess();
+    this.#channel.send({ type: 'task.failed' });
+  }
+
+  // ---- helpers -------------------------------------------------------------------------------
+
+  /** One Combined Log Format line, when the access log is on and a response (head) went out. */
+  #logAccess(): void {
+    const output = this.#channel.config.accessLog;
+    if (output === undefined || this.#statusSent === 0) return;
+    const head = this.#head;
+    output.write(
+      combinedLine({
+        remoteAddress: this.#info.remoteAddress,
+        time: this.#receivedAt,
+        method: head.method,
+        target: head.target,
+        version: head.version,
+        status: this.#statusSent,
+        bodyBytes: this.#bodyBytes,
+        referer: fieldValue(head.headers, 'referer'),
+        userAgent: fieldValue(head.headers, 'user-agent'),
+      }),
+    );
+  }
+
+  // ---- from a worker thread (JobListener) -----------------------------------------------------
+
+  onResponse(parts: ResponseParts): void {
+    if (this.#abandoned) {
+      parts.stream?.cancel().catch(() => {});
+      return;
+    }
+    this.#take(parts);
+  }
+
+  onFailure(error: Error, unsendable: boolean): void {
+    if (this.#abandoned) return;
+    this.#send(unsendable ? { type: 'app.responded', problem: error.message } : { type: 'app.threw', error });
+  }
+
+  /** Check what the app returned; the machine decides what a problem means. */
+  #responded(value: unknown): void {
+    if (this.#abandoned) {
+      if (value instanceof RealResponse) cancelResponse(value);
+      return;
+    }
+    let parts: ResponseParts | string;
+    try {
+      parts = readResponse(value);
+    } catch (error) {
+      parts = `the response could not be read: ${String(error)}`;
+    }
+    if (typeof parts === 'string') this.#send({ type: 'app.responded', problem: parts });
+    else this.#take(parts);
+  }
+
+  /** Report the response to the machine; a file response is opened first, for its size. */
+  #take(parts: ResponseParts): void {
+    if (parts.file === undefined) {
+      this.#send({ type: 'app.responded', problem: this.#accept(parts) });
+      return;
+    }
+    const path = parts.file;
+    void openForSending(path).then(
+      ({ handle, size }) => {
+        if (this.#abandoned) {
+          void handle.close();
+          return;
+        }
+        this.#file = handle;
+        const problem = this.#accept(parts);
+        // Waitress's file_wrapper: a smaller Content-Length sends that much; a larger one is corrected.
+        this.#fileLength = this.#declaredLength === undefined ? size : Math.min(this.#declaredLength, size);
+        this.#declaredLength = this.#fileLength;
+        this.#send({ type: 'app.responded', problem });
+      },
+      (error: Error) => this.#send({ type: 'app.responded', problem: `the file ${path} cannot be sent: ${error.message}` }),
+    );
+  }
+
+  /** Take the parts of a response (from the app inline, or from a worker) if they can be sent. */
+  #accept(parts: ResponseParts): string | undefined {
+    this.#status = parts.status;
+    this.#statusText = parts.statusText;
+    this.#known = parts.body;
+    this.#stream = parts.stream;
+    // RFC 9110 §15: a final status is three digits, 2xx to 5xx (1xx are interim). Response.error()
+    // has status 0, and an object posing as a Response may have any.
+    const status = parts.status;
+    if (!Number.isInteger(status) || status < 200 || status > 599) {
+      return `the response status ${String(status)} cannot be sent: a final status is 200 to 599 (RFC 9110 §15)`;
+    }
+    if (/[\r\n]/.test(this.#statusText)) return 'the status text contains CR or LF (RFC 9112 §4)';
+    const accepted = acceptAppFields(parts.headers);
+    if (typeof accepted === 'string') return accepted;
+    this.#headers = accepted.fields;
+    this.#declaredLength = accepted.declaredLength;
+    if (accepted.dropped !== undefined) this.#logDropped(accepted.dropped);
+    return undefined;
+  }
+
+  /**
+   * RFC 9110 §7.6.1: connection-specific fields from the app were dropped and the server frames
+   * the response itself. Nothing is wrong, but the app may want to know: once per field and
+   * route (a streaming route would otherwise say it on every request).
+   */
+  #logDropped(names: readonly string[]): void {
+    const { logger, droppedFieldsLogged: logged } = this.#channel.config;
+    const { method, target } = this.#head;
+    const query = target.indexOf('?');
+    const path = query === -1 ? target : target.slice(0, query);
+    const route = `${method} ${path.length > ROUTE_PATH_CHARS ? path.slice(0, ROUTE_PATH_CHARS) + '…' : path}`;
+    for (const name of names) {
+      const key = name + ' ' + route;
+      if (logged.has(key) || logged.size >= MAX_LOGGED_DROPS) continue;
+      logged.add(key);
+      const last = logged.size === MAX_LOGGED_DROPS ? ` (${MAX_LOGGED_DROPS} field and route pairs logged: no more will be)` : '';
+      logger.info(
+        `waitstate: ${route}: dropped the app's "${name}" field: it is connection-specific and the server frames the response itself (RFC 9110 §7.6.1)${last}`,
+      );
+    }
+  }
+
+  /** Copy `length` bytes of a file to the socket in FILE_CHUNK_BYTES reads, with backpressure. */
+  async #pumpFile(handle: FileHandle, length: number): Promise<void> {
+    const channel = this.#channel;
+    const read = async (at: number): Promise<Uint8Array> => {
+      const buffer = Buffer.allocUnsafe(Math.min(FILE_CHUNK_BYTES, length - at));
+      const { bytesRead } = await handle.read(buffer, 0, buffer.length, at);
+      return bytesRead === buffer.length ? buffer : buffer.subarray(0, bytesRead);
+    };
+    let position = 0;
+    // One read is always in flight while the previous chunk goes out, so the disk and the socket
+    // overlap instead of taking turns.
+    let ahead: Promise<Uint8Array> | undefined = read(0);
+    try {
+      while (ahead !== undefined && !this.#abandoned) {
+        const chunk = await ahead;
+        if (chunk.byteLength === 0) break; // the file shrank: the body will be short, and the connection closes
+        position += chunk.byteLength;
+        ahead = position < length ? read(position) : undefined;
+        // The bytes are on disk already: buffer only as much as memory holds (outbuf_overflow),
+        // so they never go through a spill file.
+        if (channel.bufferedBytes + chunk.byteLength > channel.config.settings.outbufOverflow) await channel.drained();
+        if (this.#abandoned) break;
+        channel.writeBytes(chunk);
+        this.#bodyBytes += chunk.byteLength;
+        channel.flushNow();
+      }
+      await ahead?.catch(() => undefined); // let a last read settle before the handle closes
+    } catch (error) {
+      this.cancelBody();
+      if (!this.#abandoned) this.#send({ type: 'body.failed', error });
+      return;
+    }
+    this.cancelBody();
+    if (!this.#abandoned) this.#send({ type: 'body.finished', short: position < length });
+  }
+
+  async #pump(stream: ReadableStream<Uint8Array>): Promise<void> {
+    const channel = this.#channel;
+    const framing = this.#framing;
+    let remaining = framing.kind === 'length' ? framing.length : Infinity;
+    const reader = stream.getReader();
+    this.#reader = reader;
+    try {
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (this.#abandoned) {
+          reader.cancel().catch(() => {});
+          return;
+        }
+        if (done) break;
+        if (!(value instanceof Uint8Array)) throw new TypeError('a response body chunk is not a Uint8Array');
+        if (value.byteLength === 0) continue;
+        let chunk = value;
+        if (chunk.byteLength > remaining) {
+          channel.config.logger.warn(
+            `waitstate: ${this.#head.method} ${this.#head.target}: the app sent more body bytes than its Content-Length; the rest was cut`,
+          );
+          chunk = chunk.subarray(0, remaining);
+        }
+        if (framing.kind === 'chunked') {
+          channel.writeLatin1(chunkHeader(chunk.byteLength));
+          channel.writeBytes(chunk);
+          channel.writeLatin1(CHUNK_CRLF);
+        } else {
+          channel.writeBytes(chunk);
+        }
+        remaining -= chunk.byteLength;
+        this.#bodyBytes += chunk.byteLength;
+        channel.flushNow();
+        if (remaining === 0) {
+          reader.cancel().catch(() => {});
+          break;
+        }
+        // Waitress's outbuf_high_watermark: the app's stream is read ahead of a slow client until
+        // this much waits to be sent, so the task (and its worker) is not held by the client.
+        if (channel.bufferedBytes > channel.config.settings.outbufHighWatermark) await channel.drained();
+      }
+    } catch (error) {
+      if (!this.#abandoned) this.#send({ type: 'body.failed', error });
+      return;
+    }
+    if (framing.kind === 'chunked') channel.writeLatin1(LAST_CHUNK);
+    this.#send({ type: 'body.finished', short: remaining !== Infinity && remaining > 0 });
+  }
+}
+
+/** Open a file for a file response; only regular files are sent. */
+async function openForSending(path: string): Promise<{ handle: FileHandle; size: number }> {
+  const handle = await open(path, 'r');
+  try {
+    const stat = await handle.stat();
+    if (!stat.isFile()) throw new Error('not a regular file');
+    return { handle, size: stat.size };
+  } catch (error) {
+    await handle.close();
+    throw error;
+  }
+}

@@ -1,0 +1,25 @@
+// src/server/cluster-worker.ts: one process of a `processes` > 1 server (src/server/cluster.ts): serve the
+// plan from the environment, report the addresses, close gracefully when told.
+import { CLUSTER_PLAN_ENV, type ClusterPlan, type FromClusterProcess, type ToClusterProcess } from './cluster.js';
+import { serve } from './serve.js';
+
+const plan = JSON.parse(process.env[CLUSTER_PLAN_ENV] ?? 'null') as ClusterPlan | null;
+const send = (message: FromClusterProcess) => process.send?.(message);
+
+if (plan === null) {
+  process.stderr.write('waitstate: cluster-worker.js is started by serve({ processes }), not by hand\n');
+  process.exit(2);
+}
+try {
+  const server = await serve(plan.appRef, plan.options);
+  process.on('message', (message: ToClusterProcess) => {
+    if (message.t === 'shutdown') void server.close().then(() => process.exit(0));
+  });
+  // The primary going away (crash, kill) ends this process too, after its requests finish.
+  process.on('disconnect', () => void server.close().then(() => process.exit(0)));
+  send({ t: 'listening', addresses: [...server.addresses] });
+} catch (error) {
+  send({ t: 'failed', message: error instanceof Error ? error.message : String(error) });
+  process.exitCode = 1;
+  process.disconnect?.();
+}

@@ -1,0 +1,107 @@
+// src/server/cluster.ts: `processes` > 1: N processes through node:cluster sharing the listeners, each
+// its own server (with its own worker threads, if any). The way to use every core: one main
+// thread does a process's I/O, so more processes are how waitstate scales across cores.
+//
+// The primary forks the processes (src/server/cluster-worker.ts), waits until every one is listening,
+// replaces one that dies (after a second's pause if it died young, so a crash loop does not
+// spin) and, on close(), asks each to close gracefully. The app must be a module reference,
+// since every process imports it; options cross as JSON, so `logger` does not (each process logs
+// to its own console).
+
+import cluster, { type Worker as ClusterWorker } from 'node:cluster';
+import { resolveAppRef } from '../app-ref.js';
+import { builtScript } from '../built-script.js';
+import { Server } from 'node:net';
+import type { ResolvedOptions, ServeOptions } from '../config/options.js';
+import { clearStaleSocket } from './listeners.js';
+import { OptionError } from '../errors.js';
+import type { BoundAddress, ServerHandle } from '../app.js';
+
+/** What a cluster process is told (in its environment) and tells back (over IPC). */
+export interface ClusterPlan {
+  appRef: string;
+  options: Omit<ServeOptions, 'logger' | 'processes'>;
+}
+export type FromClusterProcess = { t: 'listening'; addresses: BoundAddress[] } | { t: 'failed'; message: string };
+export type ToClusterProcess = { t: 'shutdown' };
+
+export const CLUSTER_PLAN_ENV = 'WAITSTATE_CLUSTER_PLAN';
+const YOUNG_MS = 1_000;
+
+export async function serveCluster(app: unknown, options: ServeOptions, settings: ResolvedOptions): Promise<ServerHandle> {
+  const { logger, processes } = settings;
+  if (settings.unixSocket !== '') await clearStaleSocket(settings.unixSocket);
+  if (typeof settings.accessLog !== 'string') {
+    throw new OptionError(
+      'accessLog',
+      'with processes, the access log must be a file path or - (a stream cannot be shared with other processes)',
+    );
+  }
+  if (settings.sockets.some((socket) => socket instanceof Server)) {
+    throw new OptionError(
+      'sockets',
+      'with processes, sockets must be file descriptors (a net.Server cannot be shared with other processes)',
+    );
+  }
+  if (typeof app !== 'string') {
+    throw new OptionError('processes', 'needs the app as a module reference such as "./app.mjs:app": every process imports it');
+  }
+  const { logger: _logger, processes: _processes, ...rest } = options;
+  const plan: ClusterPlan = { appRef: resolveAppRef(app, process.cwd()), options: rest };
+  cluster.setupPrimary({ exec: builtScript('server/cluster-worker.js'), args: [] });
+  const env = { [CLUSTER_PLAN_ENV]: JSON.stringify(plan) };
+  let closing = false;
+  const live = new Set<ClusterWorker>();
+
+  const start = (): Promise<BoundAddress[]> =>
+    new Promise((resolve, reject) => {
+      const worker = cluster.fork(env);
+      const startedAt = Date.now();
+      live.add(worker);
+      worker.on('message', (message: FromClusterProcess) => {
+        if (message.t === 'listening') resolve(message.addresses);
+        else reject(new Error(message.message));
+      });
+      worker.once('exit', (code, signal) => {
+        live.delete(worker);
+        reject(new Error(`process ${worker.process.pid} exited (${signal ?? code}) while starting`));
+        if (closing) return;
+        logger.error(`waitstate: process ${worker.process.pid} exited (${signal ?? code}); starting a replacement`);
+        const restart = () => void start().catch((error: Error) => logger.error('waitstate: replacement process failed:', error.message));
+        if (Date.now() - startedAt < YOUNG_MS) setTimeout(restart, YOUNG_MS).unref();
+        else restart();
+      });
+    });
+
+  let addresses: BoundAddress[];
+  try {
+    const all = await Promise.all(Array.from({ length: processes }, start));
+    addresses = all[0]!;
+  } catch (error) {
+    closing = true;
+    for (const worker of live) worker.kill();
+    throw error;
+  }
+
+  let closed: Promise<void> | undefined;
+  return {
+    addresses,
+    /** Counted by each process on its own; the primary holds no connections. */
+    connections: 0,
+    close() {
+      closed ??= (async () => {
+        closing = true;
+        await Promise.all(
+          [...live].map(
+            (worker) =>
+              new Promise<void>((resolve) => {
+                worker.once('exit', () => resolve());
+                worker.send({ t: 'shutdown' } satisfies ToClusterProcess);
+              }),
+          ),
+        );
+      })();
+      return closed;
+    },
+  };
+}

@@ -1,0 +1,207 @@
+// src/workers/worker.ts: a worker thread running the app: an event loop, so many requests at once.
+//
+// The worker never touches a socket: it gets complete requests over its MessagePort and starts
+// each as it arrives (the main thread keeps at most `threadConcurrency` in progress here). An app
+// that answers within its turn answers in that turn; one that awaits I/O, a timer or a stream is
+// acknowledged at the end of the turn (`awaiting`), so the main thread can send more while it
+// waits. Each response goes back as the head with a known body in one message, or the head and
+// then body chunks, one per `pull` from the main thread (so a slow client slows the app's stream
+// only once the main thread has buffered outbuf_high_watermark of it). See worker-protocol.ts.
+
+import { parentPort, workerData } from 'node:worker_threads';
+import * as Comlink from 'comlink';
+import { loadAppRef } from '../app-ref.js';
+import { nodeEndpoint } from './comlink-node.js';
+import { IncomingRequest } from '../fetch/request.js';
+import { readResponse } from '../fetch/read-response.js';
+import { installLiteResponse } from '../fetch/response.js';
+import {
+  forPosting,
+  toWorkerError,
+  unpackRequest,
+  type FromWorker,
+  type ToWorker,
+  type WorkerApi,
+  type WorkerData,
+  type WorkerRequest,
+} from './protocol.js';
+import { toHandler, type FetchHandler } from '../app.js';
+
+const data = workerData as WorkerData;
+const port = data.port;
+if (data.overrideGlobalObjects) installLiteResponse();
+
+/** The app, once loaded; the main thread sends no request before ready() resolved. */
+let app: FetchHandler = () => {
+  throw new Error('waitstate: the app is not loaded yet');
+};
+const loading: Promise<void> = loadAppRef(data.appRef, '/').then((loaded) => {
+  app = toHandler(loaded);
+});
+// Keep a rejected load from becoming an unhandled rejection before ready() is called.
+loading.catch(() => {});
+
+const api: WorkerApi = {
+  async ready() {
+    await loading;
+  },
+  ping: () => 'pong',
+};
+Comlink.expose(api, nodeEndpoint(parentPort!));
+
+interface Job {
+  /** Its id on the port: a slot the main thread reuses once this job's `last` message is in. */
+  id: number;
+  /** The answer is not wanted any more: stop a streamed body. */
+  cancelled: boolean;
+  request: IncomingRequest | undefined;
+  /** A message marked `last` went out: the main thread knows the worker is free of it. */
+  finished: boolean;
+  /** Resolves the body pump's wait for the next `pull`. */
+  wake: (() => void) | undefined;
+  credit: number;
+}
+const jobs = new Map<number, Job>();
+
+/** How many requests this worker has started, shared with the main thread (see worker-protocol.ts). */
+const startedCount = new Int32Array(data.started);
+let started = 0;
+/** Requests started in this turn and still pending: acknowledged together when it ends. */
+let pendingThisTurn: Job[] = [];
+
+function post(message: FromWorker, transfer: ArrayBuffer[] = []): void {
+  port.postMessage(message, transfer);
+}
+
+function finish(job: Job, message: FromWorker & { last: true }, transfer: ArrayBuffer[] = []): void {
+  job.finished = true;
+  post(message, transfer);
+}
+
+// The main thread sends what it has for this worker once per turn, in one message.
+port.on('message', (batch: ToWorker[]) => {
+  for (const message of batch) receive(message);
+});
+
+function receive(message: ToWorker): void {
+  if (Array.isArray(message)) {
+    start(unpackRequest(message));
+    return;
+  }
+  const job = jobs.get(message.id);
+  if (job === undefined || job.finished) return; // over already
+  if (message.t === 'pull') job.credit++;
+  else {
+    // abort: the client half-closed, and may still read the answer; cancel: nobody will.
+    if (message.t === 'cancel') job.cancelled = true;
+    job.request?.clientGone();
+  }
+  job.wake?.();
+}
+
+/** Run the app; a synchronous answer is sent back in the same turn (no promise hops). */
+function start(message: WorkerRequest): void {
+  const { id } = message;
+  Atomics.store(startedCount, 0, ++started);
+  const job: Job = { id, cancelled: false, request: undefined, finished: false, wake: undefined, credit: 0 };
+  jobs.set(id, job);
+  let pending: Promise<void> | undefined;
+  try {
+    job.request = new IncomingRequest(message.head, message.url, message.body);
+    const result: unknown = app(job.request as unknown as Request, message.info);
+    if (result !== null && typeof result === 'object' && typeof (result as PromiseLike<unknown>).then === 'function') {
+      pending = Promise.resolve(result).then(
+        (response) => respond(job, response),
+        (error: unknown) => fail(job, error),
+      );
+    } else {
+      pending = respond(job, result);
+    }
+  } catch (error) {
+    fail(job, error);
+  }
+  if (pending === undefined) {
+    settle(job);
+    return;
+  }
+  void pending.finally(() => settle(job));
+  if (pendingThisTurn.length === 0) setImmediate(acknowledge);
+  pendingThisTurn.push(job);
+}
+
+/** The turn is over: the requests that still wait are acknowledged, so the main thread sends more. */
+function acknowledge(): void {
+  const ids = pendingThisTurn.filter((job) => !job.finished).map((job) => job.id);
+  pendingThisTurn = [];
+  if (ids.length > 0) post({ t: 'awaiting', ids });
+}
+
+/** The request is over for this worker; it must have said so in a message marked `last`. */
+function settle(job: Job): void {
+  const { id } = job;
+  // Its slot may already serve the next request: leave that one be.
+  if (jobs.get(id) === job) jobs.delete(id);
+  if (!job.finished) post({ t: 'done', id, last: true });
+}
+
+function fail(job: Job, error: unknown): void {
+  const { id } = job;
+  finish(job, { t: 'fail', id, error: toWorkerError(error), unsendable: false, last: true });
+}
+
+/** Send the response; returns a promise only while a streamed body is being pumped. */
+function respond(job: Job, result: unknown): Promise<void> | undefined {
+  const { id } = job;
+  const parts = readResponse(result);
+  if (typeof parts === 'string') {
+    finish(job, { t: 'fail', id, error: { name: 'TypeError', message: parts, stack: undefined }, unsendable: true, last: true });
+    return undefined;
+  }
+  const { status, statusText, headers, body, stream, file } = parts;
+  if (job.cancelled) {
+    stream?.cancel().catch(() => {});
+    return undefined;
+  }
+  if (stream !== undefined) {
+    post({ t: 'head', id, status, statusText, headers, body: null, streaming: true, file: undefined, last: false });
+    return pump(job, stream);
+  }
+  if (body instanceof Uint8Array) {
+    const moved = forPosting(body, false);
+    finish(
+      job,
+      { t: 'head', id, status, statusText, headers, body: moved.bytes, streaming: false, file: undefined, last: true },
+      moved.transfer,
+    );
+  } else {
+    finish(job, { t: 'head', id, status, statusText, headers, body, streaming: false, file, last: true });
+  }
+  return undefined;
+}
+
+async function pump(job: Job, stream: ReadableStream<Uint8Array>): Promise<void> {
+  const { id } = job;
+  const reader = stream.getReader();
+  try {
+    for (;;) {
+      while (job.credit === 0 && !job.cancelled) await new Promise<void>((resolve) => (job.wake = resolve));
+      job.wake = undefined;
+      if (job.cancelled) {
+        await reader.cancel();
+        return;
+      }
+      const { done, value } = await reader.read();
+      if (done) {
+        finish(job, { t: 'end', id, last: true });
+        return;
+      }
+      if (!(value instanceof Uint8Array)) throw new TypeError('a response body chunk is not a Uint8Array');
+      if (value.byteLength === 0) continue;
+      job.credit--;
+      const moved = forPosting(value, false);
+      post({ t: 'chunk', id, bytes: moved.bytes }, moved.transfer);
+    }
+  } catch (error) {
+    finish(job, { t: 'fail', id, error: toWorkerError(error), unsendable: false, last: true });
+  }
+}
