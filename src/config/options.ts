@@ -17,10 +17,10 @@ export interface LogOutput {
 }
 
 /** A function receiving each of the machines' inspection events. */
-export type InspectObserver = (event: InspectionEvent) => void;
+export type InspectionCallback = (event: InspectionEvent) => void;
 
 /** What `inspect` asks for: off, a function to call, or the port of a loopback relay. */
-export type InspectOption = false | InspectObserver | number;
+export type InspectOption = false | InspectionCallback | number;
 
 /** How the machines run: tables compiled from their definitions, or real xstate actors. */
 export type MachineRuntime = 'compiled' | 'xstate';

@@ -28,7 +28,7 @@ import type { HeadLimits, HttpError, RequestHead } from '../http/types.js';
 import { InputBuffer } from './input-buffer.js';
 import type { Logger, Settings } from '../config/options.js';
 import { OutputSpill } from './output-spill.js';
-import { MachineKind, type Driver, type Inspect } from '../runtime/machine.js';
+import { RunnableMachine, type RunningMachine, type InspectionObserver } from '../runtime/machine.js';
 import { requestUrl } from '../fetch/request.js';
 import { Task } from './task.js';
 import type { WorkerPool } from '../workers/pool.js';
@@ -44,7 +44,7 @@ const MAX_TRAILER_BYTES = 16 * 1024;
 const EMPTY = Buffer.alloc(0);
 const CONTINUE = 'HTTP/1.1 100 Continue\r\n\r\n';
 
-const channelKind = new MachineKind<ChannelContext, ChannelEvent>(
+const runnableChannel = new RunnableMachine<ChannelContext, ChannelEvent>(
   channelMachine.provide({
     actions: {
       parseInput: ({ context }) => context.shell.parseInput(),
@@ -66,7 +66,7 @@ const channelKind = new MachineKind<ChannelContext, ChannelEvent>(
   }),
 );
 
-const parserKind = new MachineKind<ParserContext, ParserEvent>(
+const runnableParser = new RunnableMachine<ParserContext, ParserEvent>(
   parserMachine.provide({
     actions: {
       beginBody: ({ context, event }) => {
@@ -90,7 +90,7 @@ export interface ChannelConfig {
   readonly limits: HeadLimits;
   readonly ident: string | undefined;
   /** Where the machines' inspection events go (the `inspect` option; the xstate runtime). */
-  readonly inspect: Inspect | undefined;
+  readonly inspect: InspectionObserver | undefined;
   /** Where access log lines go; undefined when there is no access log. */
   readonly accessLog: LogOutput | undefined;
   /** What to do with proxy headers; undefined leaves them to the app untouched. */
@@ -171,8 +171,8 @@ export class Channel {
   /** Our own address as an authority, for request.url when a request has no Host. */
   readonly #authority: string;
 
-  #machine: Driver<ChannelEvent>;
-  #parser: Driver<ParserEvent>;
+  #machine: RunningMachine<ChannelEvent>;
+  #parser: RunningMachine<ParserEvent>;
   readonly #input = new InputBuffer();
   #head: RequestHead | undefined;
   #url = '';
@@ -227,8 +227,8 @@ export class Channel {
       proxy !== undefined && isTrustedPeer(proxy.trustedProxy, this.#connectionInfo.remoteAddress) ? proxy.trust : undefined;
     const runtime = config.settings.machineRuntime;
     const onError = (error: unknown) => this.#fail(error);
-    this.#parser = parserKind.start(runtime, { shell: this }, onError, config.inspect);
-    this.#machine = channelKind.start(runtime, { shell: this, deadlines: config.deadlines }, onError, config.inspect);
+    this.#parser = runnableParser.start(runtime, { shell: this }, onError, config.inspect);
+    this.#machine = runnableChannel.start(runtime, { shell: this, deadlines: config.deadlines }, onError, config.inspect);
     socket.on('data', (chunk: Buffer) => this.#onData(chunk));
     socket.on('end', () => this.#onEnd());
     socket.on('drain', () => this.#onDrain());

@@ -28,7 +28,7 @@ import type { Channel, ReceivedRequest } from './channel.js';
 import { IncomingRequest } from '../fetch/request.js';
 import { cancelResponse, readResponse, type ResponseParts } from '../fetch/read-response.js';
 import { RealResponse } from '../fetch/response.js';
-import { MachineKind, type Driver } from '../runtime/machine.js';
+import { RunnableMachine, type RunningMachine } from '../runtime/machine.js';
 import type { Job, JobListener } from '../workers/pool.js';
 import type { ConnectionInfo } from '../app.js';
 
@@ -44,7 +44,7 @@ const UNAVAILABLE = 'The application did not answer in time';
 const MAX_LOGGED_DROPS = 2048;
 const ROUTE_PATH_CHARS = 256;
 
-const taskKind = new MachineKind<TaskContext, TaskEvent>(
+const runnableTask = new RunnableMachine<TaskContext, TaskEvent>(
   taskMachine.provide({
     actions: {
       callApp: ({ context }) => context.shell.callApp(),
@@ -73,7 +73,7 @@ export class Task implements JobListener {
   readonly #body: RequestBody;
   readonly #url: string;
   readonly #info: ConnectionInfo;
-  readonly #machine: Driver<TaskEvent>;
+  readonly #machine: RunningMachine<TaskEvent>;
   // The checked response, filled in by #accept.
   #status = 200;
   #statusText = '';
@@ -113,7 +113,7 @@ export class Task implements JobListener {
     this.#receivedAt = channel.config.accessLog === undefined ? 0 : Date.now();
     const { handlerTimeoutMs } = channel.config;
     this.#startedAt = handlerTimeoutMs > 0 ? Date.now() : 0;
-    this.#machine = taskKind.start(
+    this.#machine = runnableTask.start(
       channel.config.settings.machineRuntime,
       { shell: this, handlerTimeoutMs },
       (error) => {

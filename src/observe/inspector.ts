@@ -12,11 +12,11 @@ import { createWebSocketInspector } from '@statelyai/inspect';
 import { createServer } from 'node:http';
 import type { InspectionEvent, Observer } from 'xstate';
 import { WebSocket, WebSocketServer } from 'ws';
-import type { InspectObserver, InspectOption } from '../config/options.js';
+import type { InspectionCallback, InspectOption } from '../config/options.js';
 import { OptionError } from '../errors.js';
 
-export interface Inspection {
-  readonly observer: InspectObserver | Observer<InspectionEvent>;
+export interface Inspector {
+  readonly observer: InspectionCallback | Observer<InspectionEvent>;
   /** The page to open in a browser to watch (the WebSocket relay), when there is one. */
   readonly url: string | undefined;
   close(): Promise<void>;
@@ -86,7 +86,7 @@ function sanitizeContext(context: Record<string, unknown>): Record<string, unkno
   return { ...context, shell: shell !== null && typeof shell === 'object' ? shell.constructor.name : shell };
 }
 
-export async function startInspection(option: InspectOption): Promise<Inspection | undefined> {
+export async function startInspector(option: InspectOption): Promise<Inspector | undefined> {
   if (option === false) return undefined;
   if (typeof option === 'function') return { observer: option, url: undefined, close: async () => {} };
   const relay = await startRelay(option);

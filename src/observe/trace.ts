@@ -9,7 +9,7 @@
 
 import type { InspectionEvent } from 'xstate';
 import type { LogOutput } from '../config/options.js';
-import type { Inspect } from '../runtime/machine.js';
+import type { InspectionObserver } from '../runtime/machine.js';
 
 export interface TraceLine {
   readonly t: number;
@@ -53,8 +53,8 @@ export function traceObserver(output: LogOutput, now: () => number = () => perfo
 }
 
 /** One observer for all those given (inspect and trace both on); undefined when none is. */
-export function combineObservers(...given: (Inspect | undefined)[]): Inspect | undefined {
-  const observers = given.filter((o): o is Inspect => o !== undefined);
+export function combineObservers(...given: (InspectionObserver | undefined)[]): InspectionObserver | undefined {
+  const observers = given.filter((o): o is InspectionObserver => o !== undefined);
   if (observers.length <= 1) return observers[0];
   return (event: InspectionEvent) => {
     for (const observer of observers) {

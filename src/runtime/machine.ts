@@ -11,10 +11,10 @@ import type { MachineRuntime } from '../config/options.js';
 import { compileMachine, MachineRunner, type CompiledMachine } from './table.js';
 
 /** Where xstate actors send inspection events (the `inspect` option). */
-export type Inspect = ((event: InspectionEvent) => void) | Observer<InspectionEvent>;
+export type InspectionObserver = ((event: InspectionEvent) => void) | Observer<InspectionEvent>;
 
 /** What the shell needs of a running machine, whichever interpreter runs it. */
-export interface Driver<E> {
+export interface RunningMachine<E> {
   send(event: E): void;
   /** The current state's name. */
   readonly state: string;
@@ -22,9 +22,9 @@ export interface Driver<E> {
   readonly done: boolean;
 }
 
-class ActorDriver<E extends { type: string }> implements Driver<E> {
+class ActorDriver<E extends { type: string }> implements RunningMachine<E> {
   readonly #actor;
-  constructor(logic: AnyStateMachine, input: unknown, onError: (error: unknown) => void, inspect: Inspect | undefined) {
+  constructor(logic: AnyStateMachine, input: unknown, onError: (error: unknown) => void, inspect: InspectionObserver | undefined) {
     this.#actor = createActor(logic, inspect === undefined ? { input } : { input, inspect });
     // A throwing action puts an actor in `error`; without an observer xstate rethrows it from a
     // timer and the process dies.
@@ -44,7 +44,7 @@ class ActorDriver<E extends { type: string }> implements Driver<E> {
 }
 
 /** A machine definition with its implementations provided, ready to run either way. */
-export class MachineKind<C, E extends { type: string }> {
+export class RunnableMachine<C, E extends { type: string }> {
   readonly #logic: AnyStateMachine;
   readonly #table: CompiledMachine<C, E>;
 
@@ -53,7 +53,7 @@ export class MachineKind<C, E extends { type: string }> {
     this.#table = compileMachine<C, E>(logic);
   }
 
-  start(runtime: MachineRuntime, context: C, onError: (error: unknown) => void, inspect?: Inspect): Driver<E> {
+  start(runtime: MachineRuntime, context: C, onError: (error: unknown) => void, inspect?: InspectionObserver): RunningMachine<E> {
     if (runtime === 'xstate') return new ActorDriver<E>(this.#logic, context, onError, inspect);
     return new MachineRunner<C, E>(this.#table, context, { type: 'xstate.init' } as E);
   }

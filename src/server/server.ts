@@ -10,8 +10,8 @@
 import type { Server, Socket } from 'node:net';
 import { Channel, channelDeadlines, proxyPolicy, type ChannelConfig } from '../connection/channel.js';
 import { openLogOutput, type OpenedLog } from '../observe/access-log.js';
-import type { Inspection } from '../observe/inspector.js';
-import type { Inspect } from '../runtime/machine.js';
+import type { Inspector } from '../observe/inspector.js';
+import type { InspectionObserver } from '../runtime/machine.js';
 import { combineObservers, traceObserver } from '../observe/trace.js';
 import { loadAppRef, resolveAppRef } from '../app-ref.js';
 import { OptionError } from '../errors.js';
@@ -51,14 +51,14 @@ export async function startServer(app: App | string, settings: ResolvedOptions):
   let pool: WorkerPool | undefined;
   let accessLog: OpenedLog | undefined;
   let trace: OpenedLog | undefined;
-  let inspection: Inspection | undefined;
-  let observer: Inspect | undefined;
+  let inspection: Inspector | undefined;
+  let observer: InspectionObserver | undefined;
   try {
     accessLog = keep(openLogOutput('accessLog', settings.accessLog, (error) => logger.error('waitstate: access log:', error)));
     trace = keep(openLogOutput('trace', settings.trace, (error) => logger.error('waitstate: trace:', error)));
     // Loaded only when asked for: @statelyai/inspect and ws cost start-up time and memory.
     inspection =
-      settings.inspect === false ? undefined : keep(await (await import('../observe/inspector.js')).startInspection(settings.inspect));
+      settings.inspect === false ? undefined : keep(await (await import('../observe/inspector.js')).startInspector(settings.inspect));
     observer = combineObservers(inspection?.observer, trace === undefined ? undefined : traceObserver(trace.output));
     if (settings.threads > 0) {
       pool = new WorkerPool(

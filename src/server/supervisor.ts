@@ -5,7 +5,7 @@
 import { createActor } from 'xstate';
 import { supervisorMachine, type SupervisorEffects, type SupervisorEvent } from '../../machines/supervisor.js';
 import type { Logger } from '../config/options.js';
-import type { Inspect } from '../runtime/machine.js';
+import type { InspectionObserver } from '../runtime/machine.js';
 
 /** After a worker fails to start, wait this long before starting one again. */
 const RESTART_DELAY_MS = 1_000;
@@ -25,7 +25,12 @@ export interface Supervisor {
   stop(): void;
 }
 
-export function startSupervisor(shell: SupervisorEffects, sweepIntervalMs: number, logger: Logger, inspect?: Inspect): Supervisor {
+export function startSupervisor(
+  shell: SupervisorEffects,
+  sweepIntervalMs: number,
+  logger: Logger,
+  inspect?: InspectionObserver,
+): Supervisor {
   const input = { shell, sweepIntervalMs, deadlineSweepIntervalMs: DEADLINE_SWEEP_MS, restartDelayMs: RESTART_DELAY_MS };
   const actor = createActor(supervisorLogic, inspect === undefined ? { input } : { input, inspect });
   // Without an error observer a throwing action would crash the process (xstate rethrows it).

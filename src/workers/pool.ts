@@ -31,7 +31,7 @@ import type { RequestHead } from '../http/types.js';
 import type { Logger } from '../config/options.js';
 import type { ResponseParts } from '../fetch/read-response.js';
 import type { MachineRuntime } from '../config/options.js';
-import { MachineKind, type Driver, type Inspect } from '../runtime/machine.js';
+import { RunnableMachine, type RunningMachine, type InspectionObserver } from '../runtime/machine.js';
 import { forPosting, fromWorkerError, packRequest, type FromWorker, type ToWorker, type WorkerApi, type WorkerData } from './protocol.js';
 import type { ConnectionInfo } from '../app.js';
 
@@ -55,7 +55,7 @@ const SERVICE_TIME_WEIGHT = 1 / 8;
 /** Body chunks a worker may send ahead of what the channel has taken. */
 const BODY_CHUNKS_AHEAD = 4;
 
-const dispatcherKind = new MachineKind<DispatcherContext, DispatcherEvent>(
+const runnableDispatcher = new RunnableMachine<DispatcherContext, DispatcherEvent>(
   dispatcherMachine.provide({
     actions: {
       runTask: ({ context, event }) => {
@@ -201,7 +201,7 @@ export class WorkerPool {
   #serviceMs = 0;
   readonly #logger: Logger;
   readonly #overrideGlobalObjects: boolean;
-  readonly #machine: Driver<DispatcherEvent>;
+  readonly #machine: RunningMachine<DispatcherEvent>;
   readonly #workers = new Set<PoolWorker>();
   readonly #queue: Job[] = [];
   #closing = false;
@@ -217,7 +217,7 @@ export class WorkerPool {
     logger: Logger,
     runtime: MachineRuntime,
     overrideGlobalObjects: boolean,
-    inspect?: Inspect,
+    inspect?: InspectionObserver,
   ) {
     this.#appRef = appRef;
     this.#threads = threads;
@@ -226,7 +226,7 @@ export class WorkerPool {
     this.#concurrency = concurrency;
     this.#logger = logger;
     this.#overrideGlobalObjects = overrideGlobalObjects;
-    this.#machine = dispatcherKind.start(
+    this.#machine = runnableDispatcher.start(
       runtime,
       { shell: this },
       (error) => logger.error('waitstate: dispatcher failed:', error),

@@ -49,8 +49,8 @@ const api: WorkerApi = {
 };
 Comlink.expose(api, nodeEndpoint(parentPort!));
 
-interface Job {
-  /** Its id on the port: a slot the main thread reuses once this job's `last` message is in. */
+interface AppCall {
+  /** Its id on the port: a slot the main thread reuses once this call's `last` message is in. */
   id: number;
   /** The answer is not wanted any more: stop a streamed body. */
   cancelled: boolean;
@@ -61,20 +61,20 @@ interface Job {
   wake: (() => void) | undefined;
   credit: number;
 }
-const jobs = new Map<number, Job>();
+const calls = new Map<number, AppCall>();
 
 /** How many requests this worker has started, shared with the main thread (see worker-protocol.ts). */
 const startedCount = new Int32Array(data.started);
 let started = 0;
 /** Requests started in this turn and still pending: acknowledged together when it ends. */
-let pendingThisTurn: Job[] = [];
+let pendingThisTurn: AppCall[] = [];
 
 function post(message: FromWorker, transfer: ArrayBuffer[] = []): void {
   port.postMessage(message, transfer);
 }
 
-function finish(job: Job, message: FromWorker & { last: true }, transfer: ArrayBuffer[] = []): void {
-  job.finished = true;
+function finish(call: AppCall, message: FromWorker & { last: true }, transfer: ArrayBuffer[] = []): void {
+  call.finished = true;
   post(message, transfer);
 }
 
@@ -88,120 +88,120 @@ function receive(message: ToWorker): void {
     start(unpackRequest(message));
     return;
   }
-  const job = jobs.get(message.id);
-  if (job === undefined || job.finished) return; // over already
-  if (message.t === 'pull') job.credit++;
+  const call = calls.get(message.id);
+  if (call === undefined || call.finished) return; // over already
+  if (message.t === 'pull') call.credit++;
   else {
     // abort: the client half-closed, and may still read the answer; cancel: nobody will.
-    if (message.t === 'cancel') job.cancelled = true;
-    job.request?.clientGone();
+    if (message.t === 'cancel') call.cancelled = true;
+    call.request?.clientGone();
   }
-  job.wake?.();
+  call.wake?.();
 }
 
 /** Run the app; a synchronous answer is sent back in the same turn (no promise hops). */
 function start(message: WorkerRequest): void {
   const { id } = message;
   Atomics.store(startedCount, 0, ++started);
-  const job: Job = { id, cancelled: false, request: undefined, finished: false, wake: undefined, credit: 0 };
-  jobs.set(id, job);
+  const call: AppCall = { id, cancelled: false, request: undefined, finished: false, wake: undefined, credit: 0 };
+  calls.set(id, call);
   let pending: Promise<void> | undefined;
   try {
-    job.request = new IncomingRequest(message.head, message.url, message.body);
-    const result: unknown = app(job.request as unknown as Request, message.info);
+    call.request = new IncomingRequest(message.head, message.url, message.body);
+    const result: unknown = app(call.request as unknown as Request, message.info);
     if (result !== null && typeof result === 'object' && typeof (result as PromiseLike<unknown>).then === 'function') {
       pending = Promise.resolve(result).then(
-        (response) => respond(job, response),
-        (error: unknown) => fail(job, error),
+        (response) => respond(call, response),
+        (error: unknown) => fail(call, error),
       );
     } else {
-      pending = respond(job, result);
+      pending = respond(call, result);
     }
   } catch (error) {
-    fail(job, error);
+    fail(call, error);
   }
   if (pending === undefined) {
-    settle(job);
+    settle(call);
     return;
   }
-  void pending.finally(() => settle(job));
+  void pending.finally(() => settle(call));
   if (pendingThisTurn.length === 0) setImmediate(acknowledge);
-  pendingThisTurn.push(job);
+  pendingThisTurn.push(call);
 }
 
 /** The turn is over: the requests that still wait are acknowledged, so the main thread sends more. */
 function acknowledge(): void {
-  const ids = pendingThisTurn.filter((job) => !job.finished).map((job) => job.id);
+  const ids = pendingThisTurn.filter((call) => !call.finished).map((call) => call.id);
   pendingThisTurn = [];
   if (ids.length > 0) post({ t: 'awaiting', ids });
 }
 
 /** The request is over for this worker; it must have said so in a message marked `last`. */
-function settle(job: Job): void {
-  const { id } = job;
+function settle(call: AppCall): void {
+  const { id } = call;
   // Its slot may already serve the next request: leave that one be.
-  if (jobs.get(id) === job) jobs.delete(id);
-  if (!job.finished) post({ t: 'done', id, last: true });
+  if (calls.get(id) === call) calls.delete(id);
+  if (!call.finished) post({ t: 'done', id, last: true });
 }
 
-function fail(job: Job, error: unknown): void {
-  const { id } = job;
-  finish(job, { t: 'fail', id, error: toWorkerError(error), unsendable: false, last: true });
+function fail(call: AppCall, error: unknown): void {
+  const { id } = call;
+  finish(call, { t: 'fail', id, error: toWorkerError(error), unsendable: false, last: true });
 }
 
 /** Send the response; returns a promise only while a streamed body is being pumped. */
-function respond(job: Job, result: unknown): Promise<void> | undefined {
-  const { id } = job;
+function respond(call: AppCall, result: unknown): Promise<void> | undefined {
+  const { id } = call;
   const parts = readResponse(result);
   if (typeof parts === 'string') {
-    finish(job, { t: 'fail', id, error: { name: 'TypeError', message: parts, stack: undefined }, unsendable: true, last: true });
+    finish(call, { t: 'fail', id, error: { name: 'TypeError', message: parts, stack: undefined }, unsendable: true, last: true });
     return undefined;
   }
   const { status, statusText, headers, body, stream, file } = parts;
-  if (job.cancelled) {
+  if (call.cancelled) {
     stream?.cancel().catch(() => {});
     return undefined;
   }
   if (stream !== undefined) {
     post({ t: 'head', id, status, statusText, headers, body: null, streaming: true, file: undefined, last: false });
-    return pump(job, stream);
+    return pump(call, stream);
   }
   if (body instanceof Uint8Array) {
     const moved = forPosting(body, false);
     finish(
-      job,
+      call,
       { t: 'head', id, status, statusText, headers, body: moved.bytes, streaming: false, file: undefined, last: true },
       moved.transfer,
     );
   } else {
-    finish(job, { t: 'head', id, status, statusText, headers, body, streaming: false, file, last: true });
+    finish(call, { t: 'head', id, status, statusText, headers, body, streaming: false, file, last: true });
   }
   return undefined;
 }
 
-async function pump(job: Job, stream: ReadableStream<Uint8Array>): Promise<void> {
-  const { id } = job;
+async function pump(call: AppCall, stream: ReadableStream<Uint8Array>): Promise<void> {
+  const { id } = call;
   const reader = stream.getReader();
   try {
     for (;;) {
-      while (job.credit === 0 && !job.cancelled) await new Promise<void>((resolve) => (job.wake = resolve));
-      job.wake = undefined;
-      if (job.cancelled) {
+      while (call.credit === 0 && !call.cancelled) await new Promise<void>((resolve) => (call.wake = resolve));
+      call.wake = undefined;
+      if (call.cancelled) {
         await reader.cancel();
         return;
       }
       const { done, value } = await reader.read();
       if (done) {
-        finish(job, { t: 'end', id, last: true });
+        finish(call, { t: 'end', id, last: true });
         return;
       }
       if (!(value instanceof Uint8Array)) throw new TypeError('a response body chunk is not a Uint8Array');
       if (value.byteLength === 0) continue;
-      job.credit--;
+      call.credit--;
       const moved = forPosting(value, false);
       post({ t: 'chunk', id, bytes: moved.bytes }, moved.transfer);
     }
   } catch (error) {
-    finish(job, { t: 'fail', id, error: toWorkerError(error), unsendable: false, last: true });
+    finish(call, { t: 'fail', id, error: toWorkerError(error), unsendable: false, last: true });
   }
 }
