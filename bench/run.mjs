@@ -14,7 +14,7 @@
 //   keep-alive  one request in flight per connection   (wrk -t1 -c50; autocannon -c 50)
 //   pipelined   16 requests in flight per connection   (wrk + bench/pipeline.lua; autocannon -p 16)
 //
-// METHOD (research/perf-anchors.md). Server pinned to core 0, load tool (and this driver) to
+// METHOD. Server pinned to core 0, load tool (and this driver) to
 // core 1 with taskset, when taskset exists and there are 2+ cores. One tool for the whole run:
 // wrk if it is on PATH, else autocannon (--tool forces one). After a warm-up per server and
 // scenario (not recorded), rounds are interleaved round -> scenario -> server, and the server

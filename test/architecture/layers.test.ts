@@ -114,6 +114,17 @@ describe('each folder imports only the layers beneath it', () => {
   });
 });
 
+describe('each folder says what it holds', () => {
+  const folders = [join(root, 'machines'), ...readdirSync(join(root, 'src')).map((name) => join(root, 'src', name))].filter((path) =>
+    statSync(path).isDirectory(),
+  );
+  test.each(folders.map((f) => [relative(root, f), f]))('%s/README.md names every file in it', (_name, folder) => {
+    const readme = readFileSync(join(folder, 'README.md'), 'utf8');
+    const unnamed = readdirSync(folder).filter((file) => file.endsWith('.ts') && !readme.includes('`' + file + '`'));
+    expect(unnamed).toEqual([]);
+  });
+});
+
 describe('the sans-I/O layers touch no I/O', () => {
   const pure = files.filter((file) => PURE.has(layerOf(file)));
   test.each(pure.map((f) => [relative(root, f), f]))('%s uses no timers, clock, process, console or dynamic import', (_name, file) => {
