@@ -114,6 +114,18 @@ describe('each folder imports only the layers beneath it', () => {
   });
 });
 
+describe('docs/architecture.md draws the same layers', () => {
+  test('its arrows are the rules, ground floor and audit aside', () => {
+    const page = readFileSync(join(root, 'docs/architecture.md'), 'utf8');
+    const block = /<!-- layers:start[^>]*-->([\s\S]*?)<!-- layers:end -->/.exec(page)?.[1] ?? '';
+    const drawn = [...block.matchAll(/^\s+(\w+) --> (\w+)$/gm)].map((m) => `${m[1]} -> ${m[2]}`).sort();
+    const rules = Object.entries(MAY_IMPORT)
+      .flatMap(([from, tos]) => tos.filter((to) => to !== 'ground').map((to) => `${from} -> ${to}`))
+      .sort();
+    expect(drawn).toEqual(rules);
+  });
+});
+
 describe('each folder says what it holds', () => {
   const folders = [join(root, 'machines'), ...readdirSync(join(root, 'src')).map((name) => join(root, 'src', name))].filter((path) =>
     statSync(path).isDirectory(),
