@@ -6,7 +6,7 @@
 // acknowledged at the end of the turn (`awaiting`), so the main thread can send more while it
 // waits. Each response goes back as the head with a known body in one message, or the head and
 // then body chunks, one per `pull` from the main thread (so a slow client slows the app's stream
-// only once the main thread has buffered outbuf_high_watermark of it). See worker-protocol.ts.
+// only once the main thread has buffered outbuf_high_watermark of it). See protocol.ts.
 
 import { parentPort, workerData } from 'node:worker_threads';
 import * as Comlink from 'comlink';
@@ -63,7 +63,7 @@ interface AppCall {
 }
 const calls = new Map<number, AppCall>();
 
-/** How many requests this worker has started, shared with the main thread (see worker-protocol.ts). */
+/** How many requests this worker has started, shared with the main thread (see protocol.ts). */
 const startedCount = new Int32Array(data.started);
 let started = 0;
 /** Requests started in this turn and still pending: acknowledged together when it ends. */
