@@ -4,6 +4,8 @@
 //   npm run bench                       (= npm run build && node bench/run.mjs)
 //   node bench/run.mjs [--rounds N] [--seconds S] [--warmup S] [--tool wrk|autocannon]
 //   node bench/run.mjs --profile [--seconds S] [--tool ...]
+//   node bench/run.mjs --baseline DIR   also runs the waitstate built in DIR (a checkout's dist/,
+//                                       e.g. of the commit before a change) in the same rounds
 //   BENCH_PORT=19000 node bench/run.mjs   (ports used: BENCH_PORT and BENCH_PORT+1; default 18180)
 //
 // WHAT IT MEASURES. Two servers answer GET / with the same 13-byte "Hello, World!" text/plain
@@ -51,10 +53,11 @@
 // every exit path; every wait is bounded in time.
 
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { summarize } from './cpuprofile.mjs';
 import { HAVE_PROC, HERE, LOAD_CORE, PINNED, ROOT, SERVER_CORE, onPath, pinSelf, pinned } from './lib.mjs';
 import { FOREIGN_LIMIT, httpGet, interrupted, kernelThreads, parseWrk, sampledRun, spawnServer, waitForQuiet } from './lib.mjs';
@@ -80,8 +83,7 @@ const RUN_FIELDS = [
   'noisy',
 ];
 
-const SERVERS = ['waitstate', 'node'];
-const LABEL = { waitstate: 'waitstate', node: 'node:http' };
+const LABEL = { waitstate: 'waitstate', node: 'node:http', base: 'baseline' };
 const CONNECTIONS = 50;
 const DEPTH = 16;
 const SCENARIOS = [
@@ -109,6 +111,7 @@ function parseArgs(argv) {
     const takeValue = () => (value !== undefined ? value : argv[++i]);
     if (flag === '--help' || flag === '-h') usage();
     else if (flag === '--profile') opts.profile = true;
+    else if (flag === '--baseline') opts.baseline = takeValue();
     else if (flag === '--tool') opts.tool = takeValue();
     else if (flag === '--rounds' || flag === '--seconds' || flag === '--warmup') {
       const n = Number(takeValue());
@@ -122,6 +125,12 @@ function parseArgs(argv) {
 }
 
 const opts = parseArgs(process.argv.slice(2));
+const SERVERS = opts.baseline === undefined ? ['waitstate', 'node'] : ['waitstate', 'node', 'base'];
+if (opts.baseline !== undefined) {
+  const index = join(resolve(opts.baseline), 'src/index.js');
+  if (!existsSync(index)) usage(`--baseline: ${index} does not exist (give a built dist/ directory)`);
+  process.env.BENCH_BASELINE_INDEX = pathToFileURL(index).href; // read by bench/server.mjs
+}
 const BASE_PORT = Number(process.env.BENCH_PORT ?? 18180);
 if (!Number.isInteger(BASE_PORT) || BASE_PORT < 1 || BASE_PORT > 65534) usage('BENCH_PORT must be a port number');
 
@@ -311,7 +320,7 @@ function clientBoundNotes(runs) {
 // Compare: waitstate vs node:http
 
 async function compare() {
-  const ports = { waitstate: BASE_PORT, node: BASE_PORT + 1 };
+  const ports = { waitstate: BASE_PORT, node: BASE_PORT + 1, base: BASE_PORT + 2 };
   console.error(
     `bench: ${TOOL} ${toolVersion()}, Node ${process.version}, ${opts.rounds} round(s) x ${opts.seconds} s per server per scenario ` +
       `(warm-up ${opts.warmup} s), ${CONNECTIONS} connections, pipelined depth ${DEPTH}`,
@@ -392,6 +401,25 @@ async function compare() {
   );
   console.log('');
   console.log(table(['scenario', 'tool', 'waitstate req/s', 'node:http req/s', 'ratio', 'must', 'goal', 'verdict'], rows));
+  if (opts.baseline !== undefined) {
+    console.log('');
+    console.log(`against the baseline build in ${opts.baseline}, same rounds:`);
+    console.log('');
+    const baseRows = SCENARIOS.map((scenario) => {
+      const med = (kind) => median(runs.filter((r) => r.scenario === scenario.name && r.server === kind).map((r) => r.rps));
+      const [now, base, node] = [med('waitstate'), med('base'), med('node')];
+      summary[scenario.name].base = { median: base, ratio: base / node };
+      return [
+        scenario.name,
+        int(now),
+        int(base),
+        `${((now / base - 1) * 100).toFixed(1)} %`,
+        `${(now / node).toFixed(2)}x`,
+        `${(base / node).toFixed(2)}x`,
+      ];
+    });
+    console.log(table(['scenario', 'waitstate req/s', 'baseline req/s', 'change', 'waitstate/node', 'baseline/node'], baseRows));
+  }
 
   console.log('');
   console.log('per round (srv CPU = server process, % of one core; load CPU = the load tool; foreign = other processes;');

@@ -1,8 +1,9 @@
 // bench/server.mjs: one benchmark server per process, started by bench/run.mjs.
 //
-//   node bench/server.mjs waitstate|node PORT
+//   node bench/server.mjs waitstate|node|base PORT
 //
 // waitstate: serve() from dist/ with examples/hello/app.mjs, inline (threads 0, the default).
+// base:      the same, from the build named by BENCH_BASELINE_INDEX (bench/run.mjs --baseline).
 // node:      a node:http createServer answering the same bytes: 200, Content-Type
 //            text/plain;charset=UTF-8, Content-Length 13, body "Hello, World!".
 // Headers that differ and are left as each server sends them: waitstate adds Date and Server,
@@ -19,15 +20,15 @@
 import { createServer } from 'node:http';
 import { HELLO, HELLO_HEADERS, closeNodeServer, countingLogger, listen, parseServerArgs, serveDriver } from './server-lib.mjs';
 
-const [kind, port] = parseServerArgs(['waitstate', 'node'], 'usage: node bench/server.mjs waitstate|node PORT');
+const [kind, port] = parseServerArgs(['waitstate', 'node', 'base'], 'usage: node bench/server.mjs waitstate|node|base PORT');
 
 let requests = 0;
 const MAX_LOG_LINES = 10; // print the first few logger lines, count the rest
 const { logs, logger } = countingLogger(MAX_LOG_LINES, { announceCutoff: true });
 
 let close;
-if (kind === 'waitstate') {
-  const { serve } = await import('../dist/src/index.js');
+if (kind === 'waitstate' || kind === 'base') {
+  const { serve } = await import(kind === 'base' ? process.env.BENCH_BASELINE_INDEX : '../dist/src/index.js');
   const { app } = await import('../examples/hello/app.mjs');
   const handle = await serve(
     (request, info) => {
