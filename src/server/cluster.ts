@@ -9,9 +9,9 @@
 // to its own console).
 
 import cluster, { type Worker as ClusterWorker } from 'node:cluster';
+import { Server } from 'node:net';
 import { resolveAppRef } from '../app-ref.js';
 import { builtScript } from '../built-script.js';
-import { Server } from 'node:net';
 import type { ResolvedOptions, ServeOptions } from '../config/options.js';
 import { clearStaleSocket } from './listeners.js';
 import { OptionError } from '../errors.js';
@@ -31,29 +31,13 @@ const YOUNG_MS = 1_000;
 export async function serveCluster(app: unknown, options: ServeOptions, settings: ResolvedOptions): Promise<ServerHandle> {
   const { logger, processes } = settings;
   if (settings.unixSocket !== '') await clearStaleSocket(settings.unixSocket);
-  if (typeof settings.accessLog !== 'string') {
-    throw new OptionError(
-      'accessLog',
-      'with processes, the access log must be a file path or - (a stream cannot be shared with other processes)',
-    );
-  }
-  if (settings.sockets.some((socket) => socket instanceof Server)) {
-    throw new OptionError(
-      'sockets',
-      'with processes, sockets must be file descriptors (a net.Server cannot be shared with other processes)',
-    );
-  }
-  if (typeof app !== 'string') {
-    throw new OptionError('processes', 'needs the app as a module reference such as "./app.mjs:app": every process imports it');
-  }
-  const { logger: _logger, processes: _processes, ...rest } = options;
-  const plan: ClusterPlan = { appRef: resolveAppRef(app, process.cwd()), options: rest };
+  const plan = clusterPlan(app, options, settings);
   cluster.setupPrimary({ exec: builtScript('server/cluster-worker.js'), args: [] });
   const env = { [CLUSTER_PLAN_ENV]: JSON.stringify(plan) };
   let closing = false;
   const live = new Set<ClusterWorker>();
 
-  const start = (): Promise<BoundAddress[]> =>
+  const startProcess = (): Promise<BoundAddress[]> =>
     new Promise((resolve, reject) => {
       const worker = cluster.fork(env);
       const startedAt = Date.now();
@@ -67,7 +51,8 @@ export async function serveCluster(app: unknown, options: ServeOptions, settings
         reject(new Error(`process ${worker.process.pid} exited (${signal ?? code}) while starting`));
         if (closing) return;
         logger.error(`waitstate: process ${worker.process.pid} exited (${signal ?? code}); starting a replacement`);
-        const restart = () => void start().catch((error: Error) => logger.error('waitstate: replacement process failed:', error.message));
+        const restart = () =>
+          void startProcess().catch((error: Error) => logger.error('waitstate: replacement process failed:', error.message));
         if (Date.now() - startedAt < YOUNG_MS) setTimeout(restart, YOUNG_MS).unref();
         else restart();
       });
@@ -75,7 +60,7 @@ export async function serveCluster(app: unknown, options: ServeOptions, settings
 
   let addresses: BoundAddress[];
   try {
-    const all = await Promise.all(Array.from({ length: processes }, start));
+    const all = await Promise.all(Array.from({ length: processes }, startProcess));
     addresses = all[0]!;
   } catch (error) {
     closing = true;
@@ -104,4 +89,25 @@ export async function serveCluster(app: unknown, options: ServeOptions, settings
       return closed;
     },
   };
+}
+
+/** What every process is told, once the options are known to be shareable between processes. */
+function clusterPlan(app: unknown, options: ServeOptions, settings: ResolvedOptions): ClusterPlan {
+  if (typeof settings.accessLog !== 'string') {
+    throw new OptionError(
+      'accessLog',
+      'with processes, the access log must be a file path or - (a stream cannot be shared with other processes)',
+    );
+  }
+  if (settings.sockets.some((socket) => socket instanceof Server)) {
+    throw new OptionError(
+      'sockets',
+      'with processes, sockets must be file descriptors (a net.Server cannot be shared with other processes)',
+    );
+  }
+  if (typeof app !== 'string') {
+    throw new OptionError('processes', 'needs the app as a module reference such as "./app.mjs:app": every process imports it');
+  }
+  const { logger: _logger, processes: _processes, ...rest } = options;
+  return { appRef: resolveAppRef(app, process.cwd()), options: rest };
 }

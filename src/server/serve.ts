@@ -4,7 +4,7 @@
 
 import { readFileSync } from 'node:fs';
 import type { App, FetchHandler, ServerHandle } from '../app.js';
-import { resolveOptions, type ServeOptions } from '../config/options.js';
+import { resolveOptions, type ResolvedOptions, type ServeOptions } from '../config/options.js';
 import { serveCluster } from './cluster.js';
 import { listeningInfo, readServeCall, type ListeningListener, type NodeServerOptions } from './serve-call.js';
 import { startServer } from './server.js';
@@ -74,15 +74,19 @@ export function serve(first: unknown, second?: unknown, ...extra: unknown[]): Se
 
 async function start(app: App | string, options: ServeOptions): Promise<ServerHandle> {
   const settings = resolveOptions(options as Record<string, unknown>);
-  const { logger } = settings;
-  for (const warning of settings.warnings) logger.warn(warning);
+  for (const warning of settings.warnings) settings.logger.warn(warning);
+  warnNearOpenFileLimit(settings);
+  // One process serves in-process; more are a cluster of such processes, each one running this.
+  return settings.processes > 1 ? serveCluster(app, options, settings) : startServer(app, settings);
+}
+
+/** Past the open-file limit the kernel refuses connections before connection_limit can shed one. */
+function warnNearOpenFileLimit({ connectionLimit, logger }: ResolvedOptions): void {
   const openFiles = openFileLimit();
-  if (openFiles !== undefined && settings.connectionLimit + OPEN_FILES_RESERVE > openFiles) {
+  if (openFiles !== undefined && connectionLimit + OPEN_FILES_RESERVE > openFiles) {
     logger.warn(
-      `waitstate: connection_limit (${settings.connectionLimit}) is near or above this process's open-file limit (${openFiles}, ulimit -n): ` +
+      `waitstate: connection_limit (${connectionLimit}) is near or above this process's open-file limit (${openFiles}, ulimit -n): ` +
         'past it the kernel refuses connections before waitstate can shed one; raise the limit or lower connection_limit',
     );
   }
-  // One process serves in-process; more are a cluster of such processes, each one running this.
-  return settings.processes > 1 ? serveCluster(app, options, settings) : startServer(app, settings);
 }
