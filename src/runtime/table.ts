@@ -6,7 +6,8 @@
 // single source of truth: `compileMachine()` reads the states, transitions, guards and actions
 // that xstate itself built from the definition, and `MachineRunner` steps through them with the
 // same semantics as xstate v5 for the subset we use. test/runtime/table.test.ts proves the two
-// agree (state, context and executed actions) on random event sequences, for every machine we ship.
+// agree (state, context, executed actions and their arguments) on random event sequences and on a
+// tour of every transition, for every machine we ship, and for two machines sending to each other.
 //
 // Supported subset (compileMachine throws, naming the machine and the construct, on anything else,
 // so a machine cannot drift out of it):
@@ -19,11 +20,12 @@
 //   spawnChild, stopChild, cancel…), no higher-level guard (not, and, or, stateIn);
 // - `entry` / `exit` actions on states, except `exit` on a final state; none on the root;
 // - context from the machine's `context`: an object, or a function of `input`.
-// Assigners and the context function get `context`, `event` and `input`; `spawn`, `self` and
-// `system` throw, since no actor exists.
+// Guards and actions get `context` and `event`; assigners get `context` and `event`, the context
+// function `input`; their `spawn`, `self` and `system` throw, since no actor exists.
 //
 // Semantics mirrored from xstate v5 (node_modules/xstate, raise-*.esm.js: macrostep, microstep,
 // transitionAtomicNode, getTransitionDomain, resolveAndExecuteActionsWithContext; Actor and Mailbox):
+// - the initial state's entry actions see xstate's init event, `{ type: 'xstate.init', input }`.
 // - an event picks the first transition whose guard passes among the current state's candidates
 //   for its type, then among the root's (event bubbling); with none, it is ignored. Guards see the
 //   context as it was before the event.
@@ -34,9 +36,10 @@
 //   Object.assign({}, context, update)) that the actions after it see, and later guards read.
 // - the state (and `done`) the outside sees changes when the event's macrostep is over, as an
 //   actor's snapshot does: an action that asks for it sees the state before the event.
-// - an event sent to a runner while it processes one (from its own action, or from an action of
-//   another machine it called into) waits in its queue and runs after the current macrostep, as
-//   in xstate's mailbox; a final state stops the runner, and the events still queued are dropped.
+// - an event sent to an idle runner is processed at once, inside the sender's action if that is
+//   where it came from; one sent to a runner while it processes one (from its own action, or from
+//   an action of another machine it called into) waits in its queue and runs after the current
+//   macrostep, as in xstate's mailbox. A final state stops the runner; events still queued are dropped.
 // - there are no eventless (`always`) transitions: no machine uses them, so the runner has no code
 //   for them and the compiler refuses them.
 
