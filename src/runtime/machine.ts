@@ -53,8 +53,8 @@ export class RunnableMachine<C, E extends { type: string }> {
     this.#table = compileMachine<C, E>(logic);
   }
 
-  start(runtime: MachineRuntime, context: C, onError: (error: unknown) => void, inspect?: InspectionObserver): RunningMachine<E> {
-    if (runtime === 'xstate') return new ActorDriver<E>(this.#logic, context, onError, inspect);
-    return new MachineRunner<C, E>(this.#table, context, { type: 'xstate.init' } as E);
+  start(runtime: MachineRuntime, input: C, onError: (error: unknown) => void, inspect?: InspectionObserver): RunningMachine<E> {
+    if (runtime === 'xstate') return new ActorDriver<E>(this.#logic, input, onError, inspect);
+    return new MachineRunner<C, E>(this.#table, input);
   }
 }

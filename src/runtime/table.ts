@@ -6,20 +6,42 @@
 // single source of truth: `compileMachine()` reads the states, transitions, guards and actions
 // that xstate itself built from the definition, and `MachineRunner` steps through them with the
 // same semantics as xstate v5 for the subset we use. test/runtime/table.test.ts proves the two
-// agree (state and executed actions) on random event sequences, for every machine we ship.
+// agree (state, context, executed actions and their arguments) on random event sequences and on a
+// tour of every transition, for every machine we ship, and for two machines sending to each other.
 //
-// Supported subset (compileMachine throws on anything else, so a machine cannot drift out of it):
-// - flat machines: top-level atomic or final states, no nesting, no parallel states, no history;
-// - `on` and `always` transitions with an optional named guard and named actions;
-// - `entry` / `exit` named actions; no `assign`, `after`, `invoke` or spawned children.
-// Context is whatever the caller passes in: our machines keep their facts in event payloads
-// and reach the shell through `context.shell` (see each machine's header).
+// Supported subset (compileMachine throws, naming the machine and the construct, on anything else,
+// so a machine cannot drift out of it):
+// - flat machines: top-level atomic or final states; no nesting, parallel or history states;
+// - `on` transitions, on a state or on the machine root, keyed by exact event types (no `*`), with
+//   at most one target, an optional guard and actions; no `always`, `after`, `invoke`, `reenter`;
+// - guards and actions referenced by name (no params), implemented as plain functions, except
+//   that a named action may be an `assign` (a plain object of values or of property assigners, or
+//   an assigner function); no other built-in action (raise, sendTo, emit, log, enqueueActions,
+//   spawnChild, stopChild, cancel…), no higher-level guard (not, and, or, stateIn);
+// - `entry` / `exit` actions on states, except `exit` on a final state; none on the root;
+// - context from the machine's `context`: an object, or a function of `input`.
+// Guards and actions get `context` and `event`; assigners get `context` and `event`, the context
+// function `input`; their `spawn`, `self` and `system` throw, since no actor exists.
 //
-// Semantics mirrored from xstate v5 (macrostep): an event with no enabled transition is ignored;
-// a targetless transition runs its actions only; a targeted one runs exit(source), the
-// transition's actions, entry(target); then eventless (`always`) transitions are taken, with the
-// same event, until none is enabled; a final state stops the runner. An event sent from inside an
-// action is queued and processed after the current macrostep, as xstate's mailbox does.
+// Semantics mirrored from xstate v5 (node_modules/xstate, raise-*.esm.js: macrostep, microstep,
+// transitionAtomicNode, getTransitionDomain, resolveAndExecuteActionsWithContext; Actor and Mailbox):
+// - the initial state's entry actions see xstate's init event, `{ type: 'xstate.init', input }`.
+// - an event picks the first transition whose guard passes among the current state's candidates
+//   for its type, then among the root's (event bubbling); with none, it is ignored. Guards see the
+//   context as it was before the event.
+// - a targetless transition, or a state's transition to itself, runs its actions only; a targeted
+//   one runs exit(current), its actions, entry(target), in that order. A root transition always
+//   exits the current state and enters its target, even when that is the current state.
+// - actions run in document order; an `assign` replaces the context with a new object (xstate's
+//   Object.assign({}, context, update)) that the actions after it see, and later guards read.
+// - the state (and `done`) the outside sees changes when the event's macrostep is over, as an
+//   actor's snapshot does: an action that asks for it sees the state before the event.
+// - an event sent to an idle runner is processed at once, inside the sender's action if that is
+//   where it came from; one sent to a runner while it processes one (from its own action, or from
+//   an action of another machine it called into) waits in its queue and runs after the current
+//   macrostep, as in xstate's mailbox. A final state stops the runner; events still queued are dropped.
+// - there are no eventless (`always`) transitions: no machine uses them, so the runner has no code
+//   for them and the compiler refuses them.
 
 import type { AnyStateMachine } from 'xstate';
 
@@ -29,28 +51,119 @@ export interface ActionArgs<C, E> {
   readonly event: E;
 }
 type Guard<C, E> = (args: ActionArgs<C, E>) => boolean;
-type Action<C, E> = (args: ActionArgs<C, E>) => void;
+type Effect<C, E> = (args: ActionArgs<C, E>) => void;
 
-interface CompiledTransition<C, E> {
-  readonly target: number; // state index, or -1 for a targetless transition
-  readonly guard: Guard<C, E> | undefined;
-  readonly actions: readonly Action<C, E>[];
+/** What a compiled runner cannot give an assigner or a context function: there is no actor. */
+function noActor(where: string, what: string): never {
+  throw new Error(`${where} uses ${what}, which the compiled machine runner does not give (no actor exists)`);
 }
+
+/** The argument of an assigner, as xstate's resolveAssign builds it. */
+class AssignArgs<C, E> {
+  readonly #where: string;
+  constructor(
+    readonly context: C,
+    readonly event: E,
+    where: string,
+  ) {
+    this.#where = where;
+  }
+  get spawn(): never {
+    return noActor(this.#where, 'spawn');
+  }
+  get self(): never {
+    return noActor(this.#where, 'self');
+  }
+  get system(): never {
+    return noActor(this.#where, 'system');
+  }
+}
+
+/** The argument of a machine's `context` function, as xstate's _getPreInitialState builds it. */
+class ContextArgs {
+  readonly #where: string;
+  constructor(
+    readonly input: unknown,
+    where: string,
+  ) {
+    this.#where = where;
+  }
+  get spawn(): never {
+    return noActor(this.#where, 'spawn');
+  }
+  get self(): never {
+    return noActor(this.#where, 'self');
+  }
+}
+
+type Assigner<C, E> = (args: AssignArgs<C, E>, params: undefined) => unknown;
+
+/** A named xstate `assign`: runs as xstate's resolveAssign does, into a new context object. */
+class ContextAssignment<C, E> {
+  readonly #assigner: Assigner<C, E> | undefined;
+  readonly #properties: ReadonlyMap<string, unknown> | undefined;
+  /** The update when every property is a plain value: computed once. */
+  readonly #constant: object | undefined;
+  /** The machine and action, for errors. */
+  readonly #where: string;
+
+  constructor(assignment: unknown, where: string) {
+    this.#where = where;
+    if (typeof assignment === 'function') {
+      this.#assigner = assignment as Assigner<C, E>;
+      return;
+    }
+    const properties = new Map(Object.entries(assignment as object));
+    if ([...properties.values()].every((value) => typeof value !== 'function')) this.#constant = Object.fromEntries(properties);
+    else this.#properties = properties;
+  }
+
+  apply(context: C, event: E): C {
+    return Object.assign({}, context, this.#update(context, event)) as C;
+  }
+
+  #update(context: C, event: E): unknown {
+    if (this.#constant !== undefined) return this.#constant;
+    const args = new AssignArgs(context, event, this.#where);
+    if (this.#assigner !== undefined) return this.#assigner(args, undefined);
+    const update: Record<string, unknown> = {};
+    for (const [key, value] of this.#properties!) {
+      update[key] = typeof value === 'function' ? (value as Assigner<C, E>)(args, undefined) : value;
+    }
+    return update;
+  }
+}
+
+/**
+ * What one microstep runs, flattened in xstate's order: exit(current), the transition's actions,
+ * entry(target). Machines that never assign run a list of plain functions.
+ */
+type ActionList<C, E> =
+  | { readonly assigns: false; readonly actions: readonly Effect<C, E>[] }
+  | { readonly assigns: true; readonly actions: readonly (Effect<C, E> | ContextAssignment<C, E>)[] };
+
+type CompiledTransition<C, E> = ActionList<C, E> & {
+  /** The state index entered, or -1 when the transition stays where it is without exit/entry. */
+  readonly target: number;
+  /** True when the target is final: the runner stops. */
+  readonly final: boolean;
+  readonly guard: Guard<C, E> | undefined;
+};
 
 interface CompiledState<C, E> {
   readonly name: string;
-  readonly final: boolean;
-  readonly entry: readonly Action<C, E>[];
-  readonly exit: readonly Action<C, E>[];
+  /** The state's own candidates for each event type, followed by the root's (bubbling). */
   readonly on: ReadonlyMap<string, readonly CompiledTransition<C, E>[]>;
-  readonly always: readonly CompiledTransition<C, E>[];
 }
 
 export interface CompiledMachine<C, E> {
-  readonly id: string;
   readonly initial: number;
+  /** Whether the initial state is final: the runner is done at once. */
+  readonly initialFinal: boolean;
+  readonly initialEntry: ActionList<C, E>;
   readonly states: readonly CompiledState<C, E>[];
-  readonly stateIndex: ReadonlyMap<string, number>;
+  /** The context a runner starts with, from the input it is given. */
+  initialContext(input: unknown): C;
 }
 
 // xstate's own types for state nodes and transition definitions are generic over the whole
@@ -58,13 +171,12 @@ export interface CompiledMachine<C, E> {
 interface NodeLike {
   key: string;
   type: string;
+  parent?: NodeLike;
+  config: Record<string, unknown>;
   entry: unknown[];
   exit: unknown[];
   transitions: Map<string, TransitionLike[]>;
-  always?: TransitionLike[];
   states: Record<string, NodeLike>;
-  invoke: unknown[];
-  after: unknown[];
 }
 interface TransitionLike {
   target?: NodeLike[] | undefined;
@@ -73,79 +185,195 @@ interface TransitionLike {
   reenter: boolean;
 }
 
-function nameOf(item: unknown, what: string, machineId: string): string {
-  if (typeof item === 'string') return item;
-  if (
-    item !== null &&
-    typeof item === 'object' &&
-    'type' in item &&
-    typeof item.type === 'string' &&
-    !('params' in item && item.params !== undefined)
-  ) {
-    return item.type;
+/** Keys a state's config may hold; anything else names a construct the runner does not run. */
+const STATE_KEYS = new Set(['type', 'on', 'entry', 'exit', 'description', 'meta']);
+const ROOT_KEYS = new Set(['id', 'type', 'initial', 'context', 'states', 'on', 'description', 'meta', 'types', 'version']);
+/** Keys of a formatted transition: its config's (target, guard, actions, description, meta, reenter) and xstate's own. */
+const TRANSITION_KEYS = new Set(['target', 'guard', 'actions', 'description', 'meta', 'reenter', 'source', 'eventType', 'toJSON']);
+const CONSTRUCTS: Readonly<Record<string, string>> = {
+  always: 'eventless transitions (`always`)',
+  after: 'delayed transitions (`after`)',
+  invoke: 'invoked actors (`invoke`)',
+  states: 'nested states',
+  initial: 'nested states',
+  onDone: '`onDone`',
+  output: '`output`',
+  entry: 'entry actions',
+  exit: 'exit actions',
+};
+const STATE_TYPES: Readonly<Record<string, string>> = {
+  compound: 'a nested (compound) state',
+  parallel: 'a parallel state',
+  history: 'a history state',
+};
+
+/** Compiles one machine; each method refuses, by name, what the runner does not run. */
+class Compiler<C, E extends { type: string }> {
+  readonly #machine: AnyStateMachine;
+  readonly #id: string;
+  readonly #root: NodeLike;
+  readonly #actions: Record<string, unknown>;
+  readonly #guards: Record<string, unknown>;
+  readonly #nodes: readonly NodeLike[];
+
+  constructor(machine: AnyStateMachine) {
+    this.#machine = machine;
+    this.#id = machine.id;
+    this.#root = machine.root as unknown as NodeLike;
+    const impl = machine.implementations as { actions: Record<string, unknown>; guards: Record<string, unknown> };
+    this.#actions = impl.actions;
+    this.#guards = impl.guards;
+    this.#nodes = Object.values(this.#root.states);
   }
-  throw new Error(`machine "${machineId}": ${what} must be referenced by name (got ${String(item)})`);
+
+  #refuse(what: string): never {
+    throw new Error(`machine "${this.#id}": ${what}, which the compiled machine runner does not run`);
+  }
+
+  compile(): CompiledMachine<C, E> {
+    if (this.#root.type !== 'compound') this.#refuse(`the root is ${STATE_TYPES[this.#root.type] ?? `of type ${this.#root.type}`}`);
+    this.#checkKeys('the root', this.#machine.config as Record<string, unknown>, ROOT_KEYS);
+    for (const node of this.#nodes) this.#checkState(node);
+    const rootTransitions = this.#transitionsOf(this.#root);
+    const states = this.#nodes.map((node): CompiledState<C, E> => {
+      const on = new Map<string, CompiledTransition<C, E>[]>();
+      if (node.type === 'final') return { name: node.key, on };
+      for (const [eventType, list] of this.#transitionsOf(node)) {
+        const own = list.map((t) => this.#transition(node, t, false));
+        on.set(eventType, own);
+      }
+      // xstate's transitionAtomicNode: when the state has no enabled transition, the root's are tried.
+      for (const [eventType, list] of rootTransitions) {
+        const fromRoot = list.map((t) => this.#transition(node, t, true));
+        on.set(eventType, [...(on.get(eventType) ?? []), ...fromRoot]);
+      }
+      return { name: node.key, on };
+    });
+    const initialNode = (this.#root as unknown as { initial?: { target: NodeLike[] } }).initial?.target[0];
+    if (initialNode === undefined) this.#refuse('a machine without an initial state');
+    const initial = this.#nodes.indexOf(initialNode);
+    return {
+      initial,
+      initialFinal: initialNode.type === 'final',
+      initialEntry: this.#list(initialNode.entry),
+      states,
+      initialContext: this.#initialContext(),
+    };
+  }
+
+  #checkKeys(where: string, config: Record<string, unknown>, allowed: ReadonlySet<string>): void {
+    for (const key of Object.keys(config)) {
+      if (config[key] !== undefined && !allowed.has(key)) this.#refuse(`${where} uses ${CONSTRUCTS[key] ?? `\`${key}\``}`);
+    }
+  }
+
+  #checkState(node: NodeLike): void {
+    const where = `state "${node.key}"`;
+    if (node.type !== 'atomic' && node.type !== 'final') this.#refuse(`${where} is ${STATE_TYPES[node.type] ?? `of type ${node.type}`}`);
+    this.#checkKeys(where, node.config, STATE_KEYS);
+    if (node.type === 'final' && node.exit.length > 0) this.#refuse(`final ${where} has exit actions`);
+  }
+
+  #transitionsOf(node: NodeLike): Map<string, TransitionLike[]> {
+    const where = node === this.#root ? 'the root' : `state "${node.key}"`;
+    for (const [eventType, list] of node.transitions) {
+      if (eventType.includes('*')) this.#refuse(`${where} uses the wildcard event descriptor "${eventType}"`);
+      if (eventType.startsWith('xstate.')) this.#refuse(`${where} has a transition on the built-in event "${eventType}"`);
+      for (const t of list) {
+        const extra = Object.keys(t).find((key) => !TRANSITION_KEYS.has(key));
+        if (extra !== undefined) this.#refuse(`${where} has a "${eventType}" transition with \`${extra}\``);
+        if (t.reenter) this.#refuse(`${where} has a reentering "${eventType}" transition`);
+        if ((t.target?.length ?? 0) > 1) this.#refuse(`${where} has a "${eventType}" transition with multiple targets`);
+      }
+    }
+    return node.transitions;
+  }
+
+  /** A transition as taken from `source` (a state; for a root transition, the current state). */
+  #transition(source: NodeLike, t: TransitionLike, fromRoot: boolean): CompiledTransition<C, E> {
+    const targetNode = t.target?.[0];
+    if (targetNode !== undefined && targetNode.parent !== this.#root) {
+      this.#refuse(`a transition to "${targetNode.key}", outside the top level`);
+    }
+    const guard = this.#guard(t.guard);
+    // xstate's getTransitionDomain: a state's transition to itself (not reentering) stays, exiting
+    // and entering nothing; the root's transitions exit the current state whatever their target.
+    if (targetNode === undefined || (targetNode === source && !fromRoot)) {
+      return { target: -1, final: false, guard, ...this.#list(t.actions) };
+    }
+    return {
+      target: this.#nodes.indexOf(targetNode),
+      final: targetNode.type === 'final',
+      guard,
+      ...this.#list([...source.exit, ...t.actions, ...targetNode.entry]),
+    };
+  }
+
+  #list(items: readonly unknown[]): ActionList<C, E> {
+    const actions = items.map((item) => this.#action(item));
+    if (actions.some((a) => a instanceof ContextAssignment)) return { assigns: true, actions };
+    return { assigns: false, actions: actions as Effect<C, E>[] };
+  }
+
+  #nameOf(item: unknown, what: string): string {
+    if (typeof item === 'string') return item;
+    if (item !== null && typeof item === 'object' && 'type' in item && typeof item.type === 'string') {
+      if ('params' in item && item.params !== undefined) this.#refuse(`${what} "${item.type}" with params`);
+      return item.type;
+    }
+    const type = typeof item === 'function' && 'type' in item ? ` (${String(item.type)})` : '';
+    return this.#refuse(`${what} that is not referenced by name${type}`);
+  }
+
+  #action(item: unknown): Effect<C, E> | ContextAssignment<C, E> {
+    const name = this.#nameOf(item, 'an action');
+    const fn = this.#actions[name];
+    if (typeof fn !== 'function') return this.#refuse(`action "${name}", which has no implementation`);
+    // xstate's built-in actions are functions carrying `resolve` (resolveAndExecuteActionsWithContext).
+    if (!('resolve' in fn)) return fn as Effect<C, E>;
+    const type = 'type' in fn ? String(fn.type) : 'unknown';
+    if (type !== 'xstate.assign' || !('assignment' in fn)) this.#refuse(`action "${name}" is the built-in ${type}`);
+    const assignment = fn.assignment;
+    if (typeof assignment !== 'function' && (assignment === null || typeof assignment !== 'object')) {
+      this.#refuse(`action "${name}" assigns ${String(assignment)}`);
+    }
+    return new ContextAssignment<C, E>(assignment, `machine "${this.#id}": action "${name}"`);
+  }
+
+  #guard(item: unknown): Guard<C, E> | undefined {
+    if (item === undefined) return undefined;
+    const name = this.#nameOf(item, 'a guard');
+    const fn = this.#guards[name];
+    if (typeof fn !== 'function') return this.#refuse(`guard "${name}", which has no implementation`);
+    // Higher-level guards (not, and, or, stateIn) are functions carrying `check` (evaluateGuard).
+    if ('check' in fn) this.#refuse(`guard "${name}" is a higher-level guard`);
+    return fn as Guard<C, E>;
+  }
+
+  /**
+   * xstate starts from the machine's `context`: an object as it is, or what the function makes of
+   * the input. The function is tried once here: if it hands the input back (our machines'
+   * `({ input }) => input`), a runner takes its input as its context and calls nothing.
+   */
+  #initialContext(): (input: unknown) => C {
+    const context = (this.#machine.config as { context?: unknown }).context;
+    if (typeof context !== 'function') return () => (context ?? {}) as C;
+    const make = context as (args: ContextArgs) => C;
+    const where = `machine "${this.#id}": \`context\``;
+    const probe = {};
+    let isInput = false;
+    try {
+      isInput = make(new ContextArgs(probe, where)) === probe;
+    } catch {
+      // The function needs a real input: it is called for each runner.
+    }
+    return isInput ? (input) => input as C : (input) => make(new ContextArgs(input, where));
+  }
 }
 
 /** Compile a flat machine (with its `.provide()`d implementations) into a transition table. */
 export function compileMachine<C, E extends { type: string }>(machine: AnyStateMachine): CompiledMachine<C, E> {
-  const root = machine.root as unknown as NodeLike;
-  const id = machine.id;
-  const impl = machine.implementations as {
-    actions: Record<string, unknown>;
-    guards: Record<string, unknown>;
-  };
-  const names = Object.keys(root.states);
-  const stateIndex = new Map(names.map((n, i) => [n, i]));
-
-  const action = (item: unknown): Action<C, E> => {
-    const name = nameOf(item, 'an action', id);
-    const fn = impl.actions[name];
-    if (typeof fn !== 'function') throw new Error(`machine "${id}": action "${name}" has no implementation`);
-    return fn as Action<C, E>;
-  };
-  const guard = (item: unknown): Guard<C, E> | undefined => {
-    if (item === undefined) return undefined;
-    const name = nameOf(item, 'a guard', id);
-    const fn = impl.guards[name];
-    if (typeof fn !== 'function') throw new Error(`machine "${id}": guard "${name}" has no implementation`);
-    return fn as Guard<C, E>;
-  };
-  const transition = (t: TransitionLike): CompiledTransition<C, E> => {
-    if (t.reenter) throw new Error(`machine "${id}": reentering transitions are not supported`);
-    const targets = t.target ?? [];
-    if (targets.length > 1) throw new Error(`machine "${id}": multiple targets are not supported`);
-    const targetNode = targets[0];
-    const target = targetNode === undefined ? -1 : stateIndex.get(targetNode.key);
-    if (target === undefined) throw new Error(`machine "${id}": unknown target "${targetNode?.key}"`);
-    return { target, guard: guard(t.guard), actions: t.actions.map(action) };
-  };
-
-  const states = names.map((name): CompiledState<C, E> => {
-    const node = root.states[name]!;
-    if (node.type !== 'atomic' && node.type !== 'final') {
-      throw new Error(`machine "${id}": state "${name}" is ${node.type}; only flat atomic/final states compile`);
-    }
-    if (node.invoke.length > 0 || node.after.length > 0) {
-      throw new Error(`machine "${id}": state "${name}" uses invoke/after, which the table runner does not support`);
-    }
-    const on = new Map<string, CompiledTransition<C, E>[]>();
-    for (const [eventType, list] of node.transitions) on.set(eventType, list.map(transition));
-    return {
-      name,
-      final: node.type === 'final',
-      entry: node.entry.map(action),
-      exit: node.exit.map(action),
-      on,
-      always: (node.always ?? []).map(transition),
-    };
-  });
-
-  const rootInitial = (machine.root as unknown as { initial?: { target: NodeLike[] } }).initial;
-  const initialName = rootInitial?.target[0]?.key;
-  const initial = initialName === undefined ? undefined : stateIndex.get(initialName);
-  if (initial === undefined) throw new Error(`machine "${id}": no initial state`);
-  return { id, initial, states, stateIndex };
+  return new Compiler<C, E>(machine).compile();
 }
 
 /**
@@ -153,18 +381,30 @@ export function compileMachine<C, E extends { type: string }>(machine: AnyStateM
  * and to reset, so one runner can live as long as its connection and serve every request on it.
  */
 export class MachineRunner<C, E extends { type: string }> {
-  #table: CompiledMachine<C, E>;
+  readonly #table: CompiledMachine<C, E>;
+  /** The state the outside sees: it moves when a macrostep is over. */
   #state: number;
-  #done = false;
+  #context: C;
+  #done: boolean;
   #busy = false;
-  #queue: E[] = [];
-  readonly context: C;
+  readonly #queue: E[] = [];
 
-  constructor(table: CompiledMachine<C, E>, context: C, initEvent: E) {
+  /** `input` is what xstate's createActor would be given; the machine's `context` makes the context of it. */
+  constructor(table: CompiledMachine<C, E>, input: unknown) {
     this.#table = table;
-    this.context = context;
+    this.#context = table.initialContext(input);
     this.#state = table.initial;
-    this.#enter(initEvent);
+    // xstate's Actor.start publishes the initial snapshot before it runs the initial entry actions.
+    this.#done = table.initialFinal;
+    if (table.initialEntry.actions.length === 0) return;
+    this.#busy = true;
+    try {
+      // xstate's createInitEvent: what the initial entry actions see as their event.
+      this.#run(table.initialEntry, { context: this.#context, event: { type: 'xstate.init', input } as unknown as E });
+      this.#drain();
+    } finally {
+      this.#busy = false;
+    }
   }
 
   /** The current state's name, as in the machine definition. */
@@ -176,6 +416,10 @@ export class MachineRunner<C, E extends { type: string }> {
     return this.#done;
   }
 
+  get context(): C {
+    return this.#context;
+  }
+
   send(event: E): void {
     if (this.#busy) {
       this.#queue.push(event);
@@ -184,61 +428,44 @@ export class MachineRunner<C, E extends { type: string }> {
     this.#busy = true;
     try {
       this.#step(event);
-      while (this.#queue.length > 0) this.#step(this.#queue.shift()!);
+      if (this.#queue.length > 0) this.#drain();
     } finally {
       this.#busy = false;
     }
   }
 
-  #enter(event: E): void {
-    this.#busy = true;
-    try {
-      const args = { context: this.context, event };
-      for (const act of this.#table.states[this.#state]!.entry) act(args);
-      this.#settle(args);
-      while (this.#queue.length > 0) this.#step(this.#queue.shift()!);
-    } finally {
-      this.#busy = false;
-    }
+  #drain(): void {
+    while (this.#queue.length > 0) this.#step(this.#queue.shift()!);
   }
 
+  /** One macrostep: xstate's macrostep for a machine without eventless transitions. */
   #step(event: E): void {
     if (this.#done) return;
     const candidates = this.#table.states[this.#state]!.on.get(event.type);
     if (candidates === undefined) return;
-    const args = { context: this.context, event };
+    const args = { context: this.#context, event };
     const chosen = pick(candidates, args);
     if (chosen === undefined) return;
-    this.#take(chosen, args);
-    this.#settle(args);
+    this.#run(chosen, args);
+    if (chosen.target === -1) return;
+    this.#state = chosen.target;
+    this.#done = chosen.final;
   }
 
-  #settle(args: ActionArgs<C, E>): void {
-    for (;;) {
-      const state = this.#table.states[this.#state]!;
-      if (state.final) {
-        this.#done = true;
-        return;
-      }
-      if (state.always.length === 0) return;
-      const chosen = pick(state.always, args);
-      if (chosen === undefined) return;
-      this.#take(chosen, args);
-      // A targetless eventless transition would loop forever; xstate refuses it as well.
-      if (chosen.target === -1) return;
-    }
-  }
-
-  #take(t: CompiledTransition<C, E>, args: ActionArgs<C, E>): void {
-    if (t.target === -1) {
-      for (const act of t.actions) act(args);
+  #run(list: ActionList<C, E>, args: ActionArgs<C, E>): void {
+    if (!list.assigns) {
+      for (const act of list.actions) act(args);
       return;
     }
-    const table = this.#table;
-    for (const act of table.states[this.#state]!.exit) act(args);
-    for (const act of t.actions) act(args);
-    this.#state = t.target;
-    for (const act of table.states[t.target]!.entry) act(args);
+    let current = args;
+    for (const act of list.actions) {
+      if (act instanceof ContextAssignment) {
+        this.#context = act.apply(current.context, current.event);
+        current = { context: this.#context, event: current.event };
+      } else {
+        act(current);
+      }
+    }
   }
 }
 
