@@ -1,7 +1,7 @@
 // src/runtime/table.ts: run a flat xstate machine from a table compiled out of its own definition.
 //
-// Why: an xstate actor costs ~3.5 µs per event and ~14 µs to create (DESIGN.md, "Hot path
-// budget"); a request needs several events across the channel, parser and task machines, which
+// Why: an xstate actor costs ~3.5 µs per event and ~14 µs to create (docs/architecture.md, "How the machines
+// run"); a request needs several events across the channel, parser and task machines, which
 // would cost more than node:http spends on a whole request. The machine definitions stay the
 // single source of truth: `compileMachine()` reads the states, transitions, guards and actions
 // that xstate itself built from the definition, and `MachineRunner` steps through them with the
