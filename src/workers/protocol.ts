@@ -32,6 +32,7 @@ import type { MessagePort } from 'node:worker_threads';
 import type { RequestBody } from '../fetch/body-buffer.js';
 import type { AppHead } from '../fetch/request.js';
 import type { ConnectionInfo } from '../app.js';
+import { codeOf } from '../errors.js';
 
 /**
  * A request as it crosses: a flat array, because structured clone writes every key of an object
@@ -96,7 +97,14 @@ export interface WorkerError {
   name: string;
   message: string;
   stack: string | undefined;
+  /** Its `code` (errors.ts codeOf), which the log shows on the other side. */
+  code: string | undefined;
+  /** What caused it, crossing the same way (a chain is cut after MAX_CAUSES). */
+  cause: WorkerError | undefined;
 }
+
+/** How many causes of an error cross with it: enough for a wrapped error, and no cycle runs away. */
+const MAX_CAUSES = 4;
 
 /** `last` marks the worker's last message for a request: it is free again (one message fewer). */
 export type FromWorker =
@@ -133,16 +141,18 @@ export interface WorkerData {
   started: SharedArrayBuffer;
 }
 
-export function toWorkerError(error: unknown): WorkerError {
-  if (error instanceof Error) return { name: error.name, message: error.message, stack: error.stack };
-  return { name: 'Error', message: String(error), stack: undefined };
+export function toWorkerError(error: unknown, causes = MAX_CAUSES): WorkerError {
+  if (!(error instanceof Error)) return { name: 'Error', message: String(error), stack: undefined, code: undefined, cause: undefined };
+  const cause = error.cause === undefined || causes === 0 ? undefined : toWorkerError(error.cause, causes - 1);
+  return { name: error.name, message: error.message, stack: error.stack, code: codeOf(error), cause };
 }
 
-/** Rebuild an Error on this side, keeping the stack from the other. */
+/** Rebuild an Error on this side, keeping the stack, the code and the causes from the other. */
 export function fromWorkerError(e: WorkerError): Error {
-  const error = new Error(e.message);
+  const error: Error & { code?: string } = new Error(e.message, e.cause === undefined ? undefined : { cause: fromWorkerError(e.cause) });
   error.name = e.name;
   if (e.stack !== undefined) error.stack = e.stack;
+  if (e.code !== undefined) error.code = e.code;
   return error;
 }
 

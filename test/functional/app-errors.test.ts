@@ -36,7 +36,23 @@ const routes: Record<string, () => Response | Promise<Response>> = {
     return response;
   },
   '/status-crlf': () => new Response('x', { statusText: 'OK\r\nInjected: yes' }),
+  '/throw-coded': () => {
+    throw Object.assign(new Error('no database'), { code: 'ERR_X' });
+  },
+  '/unreadable': () => new UnreadableResponse(),
 };
+
+/** A Response whose fields cannot be read (undici's: the class is taken before serve() installs its own). */
+class UnreadableResponse extends Response {
+  constructor() {
+    super('x');
+    Object.defineProperty(this, 'headers', {
+      get: () => {
+        throw new Error('no headers here');
+      },
+    });
+  }
+}
 
 const log = recordingLogger();
 let t: TestServer;
@@ -85,6 +101,27 @@ describe('app errors before the response head: 500 and close', () => {
     expect(r.status).toBe(500);
     expect(r.raw.toString('latin1')).not.toContain('Injected');
     await crlf.close();
+  });
+});
+
+describe('what the log says of an app error: its code', () => {
+  it.each([
+    ['/not-a-response', 'WS_ERR_APP_NOT_A_RESPONSE', 'the app returned object, not a Response'],
+    ['/response-error', 'WS_ERR_APP_STATUS_RANGE', 'the response status 0 cannot be sent: a final status is 200 to 599 (RFC 9110 §15)'],
+    ['/used-body', 'WS_ERR_APP_BODY_USED', 'the response body was already read'],
+    ['/status-crlf', 'WS_ERR_APP_STATUS_TEXT', 'the status text contains CR or LF (RFC 9112 §4)'],
+    ['/bad-cl', 'WS_ERR_APP_CONTENT_LENGTH', 'field "content-length" is not one valid length: "three" (RFC 9110 §8.6)'],
+    ['/unreadable', 'WS_ERR_APP_UNREADABLE', 'the response could not be read: Error: no headers here'],
+    ['/throw-coded', 'ERR_X', 'no database'],
+  ])('%s: %s', async (path, code, message) => {
+    log.lines.length = 0;
+    expect((await exchange(t.port, get(path))).status).toBe(500);
+    expect(log.lines).toEqual([`error: waitstate: GET ${path}: app error before the response head (answered 500): ${code}: ${message}`]);
+  });
+  it('an error without a code is logged as it was', async () => {
+    log.lines.length = 0;
+    await exchange(t.port, get('/throw'));
+    expect(log.lines).toEqual(['error: waitstate: GET /throw: app error before the response head (answered 500): boom €']);
   });
 });
 

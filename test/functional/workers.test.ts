@@ -53,6 +53,30 @@ describe('serving from worker threads', () => {
   });
 });
 
+describe('app errors cross from the worker with their codes', () => {
+  it('an error with a code, and its cause with one, are logged on the main thread with them', async () => {
+    const logged: unknown[][] = [];
+    const logger = { error: (...args: unknown[]) => void logged.push(args), warn: () => {}, info: () => {} };
+    const t = await startServer(APP, { threads: 1, logger });
+    expect((await exchange(t.port, get('/throw-coded'))).status).toBe(500);
+    await t.close();
+    expect(logged).toHaveLength(1);
+    const [line, error] = logged[0]!;
+    expect(line).toBe('waitstate: GET /throw-coded: app error before the response head (answered 500): ERR_X:');
+    expect(error).toMatchObject({ message: 'no database', code: 'ERR_X', cause: { message: 'refused', code: 'ECONNREFUSED' } });
+    expect((error as Error).stack).toMatch(/worker-app\.mjs/);
+  });
+  it('an answer the worker cannot send is logged with its code', async () => {
+    const log = recordingLogger();
+    const t = await startServer(APP, { threads: 1, logger: log });
+    expect((await exchange(t.port, get('/not-a-response'))).status).toBe(500);
+    await t.close();
+    expect(log.lines).toEqual([
+      'error: waitstate: GET /not-a-response: app error before the response head (answered 500): WS_ERR_APP_NOT_A_RESPONSE: the app returned object, not a Response',
+    ]);
+  });
+});
+
 describe('the dispatcher', () => {
   it('never runs more than threadConcurrency tasks per thread, and runs waiting tasks in arrival order', async () => {
     const log = recordingLogger();

@@ -57,7 +57,7 @@ const taskEvents: fc.Arbitrary<TaskEvent> = fc.oneof(
     { type: 'client.gone' },
     { type: 'client.left' },
   ),
-  fc.record({ type: fc.constant('app.responded' as const), problem: fc.option(fc.constant('bad'), { nil: undefined }) }),
+  fc.record({ type: fc.constant('app.responded' as const), problem: fc.option(fc.constant(new Error('bad')), { nil: undefined }) }),
   fc.record({ type: fc.constant('body.finished' as const), short: fc.boolean() }),
   fc.record({ type: fc.constant('deadline.check' as const), elapsedMs: fc.constantFrom(0, 999, 1000, 5000) }),
 );
