@@ -3,7 +3,8 @@
 //
 // What the server answers a client it refuses is in src/http/errors.ts. This module holds the
 // rest: what a program using waitstate catches (a bad option at start-up), and what the server
-// logs when an app's answer cannot be sent.
+// logs when an app's answer cannot be sent, when a worker thread dies under a request, and when
+// a request is not run because the server is stopping. docs/usage.md lists every code.
 
 /** A bad option: thrown at start-up, naming the option as the caller spelled it. */
 export class OptionError extends Error {
@@ -67,6 +68,24 @@ export class AppResponseError extends Error {
     this.reason = APP_PROBLEM[name].reason;
     // The fault is in what the app returned: where the server noticed it would only be noise.
     this.stack = `${this.name}: ${message}`;
+  }
+}
+
+/** A request the app never got: the server stopped while it waited for a worker thread. */
+export class ServerClosingError extends Error {
+  readonly code = 'WS_ERR_SERVER_CLOSING';
+  constructor() {
+    super('the server is stopping, and requests still waiting for a worker thread are not run');
+    this.name = 'ServerClosingError';
+  }
+}
+
+/** A worker thread that exited under a request, or while it started. */
+export class WorkerExitedError extends Error {
+  readonly code = 'WS_ERR_WORKER_EXITED';
+  constructor(message: string) {
+    super(message);
+    this.name = 'WorkerExitedError';
   }
 }
 

@@ -31,7 +31,7 @@ import { RealResponse } from '../fetch/response.js';
 import { RunnableMachine, type RunningMachine } from '../runtime/machine.js';
 import type { Job, JobListener } from '../workers/pool.js';
 import type { ConnectionInfo } from '../app.js';
-import { AppResponseError, codeOf } from '../errors.js';
+import { AppResponseError, codeOf, ServerClosingError } from '../errors.js';
 
 /** Reads of a file response, and the writes that follow them. */
 const FILE_CHUNK_BYTES = 256 * 1024;
@@ -292,6 +292,11 @@ export class Task implements JobListener {
   logAppError(error: unknown, phase: 'before-head' | 'after-head'): void {
     const { logger } = this.#channel.config;
     const request = `waitstate: ${this.#head.method} ${this.#head.target}`;
+    // Not the app's doing: the request never reached it.
+    if (error instanceof ServerClosingError) {
+      logger.warn(`${request}: request not run (answered 500): ${error.code}: ${error.message}`);
+      return;
+    }
     const where = phase === 'before-head' ? 'before the response head (answered 500)' : 'after the response head (connection closed)';
     const code = codeOf(error);
     logger.error(`${request}: app error ${where}:${code === undefined ? '' : ` ${code}:`}`, error);

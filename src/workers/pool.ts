@@ -34,6 +34,7 @@ import type { MachineRuntime } from '../config/options.js';
 import { RunnableMachine, type RunningMachine, type InspectionObserver } from '../runtime/machine.js';
 import { forPosting, fromWorkerError, packRequest, type FromWorker, type ToWorker, type WorkerApi, type WorkerData } from './protocol.js';
 import type { ConnectionInfo } from '../app.js';
+import { ServerClosingError, WorkerExitedError } from '../errors.js';
 
 /** At most one "tasks are waiting" warning per this many ms (Waitress warns on every task). */
 const QUEUE_WARNING_INTERVAL_MS = 5_000;
@@ -86,7 +87,10 @@ export interface JobRequest {
 export interface JobListener {
   /** The app answered; a streamed body arrives through `parts.stream`. */
   onResponse(parts: ResponseParts): void;
-  /** The app failed (or its worker died) before a response head: `unsendable` when it answered something that is not a Response. */
+  /**
+   * The app failed, its worker died, or the pool stopped before it ran (ServerClosingError), all
+   * before a response head: `unsendable` when the app answered something that cannot be sent.
+   */
   onFailure(error: Error, unsendable: boolean): void;
 }
 
@@ -344,7 +348,7 @@ export class WorkerPool {
   }
 
   stopWorkers(): void {
-    for (const job of this.#queue.splice(0)) job.listener.onFailure(new Error('the server is stopping'), false);
+    for (const job of this.#queue.splice(0)) job.listener.onFailure(new ServerClosingError(), false);
   }
 
   // ---- slots ---------------------------------------------------------------------------------
@@ -424,7 +428,7 @@ export class WorkerPool {
   async #whenReady(worker: PoolWorker): Promise<void> {
     let onExit: (code: number) => void = () => {};
     const exited = new Promise<never>((_, reject) => {
-      onExit = (code) => reject(new Error(`worker ${worker.index} exited with code ${code} while starting`));
+      onExit = (code) => reject(new WorkerExitedError(`worker ${worker.index} exited with code ${code} while starting`));
       worker.thread.once('exit', onExit);
     });
     try {
@@ -571,7 +575,7 @@ export class WorkerPool {
     this.#logger.error(`waitstate: worker ${worker.index} exited with code ${code}${what}; starting a replacement`);
     for (const job of lost) {
       job.worker = undefined;
-      const error = new Error(`the worker running this request exited with code ${code}`);
+      const error = new WorkerExitedError(`the worker running this request exited with code ${code}`);
       if (!job.headSeen) {
         job.headSeen = true;
         job.listener.onFailure(error, false);
