@@ -1,6 +1,8 @@
 // What the server does when the app misbehaves: 500 before the head, a close after it, and
 // nothing unsafe on the wire.
+import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { APP_PROBLEM } from '../../src/errors.js';
 import { exchange, RawClient, recordingLogger, startServer, type TestServer } from '../helpers/raw-client.js';
 
 function failingStream(): ReadableStream<Uint8Array> {
@@ -154,5 +156,16 @@ describe('app errors after the response head: the connection closes', () => {
     expect(r.body.toString()).toBe('abcd');
     expect(r.closed).toBe(false);
     expect(log.lines.some((l) => l.includes('cut'))).toBe(true);
+  });
+});
+
+describe('docs/usage.md lists every code src/errors.ts makes', () => {
+  const docs = readFileSync('docs/usage.md', 'utf8');
+  const codes = [...readFileSync('src/errors.ts', 'utf8').matchAll(/'(WS_ERR_[A-Z_]+)'/g)].map((m) => m[1]!);
+  it.each(codes)('%s', (code) => {
+    expect(docs).toContain(`| \`${code}\` |`);
+  });
+  it.each(Object.values(APP_PROBLEM))('$code with its reason', ({ code, reason }) => {
+    expect(docs).toContain(`| \`${code}\` | ${reason} |`);
   });
 });
