@@ -2,7 +2,7 @@
 // replaced when they die.
 //
 // Each worker imports the app by reference (src/app-ref.ts) and exposes its API through comlink
-// (start-up and health); requests travel on a MessagePort of their own (src/workers/protocol.ts).
+// (start-up: ready()); requests travel on a MessagePort of their own (src/workers/protocol.ts).
 // The dispatcher machine (machines/dispatcher.ts) decides whether a submitted task runs or
 // waits; this class carries out its actions and counts each worker's slots:
 //

@@ -2,7 +2,7 @@
 //
 // Per-request traffic goes over a plain MessagePort, not comlink: comlink costs ~15 µs of
 // main-thread CPU a call against ~3-5 µs for postMessage (measured on Node 20), and
-// a request is two to four messages. comlink carries the worker's API: start-up and health.
+// a request is two to four messages. comlink carries the worker's API: start-up (ready()).
 //
 // The main thread sends what it has for a worker once per event-loop turn, as one array
 // (ToWorker[]). One message for several requests is the point: each message costs a structured
@@ -130,7 +130,6 @@ export type FromWorker =
 export interface WorkerApi {
   /** Resolves once the app module is loaded; rejects with the load error. */
   ready(): Promise<void>;
-  ping(): string;
 }
 
 export interface WorkerData {

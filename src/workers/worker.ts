@@ -46,7 +46,6 @@ const api: WorkerApi = {
   async ready() {
     await loading;
   },
-  ping: () => 'pong',
 };
 Comlink.expose(api, nodeEndpoint(parentPort!));
 
