@@ -20,7 +20,7 @@ export class OptionError extends Error {
 }
 
 /** Why an app's answer cannot be sent: a stable code and the rule, in one sentence. */
-export interface AppProblem {
+interface AppProblem {
   readonly code: string;
   /** One sentence ending with the section or the reason that justifies it. */
   readonly reason: string;
@@ -54,7 +54,7 @@ export const APP_PROBLEM = Object.freeze({
   file: problem('WS_ERR_APP_FILE', 'A file response must name a regular file the server can open.'),
 });
 
-export type AppProblemName = keyof typeof APP_PROBLEM;
+type AppProblemName = keyof typeof APP_PROBLEM;
 
 /** An app's answer that cannot be sent. The message says what in this answer broke the rule. */
 export class AppResponseError extends Error {

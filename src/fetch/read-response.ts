@@ -15,7 +15,7 @@ interface UndiciBodyState {
 }
 
 /** The bytes or string a real Response was built from, if it was built from one and is unread. */
-export function readKnownBody(res: Response): string | Uint8Array | undefined {
+function readKnownBody(res: Response): string | Uint8Array | undefined {
   if (kState === undefined || res.bodyUsed) return undefined;
   const state = (res as unknown as Record<symbol, UndiciBodyState | undefined>)[kState];
   const body = state?.body;

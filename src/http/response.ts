@@ -122,7 +122,7 @@ export function checkAppHeader(name: string, value: string): string | undefined 
 }
 
 /** An app's fields made ready for serializeResponseHead(). */
-export interface AppFields {
+interface AppFields {
   /** [name, value, ...] with lower-cased names, in the app's order, without Content-Length and the dropped fields. */
   readonly fields: string[];
   /** The app's Content-Length, if it gave one. */
@@ -132,7 +132,7 @@ export interface AppFields {
 }
 
 /** Why an app's fields cannot be sent: the rule they break, and the field at fault. */
-export interface AppFieldsRefused {
+interface AppFieldsRefused {
   /** `field`: a name or value that could split the response (RFC 9110 §5); `contentLength`: not one valid length (RFC 9110 §8.6). */
   readonly refused: 'field' | 'contentLength';
   readonly detail: string;

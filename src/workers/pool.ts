@@ -76,7 +76,7 @@ const runnableDispatcher = new RunnableMachine<DispatcherContext, DispatcherEven
 );
 
 /** What a task asks of the pool, and how it hears back. */
-export interface JobRequest {
+interface JobRequest {
   head: RequestHead;
   url: string;
   /** In memory (moved to the worker with at most one copy), or spooled: only its path crosses. */
@@ -186,7 +186,7 @@ class PoolWorker {
 }
 
 /** How the pool is sized (the options of the same names). */
-export interface PoolLimits {
+interface PoolLimits {
   readonly threads: number;
   /** dispatchWindow: tasks a worker may hold that are not past their first turn. */
   readonly window: number;

@@ -38,7 +38,7 @@ import { codeOf } from '../errors.js';
  * A request as it crosses: a flat array, because structured clone writes every key of an object
  * and a request is the message sent most (a nested object costs ~3 µs more per request).
  */
-export type PackedRequest = [
+type PackedRequest = [
   id: number,
   method: string,
   url: string,
@@ -93,7 +93,7 @@ export function unpackRequest(packed: PackedRequest): WorkerRequest {
 }
 
 /** An error as it crosses threads: comlink and structured clone lose class and fields. */
-export interface WorkerError {
+interface WorkerError {
   name: string;
   message: string;
   stack: string | undefined;
