@@ -48,7 +48,8 @@ export interface TaskContext {
 
 export type TaskEvent =
   | { type: 'task.start' }
-  | { type: 'app.responded'; problem: string | undefined }
+  /** What the app answered was read; `problem` says why it cannot be sent (an error with a `code`), if it cannot. */
+  | { type: 'app.responded'; problem: Error | undefined }
   | { type: 'app.threw'; error: unknown }
   | { type: 'body.finished'; short: boolean }
   | { type: 'body.failed'; error: unknown }

@@ -4,8 +4,8 @@
 
 import { CATALOGUE, type EdgeCase } from './catalogue.js';
 
-export const CATALOGUE_START = '<!-- catalogue:start (generated from src/audit/catalogue.ts by `npm run docs:edge-cases`) -->';
-export const CATALOGUE_END = '<!-- catalogue:end -->';
+const CATALOGUE_START = '<!-- catalogue:start (generated from src/audit/catalogue.ts by `npm run docs:edge-cases`) -->';
+const CATALOGUE_END = '<!-- catalogue:end -->';
 
 const SHOWN_BYTES = 90;
 
@@ -34,7 +34,7 @@ function answers(edge: EdgeCase): string {
   return others.length === 0 ? answer(edge) : `${answer(edge)}; also allowed: ${others.join('; ')}`;
 }
 
-export function renderCatalogue(): string {
+function renderCatalogue(): string {
   const lines = [
     CATALOGUE_START,
     '',

@@ -7,7 +7,7 @@
 // The answers assume an app that answers any request it is given with 200, as any "hello" app
 // does. Nothing here imports `node:`: the cases are plain data.
 
-export type Area =
+type Area =
   | 'Request line'
   | 'Request target'
   | 'HTTP version'
@@ -51,7 +51,7 @@ export interface EdgeCase {
  * - `framed-once`: each answer with content has one framing field, once, and at most one
  *   Connection field (RFC 9112 §6.1, §6.3; RFC 9110 §7.6.1).
  */
-export type FieldRule = 'head-length-as-get' | 'framed-once';
+type FieldRule = 'head-length-as-get' | 'framed-once';
 
 /** An answer other than waitstate's that the rules allow, and why. */
 export interface Answer {

@@ -15,7 +15,7 @@ const USAGE = 'Usage: waitstate-audit http://HOST:PORT [--cases FILE] [--json]';
 
 class UsageError extends Error {}
 
-export interface AuditRow {
+interface AuditRow {
   id: string;
   title: string;
   rfc: string;

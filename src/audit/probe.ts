@@ -14,7 +14,7 @@ export interface ProbeResult {
   readonly problem?: string | undefined;
 }
 
-export interface ProbeOptions {
+interface ProbeOptions {
   /** Give up after this long. */
   readonly timeoutMs?: number;
   /** Quiet time after the expected responses before deciding the server keeps the connection. */

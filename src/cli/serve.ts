@@ -19,7 +19,7 @@ const USAGE = 'Usage: waitstate-serve [OPTIONS] MODULE:OBJECT';
 /** Like waitress-serve, the CLI runs the app in 4 worker threads unless told otherwise. */
 const CLI_DEFAULT_THREADS = 4;
 
-export function helpText(): string {
+function helpText(): string {
   const lines = [USAGE, '', 'Serve the Fetch app OBJECT exported by the ES module MODULE (a path).', '', 'Options:'];
   for (const [name, spec] of Object.entries(OPTIONS)) {
     const flag =
@@ -40,7 +40,7 @@ export function helpText(): string {
   return lines.join('\n');
 }
 
-export interface ParsedArgs {
+interface ParsedArgs {
   options: Record<string, unknown>;
   target: string | undefined;
   help: boolean;
@@ -49,7 +49,7 @@ export interface ParsedArgs {
 
 const byFlag = new Map(Object.keys(OPTIONS).map((name) => [flagOf(name), name as OptionName]));
 
-export function parseArgs(argv: readonly string[]): ParsedArgs {
+function parseArgs(argv: readonly string[]): ParsedArgs {
   const options: Record<string, unknown> = {};
   const positional: string[] = [];
   let help = false;
@@ -117,7 +117,7 @@ const SD_LISTEN_FDS_START = 3;
  * is this process (or unset). The variables are removed, as sd_listen_fds(unset=1) does, so that
  * processes started from here do not take the sockets for theirs.
  */
-export function systemdSockets(env: NodeJS.ProcessEnv, pid: number): number[] {
+function systemdSockets(env: NodeJS.ProcessEnv, pid: number): number[] {
   const count = env['LISTEN_FDS'];
   const owner = env['LISTEN_PID'];
   if (count === undefined) return [];
@@ -129,7 +129,7 @@ export function systemdSockets(env: NodeJS.ProcessEnv, pid: number): number[] {
   return Array.from({ length: Number(count) }, (_, i) => SD_LISTEN_FDS_START + i);
 }
 
-export async function main(argv: readonly string[], out: (line: string) => void = console.log): Promise<number> {
+async function main(argv: readonly string[], out: (line: string) => void = console.log): Promise<number> {
   const args = parseArgs(argv);
   if (args.help) {
     out(helpText());

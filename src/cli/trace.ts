@@ -56,7 +56,7 @@ export function renderTimeline(lines: readonly TraceLine[], connection?: number)
   return out.join('\n');
 }
 
-export function main(argv: readonly string[], out: (text: string) => void = console.log): number {
+function main(argv: readonly string[], out: (text: string) => void = console.log): number {
   let file: string | undefined;
   let connection: number | undefined;
   let html: string | undefined;

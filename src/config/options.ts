@@ -67,7 +67,7 @@ const string = (def: string, help: string, extra: Partial<OptionSpec<string>> = 
 const unbracketed = (address: string) => address.replace(/^\[(.*)\]$/, '$1');
 
 /** The inspector's port when `inspect` is just switched on. */
-export const DEFAULT_INSPECT_PORT = 5678;
+const DEFAULT_INSPECT_PORT = 5678;
 
 /** Waitress's options, in its order, then waitstate's own (marked `own`). */
 export const OPTIONS = {
@@ -315,8 +315,8 @@ export type ServeOptions = { [K in OptionName]?: Settings[K] extends readonly un
   logger?: Logger;
 };
 
-export const LOG_LEVELS = ['silent', 'error', 'warn', 'info'] as const;
-export type LogLevel = (typeof LOG_LEVELS)[number];
+const LOG_LEVELS = ['silent', 'error', 'warn', 'info'] as const;
+type LogLevel = (typeof LOG_LEVELS)[number];
 
 /** The logger's methods below `level` replaced by no-ops; the logger itself when nothing is cut. */
 function leveled(logger: Logger, level: LogLevel): Logger {

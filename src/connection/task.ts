@@ -31,6 +31,7 @@ import { RealResponse } from '../fetch/response.js';
 import { RunnableMachine, type RunningMachine } from '../runtime/machine.js';
 import type { Job, JobListener } from '../workers/pool.js';
 import type { ConnectionInfo } from '../app.js';
+import { AppResponseError, codeOf, ServerClosingError } from '../errors.js';
 
 /** Reads of a file response, and the writes that follow them. */
 const FILE_CHUNK_BYTES = 256 * 1024;
@@ -289,8 +290,16 @@ export class Task implements JobListener {
   }
 
   logAppError(error: unknown, phase: 'before-head' | 'after-head'): void {
+    const { logger } = this.#channel.config;
+    const request = `waitstate: ${this.#head.method} ${this.#head.target}`;
+    // Not the app's doing: the request never reached it.
+    if (error instanceof ServerClosingError) {
+      logger.warn(`${request}: request not run (answered 500): ${error.code}: ${error.message}`);
+      return;
+    }
     const where = phase === 'before-head' ? 'before the response head (answered 500)' : 'after the response head (connection closed)';
-    this.#channel.config.logger.error(`waitstate: ${this.#head.method} ${this.#head.target}: app error ${where}:`, error);
+    const code = codeOf(error);
+    logger.error(`${request}: app error ${where}:${code === undefined ? '' : ` ${code}:`}`, error);
   }
 
   cancelBody(): void {
@@ -376,7 +385,7 @@ export class Task implements JobListener {
 
   onFailure(error: Error, unsendable: boolean): void {
     if (this.#abandoned) return;
-    this.#send(unsendable ? { type: 'app.responded', problem: error.message } : { type: 'app.threw', error });
+    this.#send(unsendable ? { type: 'app.responded', problem: error } : { type: 'app.threw', error });
   }
 
   /** Check what the app returned; the machine decides what a problem means. */
@@ -385,13 +394,8 @@ export class Task implements JobListener {
       if (value instanceof RealResponse) cancelResponse(value);
       return;
     }
-    let parts: ResponseParts | string;
-    try {
-      parts = readResponse(value);
-    } catch (error) {
-      parts = `the response could not be read: ${String(error)}`;
-    }
-    if (typeof parts === 'string') this.#send({ type: 'app.responded', problem: parts });
+    const parts = readResponse(value);
+    if (parts instanceof AppResponseError) this.#send({ type: 'app.responded', problem: parts });
     else this.#take(parts);
   }
 
@@ -415,12 +419,16 @@ export class Task implements JobListener {
         this.#declaredLength = this.#fileLength;
         this.#send({ type: 'app.responded', problem });
       },
-      (error: Error) => this.#send({ type: 'app.responded', problem: `the file ${path} cannot be sent: ${error.message}` }),
+      (error: Error) =>
+        this.#send({
+          type: 'app.responded',
+          problem: new AppResponseError('file', `the file ${path} cannot be sent: ${error.message}`, { cause: error }),
+        }),
     );
   }
 
   /** Take the parts of a response (from the app inline, or from a worker) if they can be sent. */
-  #accept(parts: ResponseParts): string | undefined {
+  #accept(parts: ResponseParts): AppResponseError | undefined {
     this.#status = parts.status;
     this.#statusText = parts.statusText;
     this.#known = parts.body;
@@ -429,11 +437,14 @@ export class Task implements JobListener {
     // has status 0, and an object posing as a Response may have any.
     const status = parts.status;
     if (!Number.isInteger(status) || status < 200 || status > 599) {
-      return `the response status ${String(status)} cannot be sent: a final status is 200 to 599 (RFC 9110 §15)`;
+      return new AppResponseError(
+        'statusRange',
+        `the response status ${String(status)} cannot be sent: a final status is 200 to 599 (RFC 9110 §15)`,
+      );
     }
-    if (/[\r\n]/.test(this.#statusText)) return 'the status text contains CR or LF (RFC 9112 §4)';
+    if (/[\r\n]/.test(this.#statusText)) return new AppResponseError('statusText', 'the status text contains CR or LF (RFC 9112 §4)');
     const accepted = acceptAppFields(parts.headers);
-    if (typeof accepted === 'string') return accepted;
+    if ('refused' in accepted) return new AppResponseError(accepted.refused, accepted.detail);
     this.#headers = accepted.fields;
     this.#declaredLength = accepted.declaredLength;
     if (accepted.dropped !== undefined) this.#logDropped(accepted.dropped);

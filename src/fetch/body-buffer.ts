@@ -87,10 +87,6 @@ export class BodyBuffer {
     this.#overflow = overflow;
   }
 
-  get size(): number {
-    return this.#size;
-  }
-
   /** True while so much waits to be written to disk that the socket should stop being read. */
   get backlogged(): boolean {
     return this.#pending > SPOOL_BACKLOG_BYTES;

@@ -1,6 +1,7 @@
 // src/fetch/read-response.ts: the one place where the server reads what an app answered, a
 // LiteResponse, a real Response or a file response alike, into the parts that go on the wire.
 
+import { AppResponseError } from '../errors.js';
 import { filePathOf } from './file-response.js';
 import { LiteResponse, RealResponse, type HeadersInitLike } from './response.js';
 
@@ -14,7 +15,7 @@ interface UndiciBodyState {
 }
 
 /** The bytes or string a real Response was built from, if it was built from one and is unread. */
-export function readKnownBody(res: Response): string | Uint8Array | undefined {
+function readKnownBody(res: Response): string | Uint8Array | undefined {
   if (kState === undefined || res.bodyUsed) return undefined;
   const state = (res as unknown as Record<symbol, UndiciBodyState | undefined>)[kState];
   const body = state?.body;
@@ -41,11 +42,20 @@ export interface ResponseParts {
   file?: string | undefined;
 }
 
-/** Take apart what an app returned, or say in one sentence why it cannot be sent. */
-export function readResponse(value: unknown): ResponseParts | string {
+/** Take apart what an app returned, or say why it cannot be sent; never throws. */
+export function readResponse(value: unknown): ResponseParts | AppResponseError {
   if (!(value instanceof RealResponse)) {
-    return `the app returned ${value === null ? 'null' : typeof value}, not a Response`;
+    return new AppResponseError('notAResponse', `the app returned ${value === null ? 'null' : typeof value}, not a Response`);
   }
+  try {
+    return partsOf(value);
+  } catch (error) {
+    // A Response subclass whose getters throw, say.
+    return new AppResponseError('unreadable', `the response could not be read: ${String(error)}`, { cause: error });
+  }
+}
+
+function partsOf(value: Response): ResponseParts | AppResponseError {
   const peek = LiteResponse.isLite(value) ? LiteResponse.peek(value) : undefined;
   if (peek !== undefined) {
     const headers = flattenHeaders(peek.headers);
@@ -70,7 +80,7 @@ export function readResponse(value: unknown): ResponseParts | string {
       file,
     };
   }
-  if (response.bodyUsed) return 'the response body was already read';
+  if (response.bodyUsed) return new AppResponseError('bodyUsed', 'the response body was already read');
   const known = readKnownBody(response);
   return {
     status: response.status,

@@ -79,7 +79,7 @@ export function requestUrl(
   return parseUrl(base + target);
 }
 
-export function stripUrlPrefix(target: string, prefix: string): string {
+function stripUrlPrefix(target: string, prefix: string): string {
   const queryAt = target.indexOf('?');
   const query = queryAt === -1 ? '' : target.slice(queryAt);
   const path = '/' + (queryAt === -1 ? target : target.slice(0, queryAt)).replace(/^\/+/, '');

@@ -138,7 +138,7 @@ export class LiteResponse {
   }
 }
 
-export interface LitePeek {
+interface LitePeek {
   status: number;
   statusText: string;
   headers: HeadersInitLike | undefined;

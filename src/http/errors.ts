@@ -178,8 +178,6 @@ export const ERR = Object.freeze({
   ),
 });
 
-export type ErrName = keyof typeof ERR;
-
 /** 431 for a request head over `maxHeaderBytes` (RFC 6585 §5). */
 export function headTooLarge(limit: number): HttpError {
   return e(431, 'WS_ERR_HEAD_TOO_LARGE', `The request head exceeds the limit of ${limit} bytes. (RFC 6585 §5)`);

@@ -40,9 +40,6 @@ export const TCHAR: Uint8Array = table((c) => isAlpha(c) || isDigit(c) || "!#$%&
  */
 export const FIELD_VALUE_CHAR: Uint8Array = table((c) => c === HTAB || (c >= 0x20 && c <= 0x7e) || c >= 0x80);
 
-/** RFC 9110 §5.5 field-vchar = VCHAR / obs-text (no whitespace). */
-export const FIELD_VCHAR: Uint8Array = table((c) => (c >= 0x21 && c <= 0x7e) || c >= 0x80);
-
 /**
  * RFC 9112 §3.2 request-target, RFC 3986 §2: a URI is made of visible US-ASCII only.
  *   VCHAR = %x21-7E

@@ -122,7 +122,7 @@ export function checkAppHeader(name: string, value: string): string | undefined 
 }
 
 /** An app's fields made ready for serializeResponseHead(). */
-export interface AppFields {
+interface AppFields {
   /** [name, value, ...] with lower-cased names, in the app's order, without Content-Length and the dropped fields. */
   readonly fields: string[];
   /** The app's Content-Length, if it gave one. */
@@ -131,12 +131,19 @@ export interface AppFields {
   readonly dropped: string[] | undefined;
 }
 
+/** Why an app's fields cannot be sent: the rule they break, and the field at fault. */
+interface AppFieldsRefused {
+  /** `field`: a name or value that could split the response (RFC 9110 §5); `contentLength`: not one valid length (RFC 9110 §8.6). */
+  readonly refused: 'field' | 'contentLength';
+  readonly detail: string;
+}
+
 /**
  * Check an app's fields ([name, value, ...] as it gave them) and take out what the server
  * decides itself; or say why they cannot be sent (response splitting, an invalid
  * Content-Length).
  */
-export function acceptAppFields(headers: readonly string[]): AppFields | string {
+export function acceptAppFields(headers: readonly string[]): AppFields | AppFieldsRefused {
   const fields: string[] = [];
   let declaredLength: number | undefined;
   let dropped: string[] | undefined;
@@ -145,11 +152,11 @@ export function acceptAppFields(headers: readonly string[]): AppFields | string 
     const name = headers[i]!.toLowerCase();
     const value = headers[i + 1]!;
     const problem = checkAppHeader(name, value);
-    if (problem !== undefined) return `field "${name}": ${problem}`;
+    if (problem !== undefined) return { refused: 'field', detail: `field "${name}": ${problem}` };
     if (name === 'content-length') {
       // RFC 9110 §8.6: Content-Length = 1*DIGIT; repeated, it must be one length.
       if (!/^\d{1,15}$/.test(value) || (declaredLength !== undefined && declaredLength !== Number(value))) {
-        return `field "content-length" is not one valid length: "${value}" (RFC 9110 §8.6)`;
+        return { refused: 'contentLength', detail: `field "content-length" is not one valid length: "${value}" (RFC 9110 §8.6)` };
       }
       declaredLength = Number(value);
       continue;

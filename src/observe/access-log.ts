@@ -10,7 +10,7 @@ import { createWriteStream, openSync } from 'node:fs';
 import type { LogOutput } from '../config/options.js';
 import { OptionError } from '../errors.js';
 
-export interface AccessRecord {
+interface AccessRecord {
   /** The client (after trusted proxy headers). */
   readonly remoteAddress: string;
   /** When the request was received (ms since the epoch). */

@@ -22,7 +22,6 @@ interface NodeLike {
   type: string;
   description?: string;
   entry: unknown[];
-  exit: unknown[];
   transitions: Map<string, TransitionLike[]>;
   always?: TransitionLike[];
   states: Record<string, NodeLike>;
@@ -129,8 +128,8 @@ export function renderMachine(machine: AnyStateMachine, title: string): string {
   return lines.join('\n');
 }
 
-export const DIAGRAMS_START = '<!-- diagrams:start (generated from machines/ by `npm run diagrams`) -->';
-export const DIAGRAMS_END = '<!-- diagrams:end -->';
+const DIAGRAMS_START = '<!-- diagrams:start (generated from machines/ by `npm run diagrams`) -->';
+const DIAGRAMS_END = '<!-- diagrams:end -->';
 
 /**
  * `page` with the Mermaid block of each machine put between its diagrams markers (for

@@ -10,7 +10,7 @@ import { parseListenEntry, type ListenAddress, type ListenSocket } from '../conf
 import { OptionError } from '../errors.js';
 
 /** Where to listen, resolved: TCP addresses (one family each), a Unix socket path, or sockets bound by someone else. */
-export type Endpoint =
+type Endpoint =
   | { kind: 'tcp'; host: string; port: number }
   | { kind: 'unix'; path: string; mode: number }
   | { kind: 'fd'; fd: number }
@@ -31,7 +31,7 @@ interface ListenSettings {
  * The endpoints to bind, as Waitress resolves them: `*` is 0.0.0.0 and :: (each family that is
  * on), a host name every address it resolves to in the enabled families, duplicates dropped.
  */
-export async function resolveEndpoints(settings: ListenSettings): Promise<Endpoint[]> {
+async function resolveEndpoints(settings: ListenSettings): Promise<Endpoint[]> {
   if (settings.sockets.length > 0) {
     return settings.sockets.map((socket) =>
       socket instanceof Server ? { kind: 'server', server: socket } : { kind: 'fd', fd: typeof socket === 'number' ? socket : socket.fd },
@@ -96,7 +96,7 @@ const LISTENER_OPTIONS = { allowHalfOpen: true, noDelay: true, pauseOnConnect: t
  * taken over as it is. net.Server reads these three settings at each accepted connection, so
  * setting them on a server made elsewhere works as passing them to createServer does.
  */
-export async function createListener(
+async function createListener(
   endpoint: Endpoint,
   backlog: number,
   onConnection: (socket: Socket) => void,

@@ -14,7 +14,7 @@ import { OptionError } from '../errors.js';
 import type { App, BoundAddress, FetchHandler } from '../app.js';
 
 /** @hono/node-server listens on this port when given none; so does waitstate in its style. */
-export const NODE_SERVER_DEFAULT_PORT = 3000;
+const NODE_SERVER_DEFAULT_PORT = 3000;
 
 /** @hono/node-server's options as waitstate takes them; waitstate's own options may join them. */
 export type NodeServerOptions = ServeOptions & {
@@ -35,7 +35,7 @@ export interface ListeningInfo extends AddressInfo {
 export type ListeningListener = (info: ListeningInfo) => void;
 
 /** A call to serve(), whichever style it was written in. */
-export interface ServeCall {
+interface ServeCall {
   app: App | string;
   options: ServeOptions;
   onListening: ListeningListener | undefined;

@@ -10,7 +10,7 @@ import type { InspectionObserver } from '../runtime/machine.js';
 /** After a worker fails to start, wait this long before starting one again. */
 const RESTART_DELAY_MS = 1_000;
 /** How often deadlines are checked: a deadline is kept to within this (node:http checks every 30 s by default). */
-export const DEADLINE_SWEEP_MS = 1_000;
+const DEADLINE_SWEEP_MS = 1_000;
 
 const supervisorLogic = supervisorMachine.provide({
   actions: {

@@ -2,7 +2,7 @@
 // replaced when they die.
 //
 // Each worker imports the app by reference (src/app-ref.ts) and exposes its API through comlink
-// (start-up and health); requests travel on a MessagePort of their own (src/workers/protocol.ts).
+// (start-up: ready()); requests travel on a MessagePort of their own (src/workers/protocol.ts).
 // The dispatcher machine (machines/dispatcher.ts) decides whether a submitted task runs or
 // waits; this class carries out its actions and counts each worker's slots:
 //
@@ -34,6 +34,7 @@ import type { MachineRuntime } from '../config/options.js';
 import { RunnableMachine, type RunningMachine, type InspectionObserver } from '../runtime/machine.js';
 import { forPosting, fromWorkerError, packRequest, type FromWorker, type ToWorker, type WorkerApi, type WorkerData } from './protocol.js';
 import type { ConnectionInfo } from '../app.js';
+import { ServerClosingError, WorkerExitedError } from '../errors.js';
 
 /** At most one "tasks are waiting" warning per this many ms (Waitress warns on every task). */
 const QUEUE_WARNING_INTERVAL_MS = 5_000;
@@ -75,7 +76,7 @@ const runnableDispatcher = new RunnableMachine<DispatcherContext, DispatcherEven
 );
 
 /** What a task asks of the pool, and how it hears back. */
-export interface JobRequest {
+interface JobRequest {
   head: RequestHead;
   url: string;
   /** In memory (moved to the worker with at most one copy), or spooled: only its path crosses. */
@@ -86,7 +87,10 @@ export interface JobRequest {
 export interface JobListener {
   /** The app answered; a streamed body arrives through `parts.stream`. */
   onResponse(parts: ResponseParts): void;
-  /** The app failed (or its worker died) before a response head: `unsendable` when it answered something that is not a Response. */
+  /**
+   * The app failed, its worker died, or the pool stopped before it ran (ServerClosingError), all
+   * before a response head: `unsendable` when the app answered something that cannot be sent.
+   */
   onFailure(error: Error, unsendable: boolean): void;
 }
 
@@ -182,7 +186,7 @@ class PoolWorker {
 }
 
 /** How the pool is sized (the options of the same names). */
-export interface PoolLimits {
+interface PoolLimits {
   readonly threads: number;
   /** dispatchWindow: tasks a worker may hold that are not past their first turn. */
   readonly window: number;
@@ -344,7 +348,7 @@ export class WorkerPool {
   }
 
   stopWorkers(): void {
-    for (const job of this.#queue.splice(0)) job.listener.onFailure(new Error('the server is stopping'), false);
+    for (const job of this.#queue.splice(0)) job.listener.onFailure(new ServerClosingError(), false);
   }
 
   // ---- slots ---------------------------------------------------------------------------------
@@ -424,7 +428,7 @@ export class WorkerPool {
   async #whenReady(worker: PoolWorker): Promise<void> {
     let onExit: (code: number) => void = () => {};
     const exited = new Promise<never>((_, reject) => {
-      onExit = (code) => reject(new Error(`worker ${worker.index} exited with code ${code} while starting`));
+      onExit = (code) => reject(new WorkerExitedError(`worker ${worker.index} exited with code ${code} while starting`));
       worker.thread.once('exit', onExit);
     });
     try {
@@ -571,7 +575,7 @@ export class WorkerPool {
     this.#logger.error(`waitstate: worker ${worker.index} exited with code ${code}${what}; starting a replacement`);
     for (const job of lost) {
       job.worker = undefined;
-      const error = new Error(`the worker running this request exited with code ${code}`);
+      const error = new WorkerExitedError(`the worker running this request exited with code ${code}`);
       if (!job.headSeen) {
         job.headSeen = true;
         job.listener.onFailure(error, false);

@@ -2,7 +2,7 @@
 //
 // Per-request traffic goes over a plain MessagePort, not comlink: comlink costs ~15 µs of
 // main-thread CPU a call against ~3-5 µs for postMessage (measured on Node 20), and
-// a request is two to four messages. comlink carries the worker's API: start-up and health.
+// a request is two to four messages. comlink carries the worker's API: start-up (ready()).
 //
 // The main thread sends what it has for a worker once per event-loop turn, as one array
 // (ToWorker[]). One message for several requests is the point: each message costs a structured
@@ -32,12 +32,13 @@ import type { MessagePort } from 'node:worker_threads';
 import type { RequestBody } from '../fetch/body-buffer.js';
 import type { AppHead } from '../fetch/request.js';
 import type { ConnectionInfo } from '../app.js';
+import { codeOf } from '../errors.js';
 
 /**
  * A request as it crosses: a flat array, because structured clone writes every key of an object
  * and a request is the message sent most (a nested object costs ~3 µs more per request).
  */
-export type PackedRequest = [
+type PackedRequest = [
   id: number,
   method: string,
   url: string,
@@ -92,11 +93,18 @@ export function unpackRequest(packed: PackedRequest): WorkerRequest {
 }
 
 /** An error as it crosses threads: comlink and structured clone lose class and fields. */
-export interface WorkerError {
+interface WorkerError {
   name: string;
   message: string;
   stack: string | undefined;
+  /** Its `code` (errors.ts codeOf), which the log shows on the other side. */
+  code: string | undefined;
+  /** What caused it, crossing the same way (a chain is cut after MAX_CAUSES). */
+  cause: WorkerError | undefined;
 }
+
+/** How many causes of an error cross with it: enough for a wrapped error, and no cycle runs away. */
+const MAX_CAUSES = 4;
 
 /** `last` marks the worker's last message for a request: it is free again (one message fewer). */
 export type FromWorker =
@@ -122,7 +130,6 @@ export type FromWorker =
 export interface WorkerApi {
   /** Resolves once the app module is loaded; rejects with the load error. */
   ready(): Promise<void>;
-  ping(): string;
 }
 
 export interface WorkerData {
@@ -133,16 +140,18 @@ export interface WorkerData {
   started: SharedArrayBuffer;
 }
 
-export function toWorkerError(error: unknown): WorkerError {
-  if (error instanceof Error) return { name: error.name, message: error.message, stack: error.stack };
-  return { name: 'Error', message: String(error), stack: undefined };
+export function toWorkerError(error: unknown, causes = MAX_CAUSES): WorkerError {
+  if (!(error instanceof Error)) return { name: 'Error', message: String(error), stack: undefined, code: undefined, cause: undefined };
+  const cause = error.cause === undefined || causes === 0 ? undefined : toWorkerError(error.cause, causes - 1);
+  return { name: error.name, message: error.message, stack: error.stack, code: codeOf(error), cause };
 }
 
-/** Rebuild an Error on this side, keeping the stack from the other. */
+/** Rebuild an Error on this side, keeping the stack, the code and the causes from the other. */
 export function fromWorkerError(e: WorkerError): Error {
-  const error = new Error(e.message);
+  const error: Error & { code?: string } = new Error(e.message, e.cause === undefined ? undefined : { cause: fromWorkerError(e.cause) });
   error.name = e.name;
   if (e.stack !== undefined) error.stack = e.stack;
+  if (e.code !== undefined) error.code = e.code;
   return error;
 }
 

@@ -26,6 +26,7 @@ import {
   type WorkerRequest,
 } from './protocol.js';
 import { toHandler, type FetchHandler } from '../app.js';
+import { AppResponseError } from '../errors.js';
 
 const data = workerData as WorkerData;
 const port = data.port;
@@ -45,7 +46,6 @@ const api: WorkerApi = {
   async ready() {
     await loading;
   },
-  ping: () => 'pong',
 };
 Comlink.expose(api, nodeEndpoint(parentPort!));
 
@@ -153,8 +153,8 @@ function fail(call: AppCall, error: unknown): void {
 function respond(call: AppCall, result: unknown): Promise<void> | undefined {
   const { id } = call;
   const parts = readResponse(result);
-  if (typeof parts === 'string') {
-    finish(call, { t: 'fail', id, error: { name: 'TypeError', message: parts, stack: undefined }, unsendable: true, last: true });
+  if (parts instanceof AppResponseError) {
+    finish(call, { t: 'fail', id, error: toWorkerError(parts), unsendable: true, last: true });
     return undefined;
   }
   const { status, statusText, headers, body, stream, file } = parts;

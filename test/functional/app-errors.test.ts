@@ -1,6 +1,8 @@
 // What the server does when the app misbehaves: 500 before the head, a close after it, and
 // nothing unsafe on the wire.
+import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { APP_PROBLEM } from '../../src/errors.js';
 import { exchange, RawClient, recordingLogger, startServer, type TestServer } from '../helpers/raw-client.js';
 
 function failingStream(): ReadableStream<Uint8Array> {
@@ -36,7 +38,23 @@ const routes: Record<string, () => Response | Promise<Response>> = {
     return response;
   },
   '/status-crlf': () => new Response('x', { statusText: 'OK\r\nInjected: yes' }),
+  '/throw-coded': () => {
+    throw Object.assign(new Error('no database'), { code: 'ERR_X' });
+  },
+  '/unreadable': () => new UnreadableResponse(),
 };
+
+/** A Response whose fields cannot be read (undici's: the class is taken before serve() installs its own). */
+class UnreadableResponse extends Response {
+  constructor() {
+    super('x');
+    Object.defineProperty(this, 'headers', {
+      get: () => {
+        throw new Error('no headers here');
+      },
+    });
+  }
+}
 
 const log = recordingLogger();
 let t: TestServer;
@@ -88,6 +106,27 @@ describe('app errors before the response head: 500 and close', () => {
   });
 });
 
+describe('what the log says of an app error: its code', () => {
+  it.each([
+    ['/not-a-response', 'WS_ERR_APP_NOT_A_RESPONSE', 'the app returned object, not a Response'],
+    ['/response-error', 'WS_ERR_APP_STATUS_RANGE', 'the response status 0 cannot be sent: a final status is 200 to 599 (RFC 9110 §15)'],
+    ['/used-body', 'WS_ERR_APP_BODY_USED', 'the response body was already read'],
+    ['/status-crlf', 'WS_ERR_APP_STATUS_TEXT', 'the status text contains CR or LF (RFC 9112 §4)'],
+    ['/bad-cl', 'WS_ERR_APP_CONTENT_LENGTH', 'field "content-length" is not one valid length: "three" (RFC 9110 §8.6)'],
+    ['/unreadable', 'WS_ERR_APP_UNREADABLE', 'the response could not be read: Error: no headers here'],
+    ['/throw-coded', 'ERR_X', 'no database'],
+  ])('%s: %s', async (path, code, message) => {
+    log.lines.length = 0;
+    expect((await exchange(t.port, get(path))).status).toBe(500);
+    expect(log.lines).toEqual([`error: waitstate: GET ${path}: app error before the response head (answered 500): ${code}: ${message}`]);
+  });
+  it('an error without a code is logged as it was', async () => {
+    log.lines.length = 0;
+    await exchange(t.port, get('/throw'));
+    expect(log.lines).toEqual(['error: waitstate: GET /throw: app error before the response head (answered 500): boom €']);
+  });
+});
+
 describe('app errors after the response head: the connection closes', () => {
   it('a chunked body that fails is left unterminated', async () => {
     const client = await RawClient.connect(t.port);
@@ -117,5 +156,16 @@ describe('app errors after the response head: the connection closes', () => {
     expect(r.body.toString()).toBe('abcd');
     expect(r.closed).toBe(false);
     expect(log.lines.some((l) => l.includes('cut'))).toBe(true);
+  });
+});
+
+describe('docs/usage.md lists every code src/errors.ts makes', () => {
+  const docs = readFileSync('docs/usage.md', 'utf8');
+  const codes = [...readFileSync('src/errors.ts', 'utf8').matchAll(/'(WS_ERR_[A-Z_]+)'/g)].map((m) => m[1]!);
+  it.each(codes)('%s', (code) => {
+    expect(docs).toContain(`| \`${code}\` |`);
+  });
+  it.each(Object.values(APP_PROBLEM))('$code with its reason', ({ code, reason }) => {
+    expect(docs).toContain(`| \`${code}\` | ${reason} |`);
   });
 });

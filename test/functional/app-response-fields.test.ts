@@ -78,6 +78,7 @@ describe.each([
       expect(r.raw.toString('latin1')).not.toContain('Injected');
       expect(r.closed).toBe(true);
       expect(log.lines.some((line) => line.startsWith('error:') && line.includes('CR, LF or NUL'))).toBe(true);
+      expect(log.lines.some((line) => line.includes('(answered 500): WS_ERR_APP_FIELD: field "connection"'))).toBe(true);
     });
   });
 
@@ -92,7 +93,18 @@ describe.each([
       expect(r.raw.toString('latin1')).not.toContain(`HTTP/1.1 ${status}`);
       expect(r.closed).toBe(true);
       expect(log.lines.some((line) => line.startsWith('error:') && line.includes(`status ${status}`))).toBe(true);
+      expect(log.lines.some((line) => line.includes(`(answered 500): WS_ERR_APP_STATUS_RANGE: the response status ${status}`))).toBe(true);
     });
+  });
+
+  it('a Response whose fields cannot be read: 500, logged with WS_ERR_APP_UNREADABLE, and the server goes on', async () => {
+    log.lines.length = 0;
+    const r = await exchange(t.port, request('/unreadable'));
+    expect(r.status).toBe(500);
+    expect(log.lines).toEqual([
+      'error: waitstate: GET /unreadable: app error before the response head (answered 500): WS_ERR_APP_UNREADABLE: the response could not be read: Error: no headers here',
+    ]);
+    expect((await exchange(t.port, request('/head/text'))).status).toBe(200);
   });
 
   describe('HEAD lengths (RFC 9110 §9.3.2)', () => {

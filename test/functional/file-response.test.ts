@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fileResponse } from '../../src/index.js';
-import { exchange, RawClient, startServer, type TestServer } from '../helpers/raw-client.js';
+import { exchange, RawClient, recordingLogger, startServer, type TestServer } from '../helpers/raw-client.js';
 
 let dir: string;
 let file: string;
@@ -32,8 +32,12 @@ describe.each([
   ['in a worker thread', 2],
 ] as const)('fileResponse %s', (_label, threads) => {
   let t: TestServer;
+  const log = recordingLogger();
   beforeAll(async () => {
-    t = threads === 0 ? await startServer(inlineApp) : await startServer('test/fixtures/worker-app.mjs:app', { threads });
+    t =
+      threads === 0
+        ? await startServer(inlineApp, { logger: log })
+        : await startServer('test/fixtures/worker-app.mjs:app', { threads, logger: log });
   });
   afterAll(() => t.close());
   const path = (p: string) => (threads === 0 ? p : p.replace('/?', '/file?'));
@@ -61,9 +65,16 @@ describe.each([
     expect((await client.readResponse()).status).toBe(500);
     client.destroy();
   });
-  it('answers 500 for a missing file or a directory', async () => {
+  it('answers 500 for a missing file or a directory, logged with its code', async () => {
+    log.lines.length = 0;
     expect((await exchange(t.port, `GET ${path('/?path=/nonexistent/file')} HTTP/1.1\r\nHost: a\r\n\r\n`)).status).toBe(500);
     expect((await exchange(t.port, `GET ${path(`/?path=${encodeURIComponent(dir)}`)} HTTP/1.1\r\nHost: a\r\n\r\n`)).status).toBe(500);
+    expect(log.lines).toEqual([
+      expect.stringMatching(
+        /: app error before the response head \(answered 500\): WS_ERR_APP_FILE: the file \/nonexistent\/file cannot be sent: ENOENT/,
+      ),
+      expect.stringContaining(`: WS_ERR_APP_FILE: the file ${dir} cannot be sent: not a regular file`),
+    ]);
   });
 });
 

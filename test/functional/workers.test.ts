@@ -6,6 +6,10 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { exchange, RawClient, recordingLogger, startServer, type TestServer } from '../helpers/raw-client.js';
 import { until } from '../helpers/wait.js';
+import { channelConfig } from '../helpers/channel-config.js';
+import { FakeSocket } from '../helpers/fake-socket.js';
+import { Channel } from '../../src/connection/channel.js';
+import { WorkerPool } from '../../src/workers/pool.js';
 
 const APP = 'test/fixtures/worker-app.mjs:app';
 const get = (path: string) => `GET ${path} HTTP/1.1\r\nHost: a\r\n\r\n`;
@@ -50,6 +54,53 @@ describe('serving from worker threads', () => {
     expect(JSON.parse((await client.readResponse()).body.toString()).n).toBe('2');
     expect((await client.readResponse()).body.toString()).toMatch(/^hello/);
     client.destroy();
+  });
+});
+
+describe('app errors cross from the worker with their codes', () => {
+  it('an error with a code, and its cause with one, are logged on the main thread with them', async () => {
+    const logged: unknown[][] = [];
+    const logger = { error: (...args: unknown[]) => void logged.push(args), warn: () => {}, info: () => {} };
+    const t = await startServer(APP, { threads: 1, logger });
+    expect((await exchange(t.port, get('/throw-coded'))).status).toBe(500);
+    await t.close();
+    expect(logged).toHaveLength(1);
+    const [line, error] = logged[0]!;
+    expect(line).toBe('waitstate: GET /throw-coded: app error before the response head (answered 500): ERR_X:');
+    expect(error).toMatchObject({ message: 'no database', code: 'ERR_X', cause: { message: 'refused', code: 'ECONNREFUSED' } });
+    expect((error as Error).stack).toMatch(/worker-app\.mjs/);
+  });
+  it('an answer the worker cannot send is logged with its code', async () => {
+    const log = recordingLogger();
+    const t = await startServer(APP, { threads: 1, logger: log });
+    expect((await exchange(t.port, get('/not-a-response'))).status).toBe(500);
+    await t.close();
+    expect(log.lines).toEqual([
+      'error: waitstate: GET /not-a-response: app error before the response head (answered 500): WS_ERR_APP_NOT_A_RESPONSE: the app returned object, not a Response',
+    ]);
+  });
+});
+
+describe('a pool that stops while requests wait for a worker', () => {
+  it('answers them 500 as before, and logs "request not run" with WS_ERR_SERVER_CLOSING, not an app error', async () => {
+    // serve()'s close() waits for its connections before it stops the pool, so this drives the
+    // channels and the pool directly, as a server stopping mid-queue would.
+    const log = recordingLogger();
+    const pool = new WorkerPool(`${process.cwd()}/${APP}`, { threads: 1, window: 8, concurrency: 1 }, log, 'compiled', true);
+    await pool.start();
+    const config = { ...channelConfig(() => new Response('inline'), { logger: log }), pool };
+    const [running, waiting] = [new FakeSocket(), new FakeSocket()];
+    new Channel(running.asSocket(), config);
+    new Channel(waiting.asSocket(), config);
+    // threadConcurrency 1: the first request takes the only slot, the second waits in the queue.
+    running.feed(get('/hang'));
+    waiting.feed(get('/hello'));
+    await pool.close();
+    expect(await until(() => waiting.output().length > 0)).toBe(true);
+    expect(waiting.output()).toMatch(/^HTTP\/1\.1 500 Internal Server Error\r\n/);
+    expect(log.lines).toEqual([
+      'warn: waitstate: GET /hello: request not run (answered 500): WS_ERR_SERVER_CLOSING: the server is stopping, and requests still waiting for a worker thread are not run',
+    ]);
   });
 });
 
@@ -139,6 +190,9 @@ describe('faults in workers (the server keeps serving everyone else)', () => {
     expect(failed.header('connection')).toBe('close');
     expect((await b.readResponse({ timeoutMs: 8000 })).body.toString()).toMatch(/^hello from thread/);
     expect(log.lines.some((l) => /worker \d+ exited with code 3 while running a task/.test(l))).toBe(true);
+    expect(log.lines).toContain(
+      'error: waitstate: GET /exit: app error before the response head (answered 500): WS_ERR_WORKER_EXITED: the worker running this request exited with code 3',
+    );
     expect((await exchange(t.port, get('/hello'))).status).toBe(200);
     a.destroy();
     b.destroy();

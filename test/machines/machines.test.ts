@@ -143,7 +143,7 @@ describe('task machine', () => {
       state: 'failed',
       actions: ['logAppError', 'writeServerError', 'reportFailed'],
     });
-    expect(k(start, { type: 'app.responded', problem: 'status 0' })).toEqual({
+    expect(k(start, { type: 'app.responded', problem: new Error('status 0') })).toEqual({
       state: 'failed',
       actions: ['logAppError', 'writeServerError', 'cancelBody', 'reportFailed'],
     });
@@ -267,7 +267,7 @@ describe('every state is reachable', () => {
   const taskEvents: TaskEvent[] = [
     { type: 'task.start' },
     { type: 'app.responded', problem: undefined },
-    { type: 'app.responded', problem: 'x' },
+    { type: 'app.responded', problem: new Error('x') },
     { type: 'app.threw', error },
     { type: 'body.finished', short: false },
     { type: 'body.failed', error },

@@ -77,7 +77,7 @@ const parserPayloads: Payloads<ParserEvent> = {
 const TASK_INPUT = { shell: {}, handlerTimeoutMs: 1000 };
 const taskPayloads: Payloads<TaskEvent> = {
   'task.start': none,
-  'app.responded': fc.record({ problem: fc.option(fc.constant('bad'), { nil: undefined }) }),
+  'app.responded': fc.record({ problem: fc.option(fc.constant(new Error('bad')), { nil: undefined }) }),
   'app.threw': fc.constant({ error: new Error('x') }),
   'body.finished': fc.record({ short: fc.boolean() }),
   'body.failed': fc.constant({ error: new Error('y') }),
