@@ -46,7 +46,7 @@
 import type { AnyStateMachine } from 'xstate';
 
 /** The argument xstate passes to guards and actions; the runner passes the same shape. */
-export interface ActionArgs<C, E> {
+interface ActionArgs<C, E> {
   readonly context: C;
   readonly event: E;
 }
