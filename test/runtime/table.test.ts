@@ -9,14 +9,14 @@ import { parserMachine, type ParserEvent } from '../../machines/parser.js';
 import { dispatcherMachine, type DispatcherEvent } from '../../machines/dispatcher.js';
 import { compileMachine, MachineRunner } from '../../src/runtime/table.js';
 import { taskMachine, type TaskEvent } from '../../machines/task.js';
-import { error, head } from '../machines/fixtures.js';
+import { complete, error, head } from '../machines/fixtures.js';
 
 const channelEvents: fc.Arbitrary<ChannelEvent> = fc.oneof(
   fc.constantFrom<ChannelEvent>(
     { type: 'socket.data' },
     { type: 'socket.ended' },
     { type: 'socket.closed' },
-    { type: 'request.complete' },
+    complete,
     { type: 'request.invalid', error },
     { type: 'task.failed' },
     { type: 'output.drained' },
@@ -107,6 +107,25 @@ describe('compiled tables agree with the xstate interpreter', () => {
   test.prop([fc.array(parserEvents, { maxLength: 40 })])('parser', (events) => compare(parserMachine, events));
   test.prop([fc.array(taskEvents, { maxLength: 20 })])('task', (events) => compare(taskMachine, events, TASK_INPUT));
   test.prop([fc.array(dispatcherEvents, { maxLength: 40 })])('dispatcher', (events) => compare(dispatcherMachine, events));
+});
+
+describe('a value an event carries reaches the entry action it causes', () => {
+  it('startTask gets the very request that request.complete carried, under both interpreters', () => {
+    const request = { head: head({ kind: 'none' }) };
+    const event: ChannelEvent = { type: 'request.complete', request };
+    const seen: unknown[] = [];
+    const machine = recording(channelMachine, []).provide({
+      actions: { startTask: ({ event }: { event: ChannelEvent }) => void seen.push(event.type === 'request.complete' && event.request) },
+    });
+    const actor = createActor(machine, { input: CHANNEL_INPUT });
+    actor.start();
+    actor.send(event);
+    const runner = new MachineRunner(compileMachine(machine), CHANNEL_INPUT, { type: 'xstate.init' });
+    runner.send(event);
+    expect(seen).toHaveLength(2);
+    expect(seen[0]).toBe(request);
+    expect(seen[1]).toBe(request);
+  });
 });
 
 describe('compileMachine refuses what the runner cannot run', () => {
