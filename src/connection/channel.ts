@@ -219,6 +219,8 @@ export class Channel implements RequestReaderHost, OutputHost, TaskHost {
   }
 
   // ---- from the request reader (RequestReaderHost) -------------------------------------------
+  // All but requestComplete come only while input is parsed, inside a channel machine action:
+  // the event waits in the machine's queue until that action's step is over.
 
   headAwaitsContinue(bodyStarted: boolean): void {
     this.#machine.send({ type: 'request.head', expectsContinue: true, bodyStarted });
