@@ -31,17 +31,29 @@
 
 import { setup } from 'xstate';
 import { notProvided } from './stubs.js';
-import type { HttpError } from '../src/http/types.js';
+import type { HttpError, RequestHead } from '../src/http/types.js';
+
+/**
+ * What `request.complete` carries to `startTask`: the request as the shell received it. The
+ * machine decides nothing on it and only hands it over, as a value rather than something the
+ * shell keeps for it. machines/ may import types from src/http alone, so the request is named by
+ * its head here; the shell runs the machine with its own request type (the URL, the connection's
+ * info and the body besides), and since the runtime passes the event it was sent to the entry
+ * action, `startTask` gets back exactly the value the shell sent.
+ */
+export interface ChannelRequest {
+  readonly head: RequestHead;
+}
 
 /** What the shell must do for a connection. */
-export interface ChannelEffects {
+export interface ChannelEffects<R extends ChannelRequest = ChannelRequest> {
   parseInput(): void;
   resumeReading(): void;
   writeContinue(): void;
   writeErrorResponse(error: HttpError): void;
   /** 408: the head or body missed its deadline, or the connection is shed at connection_limit. */
   writeTimeoutResponse(cause: 'head' | 'body' | 'shed'): void;
-  startTask(): void;
+  startTask(request: R): void;
   /** The client half-closed while its request runs: abort request.signal, keep the task. */
   signalClientLeft(): void;
   abortTask(): void;
@@ -59,8 +71,8 @@ export interface ChannelDeadlines {
   readonly bodyGraceMs: number;
 }
 
-export interface ChannelContext {
-  readonly shell: ChannelEffects;
+export interface ChannelContext<R extends ChannelRequest = ChannelRequest> {
+  readonly shell: ChannelEffects<R>;
   readonly deadlines: ChannelDeadlines;
 }
 
@@ -87,7 +99,7 @@ export function isBodyTooSlow(progress: RequestProgress, deadlines: ChannelDeadl
   return elapsedMs >= deadlines.bodyGraceMs && progress.bodyBytes * 1000 < deadlines.bodyMinRate * elapsedMs;
 }
 
-export type ChannelEvent =
+export type ChannelEvent<R extends ChannelRequest = ChannelRequest> =
   /** Bytes were appended to the channel's input buffer. */
   | { type: 'socket.data' }
   /** The client half-closed (FIN). */
@@ -95,7 +107,8 @@ export type ChannelEvent =
   /** The socket is gone (reset, error, or fully closed). */
   | { type: 'socket.closed' }
   | { type: 'request.head'; expectsContinue: boolean; bodyStarted: boolean }
-  | { type: 'request.complete' }
+  /** A whole request is in (a spooled body: on disk), ready for a task. */
+  | { type: 'request.complete'; request: R }
   | { type: 'request.invalid'; error: HttpError }
   | { type: 'task.done'; persistent: boolean; backlog: boolean }
   | { type: 'task.failed' }

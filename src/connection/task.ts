@@ -7,6 +7,9 @@
 // into a 500. The head and a known-length body leave together; a streamed body is copied chunk
 // by chunk and a file response read from disk, each waiting once outbuf_high_watermark (streams)
 // or outbuf_overflow (files) waits to be sent.
+//
+// A task knows its connection only as a TaskHost (config, whether it may persist, where its
+// outcome goes) and writes to the connection's OutputBuffer (src/connection/output-buffer.ts).
 
 import { open, type FileHandle } from 'node:fs/promises';
 import { removeSpooled, type RequestBody } from '../fetch/body-buffer.js';
@@ -24,13 +27,16 @@ import {
   serializeResponseHead,
 } from '../http/response.js';
 import type { RequestHead, ResponseFraming } from '../http/types.js';
-import type { Channel, ReceivedRequest } from './channel.js';
+import type { ChannelEvent } from '../../machines/channel.js';
+import type { LogOutput, Logger, Settings } from '../config/options.js';
+import type { OutputBuffer } from './output-buffer.js';
+import type { ReceivedRequest } from './request-reader.js';
 import { IncomingRequest } from '../fetch/request.js';
 import { cancelResponse, readResponse, type ResponseParts } from '../fetch/read-response.js';
 import { RealResponse } from '../fetch/response.js';
-import { RunnableMachine, type RunningMachine } from '../runtime/machine.js';
-import type { Job, JobListener } from '../workers/pool.js';
-import type { ConnectionInfo } from '../app.js';
+import { RunnableMachine, type InspectionObserver, type RunningMachine } from '../runtime/machine.js';
+import type { Job, JobListener, WorkerPool } from '../workers/pool.js';
+import type { ConnectionInfo, FetchHandler } from '../app.js';
 import { AppResponseError, codeOf, ServerClosingError } from '../errors.js';
 
 /** Reads of a file response, and the writes that follow them. */
@@ -68,8 +74,42 @@ const runnableTask = new RunnableMachine<TaskContext, TaskEvent>(
   }),
 );
 
+/** What a task reads of its server's configuration (a ChannelConfig is one). */
+export interface TaskConfig {
+  readonly app: FetchHandler;
+  /** Worker threads running the app, when `threads` > 0; else the app runs inline. */
+  readonly pool: WorkerPool | undefined;
+  readonly settings: Settings;
+  readonly logger: Logger;
+  readonly ident: string | undefined;
+  /** Where the machines' inspection events go (the `inspect` option; the xstate runtime). */
+  readonly inspect: InspectionObserver | undefined;
+  /** Where access log lines go; undefined when there is no access log. */
+  readonly accessLog: LogOutput | undefined;
+  /** handler_timeout in ms; 0: none. */
+  readonly handlerTimeoutMs: number;
+  /** The (field name, route) pairs whose drop from an app's response was logged (bounded here, MAX_LOGGED_DROPS). */
+  readonly droppedFieldsLogged: Set<string>;
+}
+
+/** How a task ends, as the channel machine hears it. */
+export type TaskOutcome = Extract<ChannelEvent, { type: 'task.done' | 'task.failed' }>;
+
+/** What a task needs of the connection it answers on (its response goes to an OutputBuffer). */
+export interface TaskHost {
+  /** The connection's id (for traces). */
+  readonly id: number;
+  readonly config: TaskConfig;
+  /** Whether a response may leave the connection open (the server is not closing, the client sent no FIN). */
+  readonly mayPersist: boolean;
+  send(event: TaskOutcome): void;
+  /** Drop the connection at once: a defect of ours in the task. */
+  destroy(): void;
+}
+
 export class Task implements JobListener {
-  readonly #channel: Channel;
+  readonly #host: TaskHost;
+  readonly #output: OutputBuffer;
   readonly #head: RequestHead;
   readonly #body: RequestBody;
   readonly #url: string;
@@ -105,29 +145,31 @@ export class Task implements JobListener {
   #statusSent = 0;
   #bodyBytes = 0;
 
-  constructor(channel: Channel, request: ReceivedRequest) {
-    this.#channel = channel;
+  constructor(host: TaskHost, output: OutputBuffer, request: ReceivedRequest) {
+    this.#host = host;
+    this.#output = output;
     this.#head = request.head;
     this.#body = request.body;
     this.#url = request.url;
     this.#info = request.info;
-    this.#receivedAt = channel.config.accessLog === undefined ? 0 : Date.now();
-    const { handlerTimeoutMs } = channel.config;
+    const { config } = host;
+    this.#receivedAt = config.accessLog === undefined ? 0 : Date.now();
+    const { handlerTimeoutMs } = config;
     this.#startedAt = handlerTimeoutMs > 0 ? Date.now() : 0;
     this.#machine = runnableTask.start(
-      channel.config.settings.machineRuntime,
+      config.settings.machineRuntime,
       { shell: this, handlerTimeoutMs },
       (error) => {
-        channel.config.logger.error('waitstate: task machine failed:', error);
-        channel.socket.destroy();
+        config.logger.error('waitstate: task machine failed:', error);
+        host.destroy();
       },
-      channel.config.inspect,
+      config.inspect,
     );
   }
 
   /** The connection this task answers on (for traces). */
   get connectionId(): number {
-    return this.#channel.id;
+    return this.#host.id;
   }
 
   start(): void {
@@ -140,8 +182,8 @@ export class Task implements JobListener {
     try {
       this.#machine.send(event);
     } catch (error) {
-      this.#channel.config.logger.error('waitstate: internal error in a task, closing its connection:', error);
-      this.#channel.socket.destroy();
+      this.#host.config.logger.error('waitstate: internal error in a task, closing its connection:', error);
+      this.#host.destroy();
     }
   }
 
@@ -166,8 +208,8 @@ export class Task implements JobListener {
   // ---- task machine actions ------------------------------------------------------------------
 
   callApp(): void {
-    const channel = this.#channel;
-    const pool = channel.config.pool;
+    const config = this.#host.config;
+    const pool = config.pool;
     if (pool !== undefined) {
       this.#job = pool.submit({ head: this.#head, url: this.#url, body: this.#body, info: this.#info }, this);
       return;
@@ -177,7 +219,7 @@ export class Task implements JobListener {
     const request = incoming as unknown as Request;
     let result: unknown;
     try {
-      result = channel.config.app(request, this.#info);
+      result = config.app(request, this.#info);
     } catch (error) {
       this.#send({ type: 'app.threw', error });
       return;
@@ -215,9 +257,9 @@ export class Task implements JobListener {
       bodyLength,
     });
     this.#framing = framing;
-    this.#persistent = head.keepAlive && framing.kind !== 'close' && this.#channel.mayPersist;
+    this.#persistent = head.keepAlive && framing.kind !== 'close' && this.#host.mayPersist;
     const connection = !this.#persistent ? 'close' : head.version === '1.0' ? 'keep-alive' : undefined;
-    const { ident } = this.#channel.config;
+    const { ident } = this.#host.config;
     this.#statusSent = this.#status;
     const text = serializeResponseHead(
       '1.1',
@@ -230,14 +272,14 @@ export class Task implements JobListener {
       ident,
     );
     if (this.#file !== undefined || this.#stream !== undefined || isHead || framing.kind === 'none' || known === null) {
-      this.#channel.writeLatin1(text);
+      this.#output.writeLatin1(text);
       return;
     }
     let body = known;
     const length = typeof body === 'string' ? body.length : body.byteLength;
     if (framing.kind === 'length' && length !== framing.length) {
       if (length > framing.length) {
-        this.#channel.config.logger.warn(
+        this.#host.config.logger.warn(
           `waitstate: ${head.method} ${head.target}: the app sent ${length} body bytes for Content-Length ${framing.length}; the rest was cut`,
         );
         body = typeof body === 'string' ? body.slice(0, framing.length) : body.subarray(0, framing.length);
@@ -246,10 +288,10 @@ export class Task implements JobListener {
       }
     }
     this.#bodyBytes = length;
-    if (typeof body === 'string') this.#channel.writeLatin1(text + body);
+    if (typeof body === 'string') this.#output.writeLatin1(text + body);
     else {
-      this.#channel.writeLatin1(text);
-      this.#channel.writeBytes(body);
+      this.#output.writeLatin1(text);
+      this.#output.writeBytes(body);
     }
   }
 
@@ -280,17 +322,17 @@ export class Task implements JobListener {
   }
 
   writeServerError(error: unknown): void {
-    const { settings, ident } = this.#channel.config;
+    const { settings, ident } = this.#host.config;
     let detail = GENERIC_500;
     if (settings.exposeTracebacks && error !== undefined) {
       detail = error instanceof Error ? (error.stack ?? `${error.name}: ${error.message}`) : String(error);
     }
-    this.#channel.writeBytes(errorResponse({ status: 500, reason: detail }, '1.1', httpDate(Date.now()), ident));
+    this.#output.writeBytes(errorResponse({ status: 500, reason: detail }, '1.1', httpDate(Date.now()), ident));
     this.#statusSent = 500;
   }
 
   logAppError(error: unknown, phase: 'before-head' | 'after-head'): void {
-    const { logger } = this.#channel.config;
+    const { logger } = this.#host.config;
     const request = `waitstate: ${this.#head.method} ${this.#head.target}`;
     // Not the app's doing: the request never reached it.
     if (error instanceof ServerClosingError) {
@@ -315,18 +357,18 @@ export class Task implements JobListener {
   }
 
   signalClientLeft(): void {
-    if (this.#job !== undefined) this.#channel.config.pool?.abort(this.#job);
+    if (this.#job !== undefined) this.#host.config.pool?.abort(this.#job);
     else this.#request?.clientGone();
   }
 
   cancelApp(timedOut: boolean): void {
     this.#abandoned = true;
     this.#request?.clientGone();
-    if (this.#job !== undefined) this.#channel.config.pool?.cancel(this.#job, timedOut);
+    if (this.#job !== undefined) this.#host.config.pool?.cancel(this.#job, timedOut);
   }
 
   logHandlerTimeout(): void {
-    const { logger, settings } = this.#channel.config;
+    const { logger, settings } = this.#host.config;
     const outcome = this.#headWritten ? 'its response was cut and the connection closed' : 'answered 503';
     logger.error(
       `waitstate: ${this.#head.method} ${this.#head.target}: not finished within handler_timeout (${settings.handlerTimeout} s); ${outcome}`,
@@ -334,28 +376,28 @@ export class Task implements JobListener {
   }
 
   writeUnavailable(): void {
-    const { ident } = this.#channel.config;
-    this.#channel.writeBytes(errorResponse({ status: 503, reason: UNAVAILABLE }, '1.1', httpDate(Date.now()), ident));
+    const { ident } = this.#host.config;
+    this.#output.writeBytes(errorResponse({ status: 503, reason: UNAVAILABLE }, '1.1', httpDate(Date.now()), ident));
     this.#statusSent = 503;
   }
 
   reportDone(): void {
     removeSpooled(this.#body);
     this.#logAccess();
-    this.#channel.send({ type: 'task.done', persistent: this.#persistent && this.#channel.mayPersist, backlog: this.#channel.backedUp });
+    this.#host.send({ type: 'task.done', persistent: this.#persistent && this.#host.mayPersist, backlog: this.#output.backedUp });
   }
 
   reportFailed(): void {
     removeSpooled(this.#body);
     this.#logAccess();
-    this.#channel.send({ type: 'task.failed' });
+    this.#host.send({ type: 'task.failed' });
   }
 
   // ---- helpers -------------------------------------------------------------------------------
 
   /** One Combined Log Format line, when the access log is on and a response (head) went out. */
   #logAccess(): void {
-    const output = this.#channel.config.accessLog;
+    const output = this.#host.config.accessLog;
     if (output === undefined || this.#statusSent === 0) return;
     const head = this.#head;
     output.write(
@@ -457,7 +499,7 @@ export class Task implements JobListener {
    * route (a streaming route would otherwise say it on every request).
    */
   #logDropped(names: readonly string[]): void {
-    const { logger, droppedFieldsLogged: logged } = this.#channel.config;
+    const { logger, droppedFieldsLogged: logged } = this.#host.config;
     const { method, target } = this.#head;
     const query = target.indexOf('?');
     const path = query === -1 ? target : target.slice(0, query);
@@ -475,7 +517,8 @@ export class Task implements JobListener {
 
   /** Copy `length` bytes of a file to the socket in FILE_CHUNK_BYTES reads, with backpressure. */
   async #pumpFile(handle: FileHandle, length: number): Promise<void> {
-    const channel = this.#channel;
+    const output = this.#output;
+    const { outbufOverflow } = this.#host.config.settings;
     const read = async (at: number): Promise<Uint8Array> => {
       const buffer = Buffer.allocUnsafe(Math.min(FILE_CHUNK_BYTES, length - at));
       const { bytesRead } = await handle.read(buffer, 0, buffer.length, at);
@@ -493,11 +536,11 @@ export class Task implements JobListener {
         ahead = position < length ? read(position) : undefined;
         // The bytes are on disk already: buffer only as much as memory holds (outbuf_overflow),
         // so they never go through a spill file.
-        if (channel.bufferedBytes + chunk.byteLength > channel.config.settings.outbufOverflow) await channel.drained();
+        if (output.bufferedBytes + chunk.byteLength > outbufOverflow) await output.drained();
         if (this.#abandoned) break;
-        channel.writeBytes(chunk);
+        output.writeBytes(chunk);
         this.#bodyBytes += chunk.byteLength;
-        channel.flushNow();
+        output.flush();
       }
       await ahead?.catch(() => undefined); // let a last read settle before the handle closes
     } catch (error) {
@@ -510,7 +553,8 @@ export class Task implements JobListener {
   }
 
   async #pump(stream: ReadableStream<Uint8Array>): Promise<void> {
-    const channel = this.#channel;
+    const output = this.#output;
+    const { logger, settings } = this.#host.config;
     const framing = this.#framing;
     let remaining = framing.kind === 'length' ? framing.length : Infinity;
     const reader = stream.getReader();
@@ -527,34 +571,34 @@ export class Task implements JobListener {
         if (value.byteLength === 0) continue;
         let chunk = value;
         if (chunk.byteLength > remaining) {
-          channel.config.logger.warn(
+          logger.warn(
             `waitstate: ${this.#head.method} ${this.#head.target}: the app sent more body bytes than its Content-Length; the rest was cut`,
           );
           chunk = chunk.subarray(0, remaining);
         }
         if (framing.kind === 'chunked') {
-          channel.writeLatin1(chunkHeader(chunk.byteLength));
-          channel.writeBytes(chunk);
-          channel.writeLatin1(CHUNK_CRLF);
+          output.writeLatin1(chunkHeader(chunk.byteLength));
+          output.writeBytes(chunk);
+          output.writeLatin1(CHUNK_CRLF);
         } else {
-          channel.writeBytes(chunk);
+          output.writeBytes(chunk);
         }
         remaining -= chunk.byteLength;
         this.#bodyBytes += chunk.byteLength;
-        channel.flushNow();
+        output.flush();
         if (remaining === 0) {
           reader.cancel().catch(() => {});
           break;
         }
         // Waitress's outbuf_high_watermark: the app's stream is read ahead of a slow client until
         // this much waits to be sent, so the task (and its worker) is not held by the client.
-        if (channel.bufferedBytes > channel.config.settings.outbufHighWatermark) await channel.drained();
+        if (output.bufferedBytes > settings.outbufHighWatermark) await output.drained();
       }
     } catch (error) {
       if (!this.#abandoned) this.#send({ type: 'body.failed', error });
       return;
     }
-    if (framing.kind === 'chunked') channel.writeLatin1(LAST_CHUNK);
+    if (framing.kind === 'chunked') output.writeLatin1(LAST_CHUNK);
     this.#send({ type: 'body.finished', short: remaining !== Infinity && remaining > 0 });
   }
 }

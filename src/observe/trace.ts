@@ -20,7 +20,7 @@ export interface TraceLine {
   readonly to: string;
 }
 
-/** A machine's shell that belongs to a connection says which (Channel.id, Task.connectionId). */
+/** A machine's shell that belongs to a connection says which (Channel.id; Task and RequestReader: connectionId). */
 interface ConnectionShell {
   readonly id?: number;
   readonly connectionId?: number;

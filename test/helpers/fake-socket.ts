@@ -7,6 +7,8 @@ export class FakeSocket extends EventEmitter {
   readonly written: Buffer[] = [];
   destroyed = false;
   writableNeedDrain = false;
+  /** Bytes the socket holds unsent; a test sets it to play a slow client. */
+  writableLength = 0;
   ended = false;
   readonly localAddress = '127.0.0.1';
   readonly localPort = 8080;

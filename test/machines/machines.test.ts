@@ -7,7 +7,7 @@ import { channelMachine, isBodyTooSlow, isHeadLate, type ChannelEvent, type Requ
 import { dispatcherMachine, type DispatcherEvent } from '../../machines/dispatcher.js';
 import { parserMachine, type ParserEvent } from '../../machines/parser.js';
 import { taskMachine, type TaskEvent } from '../../machines/task.js';
-import { error, head } from './fixtures.js';
+import { complete, error, head } from './fixtures.js';
 
 const deadlines = { headerTimeoutMs: 30_000, bodyMinRate: 240, bodyGraceMs: 5_000 };
 const input = { shell: {} as never, deadlines, handlerTimeoutMs: 1000 };
@@ -29,7 +29,7 @@ describe('channel machine', () => {
   it('starts reading', () => expect(c()).toEqual({ state: 'reading', actions: ['resumeReading'] }));
   it('parses input only while reading or awaiting a body', () => {
     expect(c({ type: 'socket.data' }).actions).toEqual(['parseInput']);
-    expect(c({ type: 'request.complete' }, { type: 'socket.data' })).toEqual({ state: 'dispatched', actions: [] });
+    expect(c(complete, { type: 'socket.data' })).toEqual({ state: 'dispatched', actions: [] });
   });
   it('invites the body with 100 Continue only when none of it has arrived (RFC 9110 §10.1.1)', () => {
     expect(c({ type: 'request.head', expectsContinue: true, bodyStarted: false })).toEqual({
@@ -39,27 +39,26 @@ describe('channel machine', () => {
     expect(c({ type: 'request.head', expectsContinue: true, bodyStarted: true })).toEqual({ state: 'reading', actions: [] });
     expect(c({ type: 'request.head', expectsContinue: false, bodyStarted: false })).toEqual({ state: 'reading', actions: [] });
   });
-  it('runs a complete request as a task', () =>
-    expect(c({ type: 'request.complete' })).toEqual({ state: 'dispatched', actions: ['startTask'] }));
+  it('runs a complete request as a task', () => expect(c(complete)).toEqual({ state: 'dispatched', actions: ['startTask'] }));
   it('answers a refused request, then closes when flushed', () => {
     expect(c({ type: 'request.invalid', error })).toEqual({ state: 'pending-close', actions: ['writeErrorResponse', 'closeWhenFlushed'] });
   });
   it('reads the next request after a persistent response, flushing first when backed up', () => {
     const done = (persistent: boolean, backlog: boolean): ChannelEvent => ({ type: 'task.done', persistent, backlog });
-    expect(c({ type: 'request.complete' }, done(true, false))).toEqual({ state: 'reading', actions: ['resumeReading'] });
-    expect(c({ type: 'request.complete' }, done(true, true))).toEqual({ state: 'flushing', actions: [] });
-    expect(c({ type: 'request.complete' }, done(true, true), { type: 'output.drained' })).toEqual({
+    expect(c(complete, done(true, false))).toEqual({ state: 'reading', actions: ['resumeReading'] });
+    expect(c(complete, done(true, true))).toEqual({ state: 'flushing', actions: [] });
+    expect(c(complete, done(true, true), { type: 'output.drained' })).toEqual({
       state: 'reading',
       actions: ['resumeReading'],
     });
-    expect(c({ type: 'request.complete' }, done(false, false))).toEqual({ state: 'pending-close', actions: ['closeWhenFlushed'] });
+    expect(c(complete, done(false, false))).toEqual({ state: 'pending-close', actions: ['closeWhenFlushed'] });
   });
   it('never times out a running task; closes idle channels', () => {
-    expect(c({ type: 'request.complete' }, { type: 'channel.timeout' }).state).toBe('dispatched');
+    expect(c(complete, { type: 'channel.timeout' }).state).toBe('dispatched');
     expect(c({ type: 'channel.timeout' })).toEqual({ state: 'closed', actions: ['release'] });
   });
   it('tells the app a half-closed client left, and keeps it until its response is out (RFC 9112 §9.6)', () => {
-    expect(c({ type: 'request.complete' }, { type: 'socket.ended' })).toEqual({ state: 'dispatched', actions: ['signalClientLeft'] });
+    expect(c(complete, { type: 'socket.ended' })).toEqual({ state: 'dispatched', actions: ['signalClientLeft'] });
     expect(c({ type: 'socket.ended' }).state).toBe('closed');
   });
   describe('deadlines of a request on its way in (RFC 9110 §15.5.9)', () => {
@@ -77,7 +76,7 @@ describe('channel machine', () => {
       expect(c({ type: 'request.head', expectsContinue: true, bodyStarted: false }, slow)).toEqual(late);
     });
     it('never cuts a request that is already running', () => {
-      expect(c({ type: 'request.complete' }, check({ headSince: 1, bodySince: 1, bodyBytes: 0 }))).toEqual({
+      expect(c(complete, check({ headSince: 1, bodySince: 1, bodyBytes: 0 }))).toEqual({
         state: 'dispatched',
         actions: [],
       });
@@ -89,15 +88,15 @@ describe('channel machine', () => {
       actions: ['writeTimeoutResponse', 'closeWhenFlushed'],
     });
     expect(c({ type: 'server.shedding', requestBegun: false })).toEqual({ state: 'closed', actions: ['release'] });
-    expect(c({ type: 'request.complete' }, { type: 'server.shedding', requestBegun: false }).state).toBe('dispatched');
+    expect(c(complete, { type: 'server.shedding', requestBegun: false }).state).toBe('dispatched');
   });
   it('closes idle channels at shutdown and busy ones only after their response', () => {
     expect(c({ type: 'server.closing', idle: true }).state).toBe('closed');
     expect(c({ type: 'server.closing', idle: false }).state).toBe('reading');
-    expect(c({ type: 'request.complete' }, { type: 'server.closing', idle: true }).state).toBe('dispatched');
+    expect(c(complete, { type: 'server.closing', idle: true }).state).toBe('dispatched');
   });
   it('aborts the task when the socket dies under it', () => {
-    expect(c({ type: 'request.complete' }, { type: 'socket.closed' })).toEqual({ state: 'closed', actions: ['abortTask', 'release'] });
+    expect(c(complete, { type: 'socket.closed' })).toEqual({ state: 'closed', actions: ['abortTask', 'release'] });
   });
   it('parses nothing once closing (CVE-2024-49768)', () => {
     expect(c({ type: 'request.invalid', error }, { type: 'socket.data' }).actions).toEqual([]);
@@ -244,7 +243,7 @@ describe('every state is reachable', () => {
     { type: 'socket.ended' },
     { type: 'socket.closed' },
     { type: 'request.head', expectsContinue: true, bodyStarted: false },
-    { type: 'request.complete' },
+    complete,
     { type: 'request.invalid', error },
     { type: 'task.done', persistent: true, backlog: true },
     { type: 'task.done', persistent: false, backlog: false },

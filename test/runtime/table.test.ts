@@ -32,7 +32,7 @@ import type { TaskEvent } from '../../machines/task.js';
 import { RunnableMachine, type RunningMachine } from '../../src/runtime/machine.js';
 import type { MachineRuntime } from '../../src/config/options.js';
 import { compileMachine, MachineRunner } from '../../src/runtime/table.js';
-import { error, head } from '../machines/fixtures.js';
+import { complete, error, head } from '../machines/fixtures.js';
 
 type AnyEvent = { readonly type: string };
 
@@ -47,7 +47,7 @@ const channelPayloads: Payloads<ChannelEvent> = {
   'socket.ended': none,
   'socket.closed': none,
   'request.head': fc.record({ expectsContinue: fc.boolean(), bodyStarted: fc.boolean() }),
-  'request.complete': none,
+  'request.complete': fc.constant({ request: { head: head({ kind: 'none' }) } }),
   'request.invalid': fc.constant({ error }),
   'task.done': fc.record({ persistent: fc.boolean(), backlog: fc.boolean() }),
   'task.failed': none,
@@ -410,7 +410,7 @@ function wiredPair(runtime: MachineRuntime, script: Script, log: unknown[]) {
     },
     deliverRequest: ({ event }: { event: ParserEvent }) => {
       note('deliverRequest', event);
-      channel!.send({ type: 'request.complete' });
+      channel!.send(complete);
     },
     rejectRequest: ({ event }: { event: ParserEvent }) => {
       note('rejectRequest', event);
@@ -485,7 +485,7 @@ describe('re-entrant sends: channel → parser → channel', () => {
       // The parser is still in the macrostep of head.parsed; the channel queues request.complete.
       { action: 'deliverRequest', event: script.parsed[0], channel: 'reading', parser: 'head' },
       // Entering `dispatched` in the macrostep of request.complete.
-      { action: 'startTask', event: { type: 'request.complete' }, channel: 'reading', parser: 'complete' },
+      { action: 'startTask', event: complete, channel: 'reading', parser: 'complete' },
     ]);
     expect(channel.state).toBe('dispatched');
   });
@@ -827,5 +827,26 @@ describe('compileMachine refuses, naming the machine and the construct, what the
   it.each(cases)('%s', (_, build, pattern) => {
     expect(() => compileMachine(build())).toThrow(/^machine "m": /);
     expect(() => compileMachine(build())).toThrow(pattern);
+  });
+});
+
+describe('a value an event carries reaches the entry action it causes', () => {
+  it('startTask gets the very request that request.complete carried, under both interpreters', () => {
+    const request = { head: head({ kind: 'none' }) };
+    const event: ChannelEvent = { type: 'request.complete', request };
+    const seen: unknown[] = [];
+    const machine = shipped.channelMachine.provide({
+      actions: {
+        ...Object.fromEntries(Object.keys(shipped.channelMachine.implementations.actions).map((name) => [name, () => {}])),
+        startTask: ({ event }: { event: ChannelEvent }) => void seen.push(event.type === 'request.complete' && event.request),
+      },
+    });
+    const actor = createActor(machine as AnyStateMachine, { input: CHANNEL_INPUT });
+    actor.start();
+    actor.send(event);
+    new MachineRunner<unknown, ChannelEvent>(compileMachine(machine), CHANNEL_INPUT).send(event);
+    expect(seen).toHaveLength(2);
+    expect(seen[0]).toBe(request);
+    expect(seen[1]).toBe(request);
   });
 });
