@@ -1,20 +1,29 @@
 // machines/channel.ts: the life of one connection.
 //
 // Rules of this file:
-// 1. Every decision about this connection's lifecycle is a transition here: when bytes are
-//    parsed, when a 100 Continue is owed, when a request runs, whether the connection persists,
-//    when it closes. The shell (src/connection/channel.ts) reports facts as events and carries out the
+// 1. Every decision about this connection's lifecycle is a transition or a guard here: when bytes
+//    are parsed, when a 100 Continue is owed, when a request runs, whether the connection persists
+//    (`persists()`, RFC 9112 §9.3), what a FIN or a shutdown means, when it closes and how long it
+//    lingers. The shell (src/connection/channel.ts) reports facts as events and carries out the
 //    named actions; it never decides.
-// 2. No I/O: socket writes, pauses and closes are named actions provided with `.provide()`.
-//    Facts a guard needs (is the response persistent? is output backed up?) travel in the
-//    event payload, so every guard is a pure function of its event and of the limits the
-//    channel was started with (its context, which never changes).
+// 2. No I/O: socket writes, pauses, closes and timers are named actions provided with `.provide()`.
+//    Facts a guard needs come in the event payload (is output backed up? is a later request
+//    buffered?), or are facts of the connection the machine remembers in its context: the client
+//    half-closed (`peerEnded`, set on `socket.ended`) and the server is stopping (`serverClosing`,
+//    set on `server.closing`). Only those two events assign (a new context each time), so a
+//    request costs none; the limits the channel was started with never change.
 // 3. Responses leave in request order because requests are handled one at a time: bytes that
 //    arrive while a request is `dispatched` or `flushing` are only buffered, and `reading` parses
-//    the next pipelined request when it is entered again (RFC 9112 §9.3.2).
-// 4. After a refusal or a close decision nothing more is parsed (`pending-close` ignores
-//    `socket.data`): a request smuggled behind a bad one is never answered (CVE-2024-49768).
-// 5. Time: a connection idle between requests is closed by the supervisor's `channel.timeout`;
+//    the next pipelined request when it is entered again (RFC 9112 §9.3.2). When what was buffered
+//    holds no whole request, the shell says so (`input.incomplete`) and the guards decide.
+// 4. A FIN is the end of the requests, not of the responses (RFC 9112 §9.6): requests pipelined
+//    before it are answered, each told the client left (request.signal aborts); a request cut
+//    short by it is not answered; then the connection closes.
+// 5. After a refusal or a close decision nothing more is parsed (`pending-close` and `lingering`
+//    ignore `socket.data`): a request smuggled behind a bad one is never answered (CVE-2024-49768).
+//    A close is lingering (RFC 9112 §9.6): what is written is flushed, the write side ends, and
+//    input is read and thrown away until the client closes or the shell's timer says enough.
+// 6. Time: a connection idle between requests is closed by the supervisor's `channel.timeout`;
 //    a request on its way in must keep to its deadlines, which the supervisor's deadline sweep
 //    reports as facts (`deadline.check`: when the head and body began, how much body came) and
 //    the guards here judge against the limits in the context. A late request gets 408 and the
@@ -23,13 +32,20 @@
 //
 //   reading ──request.head [wantsContinue]──▶ awaiting-continue
 //      │ ▲                                          │
-//      │ └──────── task.done [persistent] ─┐        │ request.complete
-//  request.complete                        │        ▼
+//      │ └──────── task.done [persists] ──┐         │ request.complete
+//  request.complete                       │         ▼
 //      └────────────────────────────▶ dispatched ──task.done [backlog]──▶ flushing ──output.drained──▶ reading
-//   request.invalid / deadline.check [late] / server.shedding / task.failed / task.done [closing]
-//      ──▶ pending-close ──socket.closed──▶ closed
+//
+//   request.invalid / deadline.check [late] / server.shedding [begun] / task.failed / task.done [isClosing]
+//      ──▶ pending-close ──output.ended──▶ lingering ──linger.expired──▶ closed
+//
+//   reading:  socket.ended, input.incomplete [hasPeerEnded], server.closing [isIdle], server.shedding ──▶ closed
+//   awaiting-continue: socket.ended, input.incomplete [hasPeerEnded] ──▶ closed
+//   flushing: output.drained [isIdleAtEnd] ──▶ closed
+//   any state: socket.closed (dispatched: and abortTask), channel.timeout (not dispatched) ──▶ closed;
+//              socket.ended and server.closing are remembered where nothing else is done with them
 
-import { setup } from 'xstate';
+import { assign, setup } from 'xstate';
 import { notProvided } from './stubs.js';
 import type { HttpError, RequestHead } from '../src/http/types.js';
 
@@ -48,16 +64,27 @@ export interface ChannelRequest {
 /** What the shell must do for a connection. */
 export interface ChannelEffects<R extends ChannelRequest = ChannelRequest> {
   parseInput(): void;
+  /**
+   * Ready the next request and parse what is buffered; when bytes were buffered and no whole
+   * request came of them, report `input.incomplete`.
+   */
   resumeReading(): void;
   writeContinue(): void;
   writeErrorResponse(error: HttpError): void;
   /** 408: the head or body missed its deadline, or the connection is shed at connection_limit. */
   writeTimeoutResponse(cause: 'head' | 'body' | 'shed'): void;
-  startTask(request: R): void;
+  /**
+   * Run the request as a task. `clientLeft`: the client half-closed after pipelining it, so its
+   * request.signal aborts at once (the response is still sent, RFC 9112 §9.6).
+   */
+  startTask(request: R, clientLeft: boolean): void;
   /** The client half-closed while its request runs: abort request.signal, keep the task. */
   signalClientLeft(): void;
   abortTask(): void;
+  /** Stop parsing and discard input, flush what is written, end the write side once it is sent (then `output.ended`). */
   closeWhenFlushed(): void;
+  /** The write side is ended: keep discarding input, and send `linger.expired` after a while. */
+  linger(): void;
   release(): void;
 }
 
@@ -71,9 +98,43 @@ export interface ChannelDeadlines {
   readonly bodyGraceMs: number;
 }
 
-export interface ChannelContext<R extends ChannelRequest = ChannelRequest> {
+/** What a channel is started with. */
+export interface ChannelInput<R extends ChannelRequest = ChannelRequest> {
   readonly shell: ChannelEffects<R>;
   readonly deadlines: ChannelDeadlines;
+}
+
+/** What the connection has learned that bears on its life; the channel machine remembers it. */
+export interface ConnectionFacts {
+  /** The client half-closed (FIN): no request comes after what is buffered (RFC 9112 §9.6). */
+  readonly peerEnded: boolean;
+  /** The server is stopping: no connection persists past the response in progress (RFC 9112 §9.6). */
+  readonly serverClosing: boolean;
+}
+
+export interface ChannelContext<R extends ChannelRequest = ChannelRequest> extends ChannelInput<R>, ConnectionFacts {}
+
+/** What one exchange (a request and the response to it) says about keeping its connection. */
+export interface ExchangeFacts {
+  /** RFC 9112 §9.3: the request asked to keep it: HTTP/1.1 without `Connection: close`, or HTTP/1.0 with `keep-alive`. */
+  readonly keepAlive: boolean;
+  /** RFC 9112 §6.3 rule 8: the response's body ends with the connection (HTTP/1.0, unknown length). */
+  readonly closeDelimited: boolean;
+  /** Bytes of a later request are buffered: the client pipelined it (before its FIN, if it sent one). */
+  readonly pipelined: boolean;
+}
+
+/**
+ * RFC 9112 §9.3: whether the connection persists after this response, to read the next request
+ * on it. The request must ask for it (§9.3), and the response must end by its framing, not by the
+ * close (§6.3 rule 8); the server must not be stopping (§9.6: it closes after the response in
+ * progress); and the client must not have half-closed (§9.6: nothing more comes), unless it
+ * pipelined more requests before its FIN (§9.3.2): those are answered too. The task asks it for
+ * the `Connection` field of the head it writes; the machine asks it again on `task.done`, since a
+ * FIN or a shutdown may come while the body streams.
+ */
+export function persists(exchange: ExchangeFacts, connection: ConnectionFacts): boolean {
+  return exchange.keepAlive && !exchange.closeDelimited && !connection.serverClosing && (!connection.peerEnded || exchange.pipelined);
 }
 
 /** What the deadline sweep reports about the request on its way in. Times are Date.now() values; 0 means not begun. */
@@ -110,9 +171,17 @@ export type ChannelEvent<R extends ChannelRequest = ChannelRequest> =
   /** A whole request is in (a spooled body: on disk), ready for a task. */
   | { type: 'request.complete'; request: R }
   | { type: 'request.invalid'; error: HttpError }
-  | { type: 'task.done'; persistent: boolean; backlog: boolean }
+  /** Reading resumed with bytes buffered, and no whole request was handed over: the rest of one is awaited. */
+  | { type: 'input.incomplete' }
+  /** The task's response is written; what it says about persistence, and whether output is backed up. */
+  | ({ type: 'task.done'; backlog: boolean } & ExchangeFacts)
   | { type: 'task.failed' }
-  | { type: 'output.drained' }
+  /** Output backed up after a response has drained; `pipelined`: bytes of a later request are buffered. */
+  | { type: 'output.drained'; pipelined: boolean }
+  /** The write side of the socket is ended: our FIN follows everything written. */
+  | { type: 'output.ended' }
+  /** A lingering close has waited long enough for the client to close. */
+  | { type: 'linger.expired' }
   /** The server stops: idle connections close now, busy ones after their response. */
   | { type: 'server.closing'; idle: boolean }
   /** The supervisor found the channel idle for longer than channel_timeout. */
@@ -125,21 +194,28 @@ export type ChannelEvent<R extends ChannelRequest = ChannelRequest> =
 export const channelMachine = setup({
   types: {
     context: {} as ChannelContext,
-    input: {} as ChannelContext,
+    input: {} as ChannelInput,
     events: {} as ChannelEvent,
   },
   guards: {
     // RFC 9110 §10.1.1: send 100 only when the client waits for it: a body is expected and none
     // of it has arrived yet.
     wantsContinue: ({ event }) => event.type === 'request.head' && event.expectsContinue && !event.bodyStarted,
-    isClosing: ({ event }) => event.type === 'task.done' && !event.persistent,
+    isClosing: ({ context, event }) => event.type === 'task.done' && !persists(event, context),
     hasOutputBacklog: ({ event }) => event.type === 'task.done' && event.backlog,
     isIdle: ({ event }) => event.type === 'server.closing' && event.idle,
+    hasPeerEnded: ({ context }) => context.peerEnded,
+    // RFC 9112 §9.6: output drained, and nothing more will be answered: the client half-closed or
+    // the server is stopping, and no later request is buffered.
+    isIdleAtEnd: ({ context, event }) =>
+      event.type === 'output.drained' && !event.pipelined && (context.peerEnded || context.serverClosing),
     isHeadLate: ({ context, event }) => event.type === 'deadline.check' && isHeadLate(event, context.deadlines),
     isBodyTooSlow: ({ context, event }) => event.type === 'deadline.check' && isBodyTooSlow(event, context.deadlines),
     hasRequestBegun: ({ event }) => event.type === 'server.shedding' && event.requestBegun,
   },
   actions: {
+    notePeerEnded: assign({ peerEnded: true }),
+    noteServerClosing: assign({ serverClosing: true }),
     parseInput: notProvided('channel', 'parseInput'),
     resumeReading: notProvided('channel', 'resumeReading'),
     writeContinue: notProvided('channel', 'writeContinue'),
@@ -149,34 +225,64 @@ export const channelMachine = setup({
     signalClientLeft: notProvided('channel', 'signalClientLeft'),
     abortTask: notProvided('channel', 'abortTask'),
     closeWhenFlushed: notProvided('channel', 'closeWhenFlushed'),
+    linger: notProvided('channel', 'linger'),
     release: notProvided('channel', 'release'),
   },
 }).createMachine({
   id: 'channel',
   initial: 'reading',
-  context: ({ input }) => input,
+  context: ({ input }) => ({ shell: input.shell, deadlines: input.deadlines, peerEnded: false, serverClosing: false }),
+  // What every state does with these, unless it says otherwise.
+  on: {
+    'socket.ended': {
+      actions: 'notePeerEnded',
+      description: 'The client half-closed: remembered; the response in progress is still sent (RFC 9112 §9.6).',
+    },
+    'server.closing': {
+      actions: 'noteServerClosing',
+      description: 'The server stops: remembered; no response after the one in progress keeps the connection (RFC 9112 §9.6).',
+    },
+    'socket.closed': { target: '.closed', description: 'The socket is gone: nothing more can be read or sent.' },
+    'channel.timeout': {
+      target: '.closed',
+      description: 'Idle longer than channel_timeout: close without a word, as Waitress does (RFC 9112 §9.5).',
+    },
+  },
   states: {
     reading: {
       description: 'Parsing the next request from buffered and arriving bytes.',
       entry: 'resumeReading',
       on: {
-        'socket.data': { actions: 'parseInput' },
+        'socket.data': { actions: 'parseInput', description: 'Bytes arrived: parse them (RFC 9112 §2.1).' },
         'request.head': {
           guard: 'wantsContinue',
           target: 'awaiting-continue',
           actions: 'writeContinue',
           description: 'Expect: 100-continue and no body yet: invite the body (RFC 9110 §10.1.1).',
         },
-        'request.complete': { target: 'dispatched' },
+        'request.complete': {
+          target: 'dispatched',
+          description: 'A whole request is in: run it; the next waits its turn (RFC 9112 §9.3.2).',
+        },
         'request.invalid': {
           target: 'pending-close',
           actions: 'writeErrorResponse',
           description: 'A refused request is answered, then the connection closes (RFC 9112 §9.6).',
         },
-        'socket.ended': { target: 'closed' },
-        'socket.closed': { target: 'closed' },
-        'server.closing': { guard: 'isIdle', target: 'closed' },
-        'channel.timeout': { target: 'closed' },
+        'input.incomplete': {
+          guard: 'hasPeerEnded',
+          target: 'closed',
+          description: 'The client half-closed in the middle of a request: the rest of it will never come (RFC 9112 §9.6).',
+        },
+        'socket.ended': {
+          target: 'closed',
+          description: 'The client half-closed between requests or in the middle of one: nothing more will come (RFC 9112 §9.6).',
+        },
+        'server.closing': {
+          guard: 'isIdle',
+          target: 'closed',
+          description: 'The server stops and nothing is buffered: close now (RFC 9112 §9.6).',
+        },
         'deadline.check': [
           {
             guard: 'isHeadLate',
@@ -208,12 +314,22 @@ export const channelMachine = setup({
     'awaiting-continue': {
       description: '100 Continue sent; the body is on its way.',
       on: {
-        'socket.data': { actions: 'parseInput' },
-        'request.complete': { target: 'dispatched' },
-        'request.invalid': { target: 'pending-close', actions: 'writeErrorResponse' },
-        'socket.ended': { target: 'closed' },
-        'socket.closed': { target: 'closed' },
-        'channel.timeout': { target: 'closed' },
+        'socket.data': { actions: 'parseInput', description: 'Body bytes arrived: parse them (RFC 9112 §6).' },
+        'request.complete': { target: 'dispatched', description: 'The invited body is in: run the request (RFC 9110 §10.1.1).' },
+        'request.invalid': {
+          target: 'pending-close',
+          actions: 'writeErrorResponse',
+          description: 'A refused body is answered, then the connection closes (RFC 9112 §9.6).',
+        },
+        'input.incomplete': {
+          guard: 'hasPeerEnded',
+          target: 'closed',
+          description: 'The client half-closed before sending the body it announced: it will never come (RFC 9112 §9.6).',
+        },
+        'socket.ended': {
+          target: 'closed',
+          description: 'The client half-closed before sending the body it announced: it will never come (RFC 9112 §9.6).',
+        },
         'deadline.check': {
           guard: 'isBodyTooSlow',
           target: 'pending-close',
@@ -230,14 +346,23 @@ export const channelMachine = setup({
           {
             guard: 'isClosing',
             target: 'pending-close',
-            description: 'Connection: close, HTTP/1.0 without keep-alive, or close-delimited body (RFC 9112 §9.3).',
+            description:
+              'The connection does not persist: Connection: close, HTTP/1.0 without keep-alive, a close-delimited body, a FIN with nothing pipelined before it, or a shutdown (persists(), RFC 9112 §9.3).',
           },
-          { guard: 'hasOutputBacklog', target: 'flushing' },
+          {
+            guard: 'hasOutputBacklog',
+            target: 'flushing',
+            description: 'The client reads slowly: wait for the socket to drain before reading on (flow control).',
+          },
           { target: 'reading', description: 'Persistent connection: next request (RFC 9112 §9.3).' },
         ],
-        'task.failed': { target: 'pending-close' },
+        'task.failed': {
+          target: 'pending-close',
+          description:
+            'The task failed: its 500 or 503 says Connection: close, or its response was cut short, which only closing can tell the client (RFC 9112 §6.3).',
+        },
         'socket.ended': {
-          actions: 'signalClientLeft',
+          actions: ['notePeerEnded', 'signalClientLeft'],
           description:
             'The client half-closed: request.signal aborts, yet whatever the app answers is still sent before the close, as Go does (RFC 9112 §9.6).',
         },
@@ -246,22 +371,45 @@ export const channelMachine = setup({
           actions: 'abortTask',
           description: 'The client is gone: abort the task; nothing more is sent.',
         },
+        'channel.timeout': {
+          description:
+            'A running request is never closed for idleness (RFC 9112 §9.5 is about idle connections); its own limit is handler_timeout.',
+        },
       },
     },
     flushing: {
       description: 'The response is written but the socket is backed up; wait before reading on.',
       on: {
-        'output.drained': { target: 'reading' },
-        'socket.closed': { target: 'closed' },
-        'channel.timeout': { target: 'closed' },
+        'output.drained': [
+          {
+            guard: 'isIdleAtEnd',
+            target: 'closed',
+            description:
+              'The client half-closed or the server stops, and no later request is buffered: nothing more to answer (RFC 9112 §9.6).',
+          },
+          { target: 'reading', description: 'Drained: read the next request (RFC 9112 §9.3.2).' },
+        ],
       },
     },
     'pending-close': {
-      description: 'Flush what is written, then close; nothing more is parsed.',
+      description: 'Flush what is written, then end the write side; nothing more is parsed.',
       entry: 'closeWhenFlushed',
       on: {
-        'socket.closed': { target: 'closed' },
-        'channel.timeout': { target: 'closed' },
+        'output.ended': {
+          target: 'lingering',
+          description: 'Our FIN is on its way after the last response; close lingering (RFC 9112 §9.6).',
+        },
+      },
+    },
+    lingering: {
+      description:
+        'Our write side is ended; input is read and thrown away, so bytes the client sent unread do not turn our FIN into a reset that destroys the response (RFC 9112 §9.6).',
+      entry: 'linger',
+      on: {
+        'linger.expired': {
+          target: 'closed',
+          description: 'The client did not close in time: close anyway (RFC 9112 §9.6).',
+        },
       },
     },
     closed: {

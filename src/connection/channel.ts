@@ -3,14 +3,22 @@
 //
 // The channel machine (machines/channel.ts) owns the lifecycle; this class turns socket events
 // into machine events and implements the named actions. It makes no protocol decision of its own
-// and is made of three parts: a RequestReader (src/connection/request-reader.ts) parses requests
+// and keeps no fact about the connection's life (a FIN, a shutdown): the machine remembers those.
+// It is made of three parts: a RequestReader (src/connection/request-reader.ts) parses requests
 // on their way in and hands each over as a value, a Task (src/connection/task.ts) runs one in the
 // app, and an OutputBuffer (src/connection/output-buffer.ts) batches what goes out. This class
-// holds the lifecycle between them: starting tasks, closing (lingering), shedding, shutdown, and
-// reporting a request's progress to the deadline sweep.
+// carries out the lifecycle between them: starting tasks, closing (the linger timer), shedding,
+// shutdown, and reporting a request's progress to the deadline sweep.
 
 import type { Socket } from 'node:net';
-import { channelMachine, type ChannelContext, type ChannelDeadlines, type ChannelEvent } from '../../machines/channel.js';
+import {
+  channelMachine,
+  type ChannelContext,
+  type ChannelDeadlines,
+  type ChannelEvent,
+  type ChannelInput,
+  type ConnectionFacts,
+} from '../../machines/channel.js';
 import type { Settings } from '../config/options.js';
 import { httpDate } from '../http/date.js';
 import { bodyTooSlow, headTimedOut, SHED } from '../http/errors.js';
@@ -34,8 +42,12 @@ const CONTINUE = 'HTTP/1.1 100 Continue\r\n\r\n';
 
 /** The channel machine's events as this shell sends them: request.complete carries a ReceivedRequest. */
 type ConnectionEvent = ChannelEvent<ReceivedRequest>;
+// Facts without a payload, sent as they are: nothing is allocated for them.
+const INPUT_INCOMPLETE: ConnectionEvent = { type: 'input.incomplete' };
+const OUTPUT_ENDED: ConnectionEvent = { type: 'output.ended' };
+const LINGER_EXPIRED: ConnectionEvent = { type: 'linger.expired' };
 
-const runnableChannel = new RunnableMachine<ChannelContext<ReceivedRequest>, ConnectionEvent>(
+const runnableChannel = new RunnableMachine<ChannelContext<ReceivedRequest>, ConnectionEvent, ChannelInput<ReceivedRequest>>(
   channelMachine.provide({
     actions: {
       parseInput: ({ context }) => context.shell.parseInput(),
@@ -51,11 +63,12 @@ const runnableChannel = new RunnableMachine<ChannelContext<ReceivedRequest>, Con
       // The definition names the request by its head alone (machines/channel.ts ChannelRequest);
       // the event is the one this shell sent, so the request is the ReceivedRequest it carried.
       startTask: ({ context, event }) => {
-        if (event.type === 'request.complete') context.shell.startTask(event.request);
+        if (event.type === 'request.complete') context.shell.startTask(event.request, context.peerEnded);
       },
       signalClientLeft: ({ context }) => context.shell.signalClientLeft(),
       abortTask: ({ context }) => context.shell.abortTask(),
       closeWhenFlushed: ({ context }) => context.shell.closeWhenFlushed(),
+      linger: ({ context }) => context.shell.linger(),
       release: ({ context }) => context.shell.release(),
     },
   }),
@@ -95,12 +108,10 @@ export class Channel implements RequestReaderHost, OutputHost, TaskHost {
   /** Date.now() at the last byte in or out, for the idle sweep. */
   lastActivity = Date.now();
 
-  readonly #machine: RunningMachine<ConnectionEvent>;
+  readonly #machine: RunningMachine<ConnectionEvent, ChannelContext<ReceivedRequest>>;
   readonly #reader: RequestReader;
   readonly #output: OutputBuffer;
   #task: Task | undefined;
-  #peerEnded = false;
-  #serverClosing = false;
   #released = false;
   #lingerTimer: NodeJS.Timeout | undefined;
 
@@ -151,18 +162,19 @@ export class Channel implements RequestReaderHost, OutputHost, TaskHost {
     this.#send({ type: 'server.shedding', requestBegun: this.#reader.pending > 0 });
   }
 
-  /** The server is stopping: close now if idle, else after the response in progress. */
+  /** The server is stopping: the machine closes now if idle, else after the response in progress. */
   shutdown(): void {
-    this.#serverClosing = true;
     this.#send({ type: 'server.closing', idle: this.#reader.pending === 0 });
   }
 
-  /**
-   * Whether a response may leave the connection open: no shutdown, and no FIN from the client
-   * unless it pipelined more before it (those are answered too).
-   */
-  get mayPersist(): boolean {
-    return !this.#serverClosing && (!this.#peerEnded || this.#reader.pending > 0);
+  /** What the channel machine remembers of this connection (a FIN, a shutdown), for persists(). */
+  get connectionFacts(): ConnectionFacts {
+    return this.#machine.context;
+  }
+
+  /** Bytes received and not yet parsed: requests pipelined behind the one running. */
+  get pendingInput(): number {
+    return this.#reader.pending;
   }
 
   /** The connection is gone (released, or dropped after an internal error). */
@@ -198,7 +210,6 @@ export class Channel implements RequestReaderHost, OutputHost, TaskHost {
   }
 
   #onEnd(): void {
-    this.#peerEnded = true;
     this.#send({ type: 'socket.ended' });
   }
 
@@ -246,11 +257,11 @@ export class Channel implements RequestReaderHost, OutputHost, TaskHost {
   // ---- from the output buffer (OutputHost) ---------------------------------------------------
 
   outputDrained(): void {
-    this.#send({ type: 'output.drained' });
+    this.#send({ type: 'output.drained', pipelined: this.#reader.pending > 0 });
   }
 
   spillSent(): void {
-    this.#endAndLinger();
+    this.#endOutput();
   }
 
   // ---- channel machine actions ---------------------------------------------------------------
@@ -263,11 +274,10 @@ export class Channel implements RequestReaderHost, OutputHost, TaskHost {
     this.#task = undefined;
     const reader = this.#reader;
     reader.nextRequest();
-    if (this.#serverClosing) this.#machine.send({ type: 'server.closing', idle: reader.pending === 0 });
-    reader.parse();
-    // Remembered until now: requests pipelined before the FIN are answered (the one just parsed
-    // is told the client left); without a whole one, the connection closes.
-    if (this.#peerEnded) this.#machine.send({ type: 'socket.ended' });
+    if (reader.pending === 0) return;
+    // A request handed over is queued for the machine and goes first; only when none came of
+    // what was buffered does the machine hear so (and decides what a FIN means for it).
+    if (!reader.parse()) this.#machine.send(INPUT_INCOMPLETE);
   }
 
   writeContinue(): void {
@@ -290,9 +300,11 @@ export class Channel implements RequestReaderHost, OutputHost, TaskHost {
     );
   }
 
-  startTask(request: ReceivedRequest): void {
-    this.#task = new Task(this, this.#output, request);
-    this.#task.start();
+  startTask(request: ReceivedRequest, clientLeft: boolean): void {
+    const task = new Task(this, this.#output, request);
+    this.#task = task;
+    task.start();
+    if (clientLeft) task.clientLeft();
   }
 
   signalClientLeft(): void {
@@ -306,16 +318,17 @@ export class Channel implements RequestReaderHost, OutputHost, TaskHost {
   closeWhenFlushed(): void {
     this.#reader.discardInput();
     this.#output.flush();
-    if (!this.#output.endWhenSpillSent()) this.#endAndLinger();
+    if (!this.#output.endWhenSpillSent()) this.#endOutput();
   }
 
-  /**
-   * Half-close and keep reading (and discarding) until the client closes too, so unread request
-   * bytes do not turn our FIN into a reset that destroys the response (RFC 9112 §9.6).
-   */
-  #endAndLinger(): void {
+  /** Half-close: our FIN follows everything written. */
+  #endOutput(): void {
     this.socket.end();
-    this.#lingerTimer = setTimeout(() => this.socket.destroy(), LINGER_MS);
+    this.#send(OUTPUT_ENDED);
+  }
+
+  linger(): void {
+    this.#lingerTimer = setTimeout(() => this.#send(LINGER_EXPIRED), LINGER_MS);
     this.#lingerTimer.unref();
   }
 

@@ -226,8 +226,12 @@ export class RequestReader {
     this.#spooling?.discard();
   }
 
-  /** Run the scanner of the parser's phase over the buffered input, until it needs more or the request is complete. */
-  parse(): void {
+  /**
+   * Run the scanner of the parser's phase over the buffered input, until it needs more or the
+   * request is complete. True when the request is complete and handed over (requestComplete):
+   * after nextRequest(), by this very call. A spooled body is handed over later, once on disk.
+   */
+  parse(): boolean {
     const parser = this.#parser;
     const input = this.#input;
     for (;;) {
@@ -282,6 +286,7 @@ export class RequestReader {
         parser.send({ type: 'body.complete' });
       }
     }
+    return parser.state === 'complete' && this.#spooling === undefined;
   }
 
   /**

@@ -8,8 +8,11 @@
 // by chunk and a file response read from disk, each waiting once outbuf_high_watermark (streams)
 // or outbuf_overflow (files) waits to be sent.
 //
-// A task knows its connection only as a TaskHost (config, whether it may persist, where its
-// outcome goes) and writes to the connection's OutputBuffer (src/connection/output-buffer.ts).
+// A task knows its connection only as a TaskHost (config, what the connection knows about its
+// persistence, where its outcome goes) and writes to the connection's OutputBuffer
+// (src/connection/output-buffer.ts). Whether the connection persists is persists()
+// (machines/channel.ts, RFC 9112 §9.3): the task asks it for the head it writes, and reports the
+// same facts in `task.done` for the channel machine to ask it again.
 
 import { open, type FileHandle } from 'node:fs/promises';
 import { removeSpooled, type RequestBody } from '../fetch/body-buffer.js';
@@ -27,7 +30,7 @@ import {
   serializeResponseHead,
 } from '../http/response.js';
 import type { RequestHead, ResponseFraming } from '../http/types.js';
-import type { ChannelEvent } from '../../machines/channel.js';
+import { persists, type ChannelEvent, type ConnectionFacts, type ExchangeFacts } from '../../machines/channel.js';
 import type { LogOutput, Logger, Settings } from '../config/options.js';
 import type { OutputBuffer } from './output-buffer.js';
 import type { ReceivedRequest } from './request-reader.js';
@@ -100,14 +103,16 @@ export interface TaskHost {
   /** The connection's id (for traces). */
   readonly id: number;
   readonly config: TaskConfig;
-  /** Whether a response may leave the connection open (the server is not closing, the client sent no FIN). */
-  readonly mayPersist: boolean;
+  /** What the connection knows that bears on persistence: a FIN from the client, a shutdown. */
+  readonly connectionFacts: ConnectionFacts;
+  /** Bytes received after this request and not yet parsed: requests pipelined behind it. */
+  readonly pendingInput: number;
   send(event: TaskOutcome): void;
   /** Drop the connection at once: a defect of ours in the task. */
   destroy(): void;
 }
 
-export class Task implements JobListener {
+export class Task implements JobListener, ExchangeFacts {
   readonly #host: TaskHost;
   readonly #output: OutputBuffer;
   readonly #head: RequestHead;
@@ -123,7 +128,6 @@ export class Task implements JobListener {
   #known: string | Uint8Array | null = null;
   #stream: ReadableStream<Uint8Array> | undefined;
   #framing: ResponseFraming = { kind: 'none' };
-  #persistent = false;
   #short = false;
   /** Set once the app's answer is no longer wanted: the client is gone, or handler_timeout passed. */
   #abandoned = false;
@@ -170,6 +174,21 @@ export class Task implements JobListener {
   /** The connection this task answers on (for traces). */
   get connectionId(): number {
     return this.#host.id;
+  }
+
+  // ---- what this exchange says about persistence (ExchangeFacts, for persists()) ---------------
+
+  get keepAlive(): boolean {
+    return this.#head.keepAlive;
+  }
+
+  /** Known once the head is planned. */
+  get closeDelimited(): boolean {
+    return this.#framing.kind === 'close';
+  }
+
+  get pipelined(): boolean {
+    return this.#host.pendingInput > 0;
   }
 
   start(): void {
@@ -257,8 +276,7 @@ export class Task implements JobListener {
       bodyLength,
     });
     this.#framing = framing;
-    this.#persistent = head.keepAlive && framing.kind !== 'close' && this.#host.mayPersist;
-    const connection = !this.#persistent ? 'close' : head.version === '1.0' ? 'keep-alive' : undefined;
+    const connection = !persists(this, this.#host.connectionFacts) ? 'close' : head.version === '1.0' ? 'keep-alive' : undefined;
     const { ident } = this.#host.config;
     this.#statusSent = this.#status;
     const text = serializeResponseHead(
@@ -384,7 +402,14 @@ export class Task implements JobListener {
   reportDone(): void {
     removeSpooled(this.#body);
     this.#logAccess();
-    this.#host.send({ type: 'task.done', persistent: this.#persistent && this.#host.mayPersist, backlog: this.#output.backedUp });
+    // The channel machine asks persists() again: a FIN or a shutdown may have come since the head.
+    this.#host.send({
+      type: 'task.done',
+      keepAlive: this.keepAlive,
+      closeDelimited: this.closeDelimited,
+      pipelined: this.pipelined,
+      backlog: this.#output.backedUp,
+    });
   }
 
   reportFailed(): void {

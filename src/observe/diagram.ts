@@ -2,7 +2,9 @@
 // (GitHub renders it) and tables of states and transitions. Everything shown comes from the
 // definition, so a diagram cannot drift from its machine; scripts/diagrams.mjs writes diagrams/
 // with it and test/observe/diagrams.test.ts fails when diagrams/ is stale. Compound and
-// parallel states (the supervisor's regions) are drawn as nested states.
+// parallel states (the supervisor's regions) are drawn as nested states. A transition on the
+// machine's root, which every state takes unless it handles the event itself, is listed once, as
+// of *(any state)*, and drawn from each top-level state that may take it.
 
 import type { AnyStateMachine } from 'xstate';
 import { channelMachine, dispatcherMachine, parserMachine, supervisorMachine, taskMachine } from '../../machines/index.js';
@@ -18,6 +20,7 @@ export const DIAGRAMS: readonly { file: string; machine: AnyStateMachine; title:
 
 interface NodeLike {
   key: string;
+  parent?: NodeLike;
   path: string[];
   type: string;
   description?: string;
@@ -100,6 +103,23 @@ export function renderMachine(machine: AnyStateMachine, title: string): string {
     drawInside(root, '  ', lines);
   }
   const rows: string[] = [];
+  const row = (state: string, event: string, t: TransitionLike): string => {
+    const target = t.target?.[0];
+    const guard = t.guard === undefined ? '' : label(t.guard);
+    return `| ${state} | ${event} | ${guard} | ${target === undefined ? '*(stays)*' : name(target)} | ${t.actions.map(label).join(', ')} | ${cell(t.description ?? '')} |`;
+  };
+  const edge = (from: NodeLike, event: string, t: TransitionLike): void => {
+    const target = t.target?.[0];
+    if (target === undefined) return;
+    const guard = t.guard === undefined ? '' : label(t.guard);
+    const actions = t.actions.map(label);
+    lines.push(
+      `  ${alias(from)} --> ${alias(target)}: ${event}${guard ? ` [${guard}]` : ''}${actions.length ? ` / ${actions.join(', ')}` : ''}`,
+    );
+  };
+  for (const [type, list] of root.transitions) {
+    for (const t of list) rows.push(row('*(any state)*', eventLabel(type), t));
+  }
   for (const node of allNodes(root)) {
     const entry = node.entry.filter(own).map(label);
     if (entry.length > 0) rows.push(`| ${name(node)} | *(entry)* | | | ${entry.join(', ')} | |`);
@@ -107,16 +127,14 @@ export function renderMachine(machine: AnyStateMachine, title: string): string {
     for (const [event, list] of node.transitions) for (const t of list) all.push([eventLabel(event), t]);
     for (const t of node.always ?? []) all.push(['(always)', t]);
     for (const [event, t] of all) {
-      const guard = t.guard === undefined ? '' : label(t.guard);
-      const actions = t.actions.map(label);
-      const target = t.target?.[0];
-      if (target !== undefined) {
-        const text = `${event}${guard ? ` [${guard}]` : ''}${actions.length ? ` / ${actions.join(', ')}` : ''}`;
-        lines.push(`  ${alias(node)} --> ${alias(target)}: ${text}`);
-      }
-      rows.push(
-        `| ${name(node)} | ${event} | ${guard} | ${target === undefined ? '*(stays)*' : name(target)} | ${actions.join(', ')} | ${cell(t.description ?? '')} |`,
-      );
+      edge(node, event, t);
+      rows.push(row(name(node), event, t));
+    }
+    // The root's transitions, where this state may take them: it has no unguarded one of its own.
+    if (node.parent !== root || node.type === 'final' || root.type === 'parallel') continue;
+    for (const [type, list] of root.transitions) {
+      if (node.transitions.get(type)?.some((t) => t.guard === undefined)) continue;
+      for (const t of list) edge(node, eventLabel(type), t);
     }
   }
   lines.push('```', '', '## States', '', '| state | description |', '|---|---|');

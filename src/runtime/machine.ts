@@ -14,15 +14,20 @@ import { compileMachine, MachineRunner, type CompiledMachine } from './table.js'
 export type InspectionObserver = ((event: InspectionEvent) => void) | Observer<InspectionEvent>;
 
 /** What the shell needs of a running machine, whichever interpreter runs it. */
-export interface RunningMachine<E> {
+export interface RunningMachine<E, C = unknown> {
   send(event: E): void;
   /** The current state's name. */
   readonly state: string;
   /** True once a final state is reached: later events are ignored. */
   readonly done: boolean;
+  /**
+   * The machine's context: what its assigns remembered. Read it between events: within a step,
+   * the compiled runner shows an assign at once and an actor only once the step is over.
+   */
+  readonly context: C;
 }
 
-class ActorDriver<E extends { type: string }> implements RunningMachine<E> {
+class ActorDriver<E extends { type: string }, C> implements RunningMachine<E, C> {
   readonly #actor;
   constructor(logic: AnyStateMachine, input: unknown, onError: (error: unknown) => void, inspect: InspectionObserver | undefined) {
     this.#actor = createActor(logic, inspect === undefined ? { input } : { input, inspect });
@@ -41,10 +46,16 @@ class ActorDriver<E extends { type: string }> implements RunningMachine<E> {
   get done(): boolean {
     return this.#actor.getSnapshot().status !== 'active';
   }
+  get context(): C {
+    return this.#actor.getSnapshot().context as C;
+  }
 }
 
-/** A machine definition with its implementations provided, ready to run either way. */
-export class RunnableMachine<C, E extends { type: string }> {
+/**
+ * A machine definition with its implementations provided, ready to run either way. `I` is what a
+ * machine is started with, when its `context` function makes more of it than the input itself.
+ */
+export class RunnableMachine<C, E extends { type: string }, I = C> {
   readonly #logic: AnyStateMachine;
   readonly #table: CompiledMachine<C, E>;
 
@@ -53,8 +64,8 @@ export class RunnableMachine<C, E extends { type: string }> {
     this.#table = compileMachine<C, E>(logic);
   }
 
-  start(runtime: MachineRuntime, input: C, onError: (error: unknown) => void, inspect?: InspectionObserver): RunningMachine<E> {
-    if (runtime === 'xstate') return new ActorDriver<E>(this.#logic, input, onError, inspect);
+  start(runtime: MachineRuntime, input: I, onError: (error: unknown) => void, inspect?: InspectionObserver): RunningMachine<E, C> {
+    if (runtime === 'xstate') return new ActorDriver<E, C>(this.#logic, input, onError, inspect);
     return new MachineRunner<C, E>(this.#table, input);
   }
 }

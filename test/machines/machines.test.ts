@@ -44,10 +44,16 @@ describe('channel machine', () => {
     expect(c({ type: 'request.invalid', error })).toEqual({ state: 'pending-close', actions: ['writeErrorResponse', 'closeWhenFlushed'] });
   });
   it('reads the next request after a persistent response, flushing first when backed up', () => {
-    const done = (persistent: boolean, backlog: boolean): ChannelEvent => ({ type: 'task.done', persistent, backlog });
+    const done = (persistent: boolean, backlog: boolean): ChannelEvent => ({
+      type: 'task.done',
+      keepAlive: persistent,
+      closeDelimited: false,
+      pipelined: false,
+      backlog,
+    });
     expect(c(complete, done(true, false))).toEqual({ state: 'reading', actions: ['resumeReading'] });
     expect(c(complete, done(true, true))).toEqual({ state: 'flushing', actions: [] });
-    expect(c(complete, done(true, true), { type: 'output.drained' })).toEqual({
+    expect(c(complete, done(true, true), { type: 'output.drained', pipelined: false })).toEqual({
       state: 'reading',
       actions: ['resumeReading'],
     });
@@ -245,10 +251,13 @@ describe('every state is reachable', () => {
     { type: 'request.head', expectsContinue: true, bodyStarted: false },
     complete,
     { type: 'request.invalid', error },
-    { type: 'task.done', persistent: true, backlog: true },
-    { type: 'task.done', persistent: false, backlog: false },
+    { type: 'input.incomplete' },
+    { type: 'task.done', keepAlive: true, closeDelimited: false, pipelined: false, backlog: true },
+    { type: 'task.done', keepAlive: false, closeDelimited: false, pipelined: false, backlog: false },
     { type: 'task.failed' },
-    { type: 'output.drained' },
+    { type: 'output.drained', pipelined: false },
+    { type: 'output.ended' },
+    { type: 'linger.expired' },
     { type: 'server.closing', idle: true },
     { type: 'channel.timeout' },
     { type: 'server.shedding', requestBegun: true },
@@ -284,7 +293,12 @@ describe('every state is reachable', () => {
   ];
   it.each([
     ['dispatcher', dispatcherMachine, dispatcherEvents, ['available', 'saturated', 'stopped']],
-    ['channel', channelMachine, channelEvents, ['reading', 'awaiting-continue', 'dispatched', 'flushing', 'pending-close', 'closed']],
+    [
+      'channel',
+      channelMachine,
+      channelEvents,
+      ['reading', 'awaiting-continue', 'dispatched', 'flushing', 'pending-close', 'lingering', 'closed'],
+    ],
     ['parser', parserMachine, parserEvents, ['head', 'body-fixed', 'body-chunked', 'complete', 'error']],
     ['task', taskMachine, taskEvents, ['queued', 'running', 'streaming', 'done', 'failed']],
   ] as const)('%s', (_name, machine, events, states) => {

@@ -25,7 +25,7 @@ import {
   type InspectionEvent,
 } from 'xstate';
 import * as shipped from '../../machines/index.js';
-import type { ChannelEvent } from '../../machines/channel.js';
+import type { ChannelContext, ChannelEvent } from '../../machines/channel.js';
 import type { DispatcherEvent } from '../../machines/dispatcher.js';
 import type { ParserEvent } from '../../machines/parser.js';
 import type { TaskEvent } from '../../machines/task.js';
@@ -49,9 +49,12 @@ const channelPayloads: Payloads<ChannelEvent> = {
   'request.head': fc.record({ expectsContinue: fc.boolean(), bodyStarted: fc.boolean() }),
   'request.complete': fc.constant({ request: { head: head({ kind: 'none' }) } }),
   'request.invalid': fc.constant({ error }),
-  'task.done': fc.record({ persistent: fc.boolean(), backlog: fc.boolean() }),
+  'input.incomplete': none,
+  'task.done': fc.record({ keepAlive: fc.boolean(), closeDelimited: fc.boolean(), pipelined: fc.boolean(), backlog: fc.boolean() }),
   'task.failed': none,
-  'output.drained': none,
+  'output.drained': fc.record({ pipelined: fc.boolean() }),
+  'output.ended': none,
+  'linger.expired': none,
   'server.closing': fc.record({ idle: fc.boolean() }),
   'channel.timeout': none,
   // Times around the limits of CHANNEL_INPUT: late and in time, head and body, not begun (0).
@@ -363,7 +366,10 @@ describe('compiled tables agree with the xstate interpreter', () => {
 
 /** What the simulated shell answers, in order, when an action asks it: the same script for both worlds. */
 interface Script {
-  /** What parseInput finds in the input: an event for the parser, or nothing yet. */
+  /**
+   * What parseInput finds in the input: an event for the parser, or nothing yet; what
+   * resumeReading finds buffered: an event for the parser, or nothing at all.
+   */
   readonly parsed: readonly (ParserEvent | undefined)[];
   /** What the task started by startTask reports at once (sent to the channel from its own action). */
   readonly task: readonly (ChannelEvent | undefined)[];
@@ -379,26 +385,31 @@ function wiredPair(runtime: MachineRuntime, script: Script, log: unknown[]) {
   let parser: RunningMachine<ParserEvent> | undefined;
   let parsed = 0;
   let tasks = 0;
-  const note = (action: string, event: unknown) => log.push({ action, event, channel: channel?.state, parser: parser?.state });
-  const parseInput = () => {
-    // As in the shell, nothing is buffered before the channel exists.
-    if (channel === undefined) return;
-    const next = script.parsed[parsed++];
-    if (next !== undefined) parser!.send(next);
+  const note = (action: string, event: unknown, facts?: object) =>
+    log.push({ action, event, ...facts, channel: channel?.state, parser: parser?.state });
+  /** What is buffered: nothing (undefined), or what the parse makes of it; true when a whole request was handed over. */
+  const parseInput = (next: ParserEvent | undefined): boolean => {
+    if (next === undefined) return false;
+    parser!.send(next);
+    return parser!.state === 'complete';
   };
-  const channelActions: Record<string, (args: { event: ChannelEvent }) => void> = {};
+  const channelActions: Record<string, (args: { event: ChannelEvent; context: ChannelContext }) => void> = {};
   for (const name of Object.keys(shipped.channelMachine.implementations.actions)) channelActions[name] = ({ event }) => note(name, event);
   channelActions['parseInput'] = ({ event }) => {
     note('parseInput', event);
-    parseInput();
+    // As in the shell, nothing is buffered before the channel exists.
+    if (channel !== undefined) parseInput(script.parsed[parsed++]);
   };
   channelActions['resumeReading'] = ({ event }) => {
     note('resumeReading', event);
     if (parser?.state === 'complete') parser.send({ type: 'parser.reset' });
-    parseInput();
+    if (channel === undefined) return;
+    // As in the shell: bytes buffered that make no whole request are reported.
+    const next = script.parsed[parsed++];
+    if (next !== undefined && !parseInput(next)) channel.send({ type: 'input.incomplete' });
   };
-  channelActions['startTask'] = ({ event }) => {
-    note('startTask', event);
+  channelActions['startTask'] = ({ event, context }) => {
+    note('startTask', event, { clientLeft: context.peerEnded });
     const report = script.task[tasks++];
     if (report !== undefined) channel!.send(report);
   };
@@ -440,9 +451,14 @@ const scripts: fc.Arbitrary<Script> = fc.record({
     maxLength: 20,
   }),
   task: fc.array(
-    fc.option(fc.constantFrom<ChannelEvent>({ type: 'task.done', persistent: true, backlog: false }, { type: 'task.failed' }), {
-      nil: undefined,
-    }),
+    fc.option(
+      fc.constantFrom<ChannelEvent>(
+        { type: 'task.done', keepAlive: true, closeDelimited: false, pipelined: true, backlog: false },
+        { type: 'task.done', keepAlive: true, closeDelimited: false, pipelined: false, backlog: false },
+        { type: 'task.failed' },
+      ),
+      { nil: undefined },
+    ),
     { maxLength: 10 },
   ),
 });
@@ -485,7 +501,7 @@ describe('re-entrant sends: channel → parser → channel', () => {
       // The parser is still in the macrostep of head.parsed; the channel queues request.complete.
       { action: 'deliverRequest', event: script.parsed[0], channel: 'reading', parser: 'head' },
       // Entering `dispatched` in the macrostep of request.complete.
-      { action: 'startTask', event: complete, channel: 'reading', parser: 'complete' },
+      { action: 'startTask', event: complete, clientLeft: false, channel: 'reading', parser: 'complete' },
     ]);
     expect(channel.state).toBe('dispatched');
   });
