@@ -39,7 +39,8 @@
 //   request.invalid / deadline.check [late] / server.shedding [begun] / task.failed / task.done [isClosing]
 //      ──▶ pending-close ──output.ended──▶ lingering ──linger.expired──▶ closed
 //
-//   reading:  socket.ended, input.incomplete [hasPeerEnded], server.closing [isIdle], server.shedding ──▶ closed
+//   reading:  input.incomplete [hasPeerEnded] ──▶ pending-close (the response before it is sent)
+//   reading:  socket.ended, server.closing [isIdle], server.shedding ──▶ closed
 //   awaiting-continue: socket.ended, input.incomplete [hasPeerEnded] ──▶ closed
 //   flushing: output.drained [isIdleAtEnd] ──▶ closed
 //   any state: socket.closed (dispatched: and abortTask), channel.timeout (not dispatched) ──▶ closed;
@@ -271,8 +272,9 @@ export const channelMachine = setup({
         },
         'input.incomplete': {
           guard: 'hasPeerEnded',
-          target: 'closed',
-          description: 'The client half-closed in the middle of a request: the rest of it will never come (RFC 9112 §9.6).',
+          target: 'pending-close',
+          description:
+            'The client half-closed in the middle of a request: the rest of it will never come; the response before it still goes out, then the connection closes (RFC 9112 §9.6).',
         },
         'socket.ended': {
           target: 'closed',

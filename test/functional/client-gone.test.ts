@@ -107,6 +107,19 @@ describe('request.signal', () => {
     expect(outcomes).toEqual(['/a aborted', '/b aborted']);
     await t.close();
   });
+  it('answers the whole request before a FIN even when a cut-short one follows it', async () => {
+    const t = await startServer(async (request) => {
+      await new Promise((r) => setTimeout(r, 20));
+      return new Response(`ok ${new URL(request.url).pathname}`);
+    });
+    const client = await RawClient.connect(t.port);
+    client.write('GET /a HTTP/1.1\r\nHost: a\r\n\r\nGET /b HT');
+    client.end();
+    const response = await client.readResponse();
+    expect(response.status).toBe(200);
+    expect(response.body.toString()).toBe('ok /a');
+    await t.close();
+  });
   it('does not abort once the response is complete', async () => {
     let signal: AbortSignal | undefined;
     const t = await startServer((request) => {

@@ -146,7 +146,8 @@ describe('a FIN from the client (RFC 9112 §9.6)', () => {
   });
 
   it('after a pipelined burst that ends in part of a request: the whole ones are answered, then close', () => {
-    expect(end(complete, fin, done({ pipelined: true }), incomplete)).toEqual({ state: 'closed', actions: ['release'] });
+    // The last response may still be in the output buffer: it is flushed before the close.
+    expect(end(complete, fin, done({ pipelined: true }), incomplete)).toEqual({ state: 'pending-close', actions: ['closeWhenFlushed'] });
     expect(
       end(complete, fin, done({ pipelined: true }), { type: 'request.head', expectsContinue: true, bodyStarted: false }, incomplete),
     ).toEqual({
