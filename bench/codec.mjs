@@ -6,14 +6,15 @@
 // directory on the command line is a built src/http (default: ../dist/src/http from this file);
 // with two, the second is compared with the first: each round runs every case on both (which goes
 // first alternates), and the table shows the median ns/op over rounds and the median over rounds
-// of new/old. Each build runs in a worker thread of its own, so their JIT feedback stays apart.
-// On a machine shared with other work, identical builds read within about ±5%.
+// of new/old. Each build runs in worker threads of its own (see below). On a machine shared with
+// other work, identical builds read within about ±3%.
 //
 // Run (this build against another commit's):
 //   git worktree add /tmp/codec-base <base-commit> && ln -s "$PWD/node_modules" /tmp/codec-base/
 //   (cd /tmp/codec-base && npx tsc -p tsconfig.build.json) && npm run build
 //   node bench/codec.mjs /tmp/codec-base/dist/src/http dist/src/http
-// Options: --rounds N (default 15), --ms N per case per round (default 20). About 4 s with two builds.
+// Options: --rounds N (default 10), --ms N per case, round and worker (default 10), --isolates N
+// workers per build (default 3). About 4 s with two builds.
 
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -103,31 +104,35 @@ async function casesOf(dir) {
   };
 }
 
-// Each build runs in a worker of its own: its own heap and its own JIT feedback, so neither
-// build's calls shape how the other's are compiled. A worker answers { name, n } with
-// { ns, answer } (ns per call, and a number that depends on every call's result).
+// Each build runs in worker threads of its own, three by default: each has its own heap and its
+// own JIT, so neither build's calls shape how the other's are compiled, and the luck of one
+// isolate's compilation (inlining differs from run to run) averages out over several. A worker
+// answers { name, n } with { ns, answer }: CPU ns per call (process CPU time, as only one worker
+// runs at a time; it leaves out the time other work on the machine takes the core away), and a
+// number that depends on every call's result.
 if (!isMainThread) {
   const cases = await casesOf(workerData.dir);
   parentPort.on('message', ({ name, n }) => {
     if (name === undefined) return parentPort.postMessage(Object.keys(cases));
-    const t0 = process.hrtime.bigint();
+    const before = process.cpuUsage();
     const answer = cases[name](n);
-    parentPort.postMessage({ ns: Number(process.hrtime.bigint() - t0) / n, answer });
+    const used = process.cpuUsage(before);
+    parentPort.postMessage({ ns: ((used.user + used.system) * 1000) / n, answer });
   });
 } else {
   await compare(parseArgs(process.argv.slice(2)));
 }
 
 function parseArgs(args) {
-  const opts = { rounds: 15, ms: 20, dirs: [] };
+  const opts = { rounds: 10, ms: 10, isolates: 3, dirs: [] };
   for (let i = 0; i < args.length; i++) {
     const flag = args[i].slice(2);
     if (args[i].startsWith('--') && flag !== 'dirs' && flag in opts) opts[flag] = Number(args[++i]);
     else opts.dirs.push(resolve(args[i]));
   }
   if (opts.dirs.length === 0) opts.dirs.push(resolve(dirname(fileURLToPath(import.meta.url)), '../dist/src/http'));
-  if (opts.dirs.length > 2 || ![opts.rounds, opts.ms].every((n) => Number.isInteger(n) && n > 0)) {
-    console.error('usage: node bench/codec.mjs [old-dist-http-dir] [new-dist-http-dir] [--rounds N] [--ms N]');
+  if (opts.dirs.length > 2 || ![opts.rounds, opts.ms, opts.isolates].every((n) => Number.isInteger(n) && n > 0)) {
+    console.error('usage: node bench/codec.mjs [old-dist-http-dir] [new-dist-http-dir] [--rounds N] [--ms N] [--isolates N]');
     process.exit(2);
   }
   return opts;
@@ -135,7 +140,10 @@ function parseArgs(args) {
 
 async function compare(opts) {
   const { median, table } = await import('./lib.mjs');
-  const workers = opts.dirs.map((dir) => new Worker(new URL(import.meta.url), { workerData: { dir } }));
+  const builds = opts.dirs.map((dir) =>
+    Array.from({ length: opts.isolates }, () => new Worker(new URL(import.meta.url), { workerData: { dir } })),
+  );
+  const workers = builds.flat();
   const ask = (worker, message) =>
     new Promise((resolveAnswer, reject) => {
       worker.once('message', resolveAnswer);
@@ -150,32 +158,42 @@ async function compare(opts) {
     if (answers.some((a) => a !== answers[0] || a < 0)) throw new Error(`${name}: the builds disagree or fail: ${answers.join(' vs ')}`);
   }
 
-  // Warm-up (about 50 ms per case and build, so the JIT has settled), then calls per timed run
-  // so that one run lasts about `opts.ms`.
+  // Warm-up (about 30 ms per case and worker, so the JIT has settled), then calls per timed run
+  // so that one run takes about `opts.ms`.
   const calls = {};
   for (const name of names) {
     let n = 100;
-    for (let ns = 0; ns * n < 5e7; n *= 2) for (const w of workers) ns = (await ask(w, { name, n })).ns;
+    for (let ns = 0; ns * n < 3e7; n *= 2) for (const w of workers) ns = (await ask(w, { name, n })).ns;
     calls[name] = Math.max(1, Math.round((opts.ms * 1e6) / (await ask(workers[0], { name, n })).ns));
   }
 
-  const samples = workers.map(() => Object.fromEntries(names.map((name) => [name, []])));
+  // samples[build][name][round]: mean ns per call over the build's workers in that round.
+  const samples = builds.map(() => Object.fromEntries(names.map((name) => [name, []])));
   for (let round = 0; round < opts.rounds; round++) {
-    const order = workers.map((_, b) => (round % 2 === 0 ? b : workers.length - 1 - b));
-    for (const name of names) for (const b of order) samples[b][name].push((await ask(workers[b], { name, n: calls[name] })).ns);
+    const order = round % 2 === 0 ? builds.map((_, b) => b) : builds.map((_, b) => b).reverse();
+    for (const name of names) {
+      for (const b of order) {
+        let sum = 0;
+        for (const w of builds[b]) sum += (await ask(w, { name, n: calls[name] })).ns;
+        samples[b][name].push(sum / builds[b].length);
+      }
+    }
   }
   await Promise.all(workers.map((w) => w.terminate()));
 
-  const two = workers.length === 2;
+  const two = builds.length === 2;
   const ns = (x) => x.toFixed(1);
   const rows = names.map((name) => {
     const med = samples.map((s) => median(s[name]));
-    // Each round's two runs are next to each other in time: their ratio shrugs off load that
-    // comes and goes on the machine better than a ratio of medians would.
-    const ratio = median(samples[0][name].map((old, round) => samples[1]?.[name][round] / old));
-    return two ? [name, ns(med[0]), ns(med[1]), ratio.toFixed(3)] : [name, ns(med[0])];
+    if (!two) return [name, ns(med[0])];
+    // A round's runs of the two builds are close in time: their ratio shrugs off load that comes
+    // and goes on the machine better than a ratio of medians would.
+    const ratio = median(samples[0][name].map((old, round) => samples[1][name][round] / old));
+    return [name, ns(med[0]), ns(med[1]), ratio.toFixed(3)];
   });
   console.log(opts.dirs.map((d, b) => `${two ? ['old', 'new'][b] : 'build'}: ${d}`).join('\n'));
-  console.log(`median ns per call over ${opts.rounds} rounds of ${opts.ms} ms per case and build\n`);
+  console.log(
+    `median CPU ns per call over ${opts.rounds} rounds; a round runs each case for about ${opts.ms} ms in each of ${opts.isolates} workers per build\n`,
+  );
   console.log(table(two ? ['case', 'old ns/op', 'new ns/op', 'new/old'] : ['case', 'ns/op'], rows));
 }
