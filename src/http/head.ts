@@ -8,7 +8,7 @@
 //        the fields that frame the body);
 //        (4) the only Node API used is Buffer's latin1 decoder (see `latin1Slice` below).
 // Theory of operation (fast path, one packet holds the whole head), one function per step:
-//   1. findHeadEnd: skip leading CRLFs; walk LFs with indexOf: each must follow a CR (bare LF →
+//   1. skipEmptyLines, findHeadEnd: skip leading CRLFs; walk LFs with indexOf: each must follow a CR (bare LF →
 //      400 at once, even before the head is complete); the first LF followed by CRLF ends the
 //      head; size limit against maxHeaderBytes before any decoding;
 //   2. decode the head once as latin1 (obs-text survives 1:1);
@@ -190,8 +190,8 @@ export function parseHead(buf: Uint8Array, start: number, limits: HeadLimits, sc
   const end = findHeadEnd(buf, start, p, limits.maxHeaderBytes, scannedTo);
   if (typeof end !== 'number') return end;
   // The head text without its final CRLFCRLF: request line, then "\r\n" + field line, ...
-  // Positions below are indexes into `s`; s[k] is the octet buf[p + k]. The per-octet loops read
-  // the buffer (about twice as fast as charCodeAt here) and `s` is only sliced.
+  // Positions in the steps below are indexes into `s`; s[k] is the octet buf[p + k]. Their
+  // per-octet loops read the buffer (about twice as fast as charCodeAt here); `s` is only sliced.
   const s = latin1Slice.call(buf, p, end - 3);
 
   const head = readRequestLine(buf, p, s);
