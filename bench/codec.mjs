@@ -7,7 +7,7 @@
 // with two, the second is compared with the first: each round runs every case on both (which goes
 // first alternates), and the table shows the median ns/op over rounds and the median over rounds
 // of new/old. Each build runs in worker threads of its own (see below). On a machine shared with
-// other work, identical builds read within about ±3%.
+// other work, identical builds read within about ±4%.
 //
 // Run (this build against another commit's):
 //   git worktree add /tmp/codec-base <base-commit> && ln -s "$PWD/node_modules" /tmp/codec-base/
