@@ -4,6 +4,8 @@
 //
 // Only the last `count` hops of a list are believed: each proxy appends its own, so anything to
 // the left of the hops our own proxies added was written by whoever sent the request.
+// Reading never throws: each step returns what it read, or a Malformed value (which field, what
+// is wrong) that ends the reading and becomes the `malformed` result.
 
 import { ERR } from './errors.js';
 import { QDTEXT, QUOTED_PAIR_CHAR, isValidHost } from './grammar.js';
@@ -74,12 +76,22 @@ const MALFORMED: Record<Exclude<ProxyHeader, 'x-forwarded-by'>, HttpError> = {
   'x-forwarded-port': ERR.xForwardedPortMalformed,
 };
 
-class Malformed {
-  constructor(
-    readonly field: Exclude<ProxyHeader, 'x-forwarded-by'>,
-    readonly detail: string,
-  ) {}
+/**
+ * Why the trusted proxy fields cannot be believed: which field, and what is wrong with it. A value
+ * that the reading steps below return (never throw) and pass on as soon as they meet it.
+ */
+interface Malformed {
+  readonly kind: 'malformed';
+  readonly field: Exclude<ProxyHeader, 'x-forwarded-by'>;
+  readonly detail: string;
 }
+
+function malformed(field: Exclude<ProxyHeader, 'x-forwarded-by'>, detail: string): Malformed {
+  return { kind: 'malformed', field, detail };
+}
+
+type Applied = Extract<ProxyResult, { kind: 'applied' }>;
+type ClientDraft = { -readonly [K in keyof ForwardedClient]: ForwardedClient[K] };
 
 /**
  * Read the proxy fields of a request. `trust` is undefined when the peer is not a trusted proxy:
@@ -98,168 +110,118 @@ export function readProxyHeaders(headers: string[], trust: ProxyTrust | undefine
     }
   }
   if (!present) return NONE;
-  try {
-    return apply(headers, trust, clearUntrusted, scheme);
-  } catch (problem) {
-    if (!(problem instanceof Malformed)) throw problem;
-    return {
-      kind: 'malformed',
-      error: MALFORMED[problem.field],
-      field: SPELLING[problem.field],
-      detail: problem.detail,
-      value: fieldValue(headers, problem.field) ?? '',
-    };
-  }
+  const result = apply(headers, trust, clearUntrusted, scheme);
+  if (result.kind !== 'malformed') return result;
+  return {
+    kind: 'malformed',
+    error: MALFORMED[result.field],
+    field: SPELLING[result.field],
+    detail: result.detail,
+    value: fieldValue(headers, result.field) ?? '',
+  };
 }
 
-function apply(headers: string[], trust: ProxyTrust | undefined, clearUntrusted: boolean, defaultScheme: string): ProxyResult {
+/**
+ * What the trusted fields say (the X-Forwarded-* fields, then Forwarded), the client they
+ * describe, and the fields the app is given: trusted ones cut to the trusted hops, untrusted ones
+ * removed when `clearUntrusted`.
+ */
+function apply(headers: string[], trust: ProxyTrust | undefined, clearUntrusted: boolean, defaultScheme: string): Applied | Malformed {
   const trusted = trust?.headers ?? NO_HEADERS;
   const count = trust?.count ?? 0;
   /** New values for trusted fields (cut to the trusted hops); undefined removes the field. */
   const rewrite = new Map<string, string | undefined>();
   const unknownParameters: string[] = [];
-  let clientNode = '';
+
+  // What the trusted fields say, as sent; '' where they say nothing.
+  let node = '';
   let host = '';
   let proto = '';
   let port = '';
-  let portFromHost = false;
-
   if (trusted.has('x-forwarded-for')) {
-    const value = fieldValue(headers, 'x-forwarded-for');
-    if (value !== undefined) {
-      const hops = value.split(',').map((hop) => hop.trim());
-      const kept = hops.slice(-count);
-      const node = undquote(kept[0]!, 'x-forwarded-for');
-      if (node === '') throw new Malformed('x-forwarded-for', 'the client hop is empty');
-      // A bare IPv6 address (two colons or more) gets brackets, so that its last group is not
-      // taken for a port. (Waitress looks for a dot instead, and so splits ::ffff:192.0.2.1.)
-      const bareIpv6 = !node.startsWith('[') && node.indexOf(':') !== node.lastIndexOf(':');
-      clientNode = bareIpv6 ? `[${node}]` : node;
-      rewrite.set('x-forwarded-for', kept.join(', '));
-    }
+    const said = xForwardedFor(headers, count, rewrite);
+    if (typeof said !== 'string') return said;
+    node = said;
   }
   if (trusted.has('x-forwarded-host')) {
-    const value = fieldValue(headers, 'x-forwarded-host');
-    if (value !== undefined) {
-      const kept = value
-        .split(',')
-        .map((hop) => hop.trim())
-        .slice(-count);
-      host = undquote(kept[0]!, 'x-forwarded-host');
-      rewrite.set('x-forwarded-host', kept.join(', '));
-    }
+    const said = xForwardedHost(headers, count, rewrite);
+    if (typeof said !== 'string') return said;
+    host = said;
   }
   if (trusted.has('x-forwarded-proto')) {
-    const value = fieldValue(headers, 'x-forwarded-proto');
-    if (value !== undefined) {
-      proto = undquote(value, 'x-forwarded-proto');
-      if (proto.includes(',')) throw new Malformed('x-forwarded-proto', 'more than one value');
-    }
+    const said = wholeValue(headers, 'x-forwarded-proto');
+    if (typeof said !== 'string') return said;
+    proto = said;
   }
   if (trusted.has('x-forwarded-port')) {
-    const value = fieldValue(headers, 'x-forwarded-port');
-    if (value !== undefined) {
-      port = undquote(value, 'x-forwarded-port');
-      if (port.includes(',')) throw new Malformed('x-forwarded-port', 'more than one value');
-    }
+    const said = wholeValue(headers, 'x-forwarded-port');
+    if (typeof said !== 'string') return said;
+    port = said;
   }
-  if (trusted.has('forwarded')) {
-    const value = fieldValue(headers, 'forwarded');
-    if (value !== undefined) {
-      const elements = value.split(',').map((element) => element.trim());
-      const kept = elements.slice(-count);
-      // The oldest trusted element that gives a parameter wins: later proxies may rewrite host
-      // or proto for their own hop, while the client built its URLs from the first.
-      for (let i = kept.length - 1; i >= 0; i--) {
-        const element = parseForwardedElement(kept[i]!, unknownParameters);
-        if (element.for !== '') clientNode = element.for;
-        if (element.host !== '') host = element.host;
-        if (element.proto !== '') proto = element.proto;
-      }
-      rewrite.set('forwarded', kept.join(', '));
-    }
+  const value = trusted.has('forwarded') ? fieldValue(headers, 'forwarded') : undefined;
+  if (value !== undefined) {
+    const said = forwarded(value, count, rewrite, unknownParameters);
+    if ('kind' in said) return said;
+    if (said.for !== '') node = said.for;
+    if (said.host !== '') host = said.host;
+    if (said.proto !== '') proto = said.proto;
   }
+
   // "forwarded" is never trusted together with an x-forwarded-* field (the options refuse it).
-  const viaForwarded = rewrite.has('forwarded');
-
-  let scheme: 'http' | 'https' | undefined;
-  if (proto !== '') {
-    const lower = proto.toLowerCase();
-    if (lower !== 'http' && lower !== 'https') {
-      throw new Malformed(viaForwarded ? 'forwarded' : 'x-forwarded-proto', `unsupported proto "${proto}"`);
-    }
-    scheme = lower;
-    if (port === '') port = lower === 'https' ? '443' : '80';
+  const viaForwarded = value !== undefined;
+  let client: ForwardedClient | undefined;
+  if (node !== '' || host !== '' || proto !== '' || port !== '') {
+    const described = describeClient(node, host, proto, port, viaForwarded, defaultScheme);
+    if ('kind' in described) return described;
+    client = described;
+    if (client.authority !== undefined) rewrite.set('host', client.authority);
   }
-  const effectiveScheme = scheme ?? defaultScheme;
-
-  let serverName: string | undefined;
-  let authority: string | undefined;
-  if (host !== '') {
-    if (!isValidHost(host))
-      throw new Malformed(viaForwarded ? 'forwarded' : 'x-forwarded-host', `"${host}" is not a host with an optional port`);
-    const colon = host.lastIndexOf(':');
-    if (colon !== -1 && !host.endsWith(']')) {
-      // The port in the Host the client sent beats X-Forwarded-Port and the proto's default.
-      serverName = host.slice(0, colon);
-      if (colon + 1 < host.length) {
-        port = host.slice(colon + 1);
-        portFromHost = true;
-      }
-      authority = host;
-    } else {
-      serverName = host;
-      authority = port === '' || isDefaultPort(effectiveScheme, port) ? host : `${host}:${port}`;
-    }
-  }
-
-  let serverPort: number | undefined;
-  if (port !== '') {
-    serverPort = portNumber(port);
-    if (serverPort === undefined) {
-      const field = viaForwarded ? 'forwarded' : portFromHost ? 'x-forwarded-host' : 'x-forwarded-port';
-      throw new Malformed(field, `"${port}" is not a port number`);
-    }
-  }
-
-  const clientField = viaForwarded ? 'forwarded' : 'x-forwarded-for';
-  let address: string | undefined;
-  let clientPort: number | undefined;
-  if (clientNode !== '') {
-    // RFC 7239 §6: node = nodename [ ":" node-port ]; an IPv6 nodename is in brackets.
-    const colon = clientNode.lastIndexOf(':');
-    let name = clientNode;
-    let nodePort = '';
-    if (colon !== -1 && !clientNode.endsWith(']')) {
-      name = clientNode.slice(0, colon);
-      nodePort = clientNode.slice(colon + 1);
-    }
-    address = nodeName(name);
-    if (address === undefined) throw new Malformed(clientField, `"${clientNode}" is not an IP address, "unknown" or an obfuscated name`);
-    if (nodePort !== '') {
-      clientPort = portNumber(nodePort);
-      if (clientPort === undefined && !OBFUSCATED.test(nodePort)) throw new Malformed(clientField, `"${nodePort}" is not a port`);
-    }
-  }
-
-  const client: ForwardedClient | undefined =
-    address === undefined && scheme === undefined && serverName === undefined && serverPort === undefined
-      ? undefined
-      : { address, port: clientPort, scheme, serverName, serverPort, authority };
-  if (authority !== undefined) rewrite.set('host', authority);
-
-  const removed: string[] = [];
-  if (clearUntrusted) {
-    for (const name of PROXY_HEADERS) {
-      if (trusted.has(name) || fieldValue(headers, name) === undefined) continue;
-      rewrite.set(name, undefined);
-      removed.push(SPELLING[name]);
-    }
-  }
+  const removed = clearUntrusted ? removeUntrusted(headers, trusted, rewrite) : [];
   return { kind: 'applied', headers: rewritten(headers, rewrite), client, removed, unknownParameters };
 }
 
 const NO_HEADERS: ReadonlySet<ProxyHeader> = new Set();
+
+/** The last `count` elements of a list: the hops our own proxies added (see the file header). */
+function trustedHops(value: string, count: number): string[] {
+  return value
+    .split(',')
+    .map((hop) => hop.trim())
+    .slice(-count);
+}
+
+/** X-Forwarded-For: the client node of the oldest trusted hop; '' when the field is absent. */
+function xForwardedFor(headers: string[], count: number, rewrite: Map<string, string | undefined>): string | Malformed {
+  const value = fieldValue(headers, 'x-forwarded-for');
+  if (value === undefined) return '';
+  const kept = trustedHops(value, count);
+  const node = undquote(kept[0]!, 'x-forwarded-for');
+  if (typeof node !== 'string') return node;
+  if (node === '') return malformed('x-forwarded-for', 'the client hop is empty');
+  rewrite.set('x-forwarded-for', kept.join(', '));
+  // A bare IPv6 address (two colons or more) gets brackets, so that its last group is not
+  // taken for a port. (Waitress looks for a dot instead, and so splits ::ffff:192.0.2.1.)
+  const bareIpv6 = !node.startsWith('[') && node.indexOf(':') !== node.lastIndexOf(':');
+  return bareIpv6 ? `[${node}]` : node;
+}
+
+/** X-Forwarded-Host: the host the client asked the oldest trusted hop for; '' when absent. */
+function xForwardedHost(headers: string[], count: number, rewrite: Map<string, string | undefined>): string | Malformed {
+  const value = fieldValue(headers, 'x-forwarded-host');
+  if (value === undefined) return '';
+  const kept = trustedHops(value, count);
+  rewrite.set('x-forwarded-host', kept.join(', '));
+  return undquote(kept[0]!, 'x-forwarded-host');
+}
+
+/** X-Forwarded-Proto, X-Forwarded-Port: taken whole, as Waitress does, so a list is refused. */
+function wholeValue(headers: string[], field: 'x-forwarded-proto' | 'x-forwarded-port'): string | Malformed {
+  const value = fieldValue(headers, field);
+  if (value === undefined) return '';
+  const said = undquote(value, field);
+  if (typeof said !== 'string') return said;
+  return said.includes(',') ? malformed(field, 'more than one value') : said;
+}
 
 interface ForwardedElement {
   for: string;
@@ -268,21 +230,52 @@ interface ForwardedElement {
 }
 
 /**
+ * RFC 7239 §4 Forwarded = 1#forwarded-element: what its trusted elements say. The oldest element
+ * that gives a parameter wins: later proxies may rewrite host or proto for their own hop, while the
+ * client built its URLs from the first.
+ */
+function forwarded(
+  value: string,
+  count: number,
+  rewrite: Map<string, string | undefined>,
+  unknownParameters: string[],
+): ForwardedElement | Malformed {
+  const kept = trustedHops(value, count);
+  // Read from the newest to the oldest, each element overriding what the newer ones said; the
+  // newest element's own record gathers the answer.
+  let said: ForwardedElement | undefined;
+  for (let i = kept.length - 1; i >= 0; i--) {
+    const element = parseForwardedElement(kept[i]!, unknownParameters);
+    if ('kind' in element) return element;
+    if (said === undefined) {
+      said = element;
+      continue;
+    }
+    if (element.for !== '') said.for = element.for;
+    if (element.host !== '') said.host = element.host;
+    if (element.proto !== '') said.proto = element.proto;
+  }
+  rewrite.set('forwarded', kept.join(', '));
+  return said!; // a split list has at least one element
+}
+
+/**
  * RFC 7239 §4: forwarded-element = [ forwarded-pair ] *( ";" [ forwarded-pair ] ),
  * forwarded-pair = token "=" value, value = token / quoted-string. No whitespace around "=".
  */
-function parseForwardedElement(element: string, unknownParameters: string[]): ForwardedElement {
+function parseForwardedElement(element: string, unknownParameters: string[]): ForwardedElement | Malformed {
   const parsed: ForwardedElement = { for: '', host: '', proto: '' };
   for (const pair of element.split(';')) {
     if (pair === '') continue;
     const equals = pair.indexOf('=');
-    if (equals === -1) throw new Malformed('forwarded', `"${pair}" has no "="`);
+    if (equals === -1) return malformed('forwarded', `"${pair}" has no "="`);
     const token = pair.slice(0, equals).toLowerCase();
     const raw = pair.slice(equals + 1);
-    if (token.trim() !== token || token === '') throw new Malformed('forwarded', `whitespace around the parameter name in "${pair}"`);
-    if (raw === '') throw new Malformed('forwarded', `"${pair}" has an empty value`);
-    if (raw.trim() !== raw) throw new Malformed('forwarded', `whitespace around the value in "${pair}"`);
+    if (token.trim() !== token || token === '') return malformed('forwarded', `whitespace around the parameter name in "${pair}"`);
+    if (raw === '') return malformed('forwarded', `"${pair}" has an empty value`);
+    if (raw.trim() !== raw) return malformed('forwarded', `whitespace around the value in "${pair}"`);
     const value = undquote(raw, 'forwarded');
+    if (typeof value !== 'string') return value;
     if (token === 'for') parsed.for = value;
     else if (token === 'host') parsed.host = value;
     else if (token === 'proto') parsed.proto = value;
@@ -292,11 +285,11 @@ function parseForwardedElement(element: string, unknownParameters: string[]): Fo
 }
 
 /** RFC 9110 §5.6.4: a quoted-string loses its quotes and escapes; a value quoted on one side only is malformed. */
-function undquote(value: string, field: Exclude<ProxyHeader, 'x-forwarded-by'>): string {
+function undquote(value: string, field: Exclude<ProxyHeader, 'x-forwarded-by'>): string | Malformed {
   const opens = value.startsWith('"');
   const closes = value.length > 1 && value.endsWith('"');
   if (!opens && !value.endsWith('"')) return value;
-  if (!opens || !closes) throw new Malformed(field, `bad quoting in ${value}`);
+  if (!opens || !closes) return malformed(field, `bad quoting in ${value}`);
   let out = '';
   for (let i = 1; i < value.length - 1; i++) {
     const c = value.charCodeAt(i);
@@ -305,10 +298,108 @@ function undquote(value: string, field: Exclude<ProxyHeader, 'x-forwarded-by'>):
     } else if (QDTEXT[c] === 1) {
       out += value[i];
     } else {
-      throw new Malformed(field, `bad quoting in ${value}`);
+      return malformed(field, `bad quoting in ${value}`);
     }
   }
   return out;
+}
+
+/**
+ * The client as the trusted fields describe it, each part checked: the scheme from the proto, the
+ * host the client addressed and its port, and the client's own node. Malformed names the field
+ * that said the part (Forwarded says them all).
+ */
+function describeClient(
+  node: string,
+  host: string,
+  proto: string,
+  port: string,
+  viaForwarded: boolean,
+  defaultScheme: string,
+): ForwardedClient | Malformed {
+  const client: ClientDraft = {
+    address: undefined,
+    port: undefined,
+    scheme: undefined,
+    serverName: undefined,
+    serverPort: undefined,
+    authority: undefined,
+  };
+  let serverPort = port;
+  if (proto !== '') {
+    const lower = proto.toLowerCase();
+    if (lower !== 'http' && lower !== 'https') {
+      return malformed(viaForwarded ? 'forwarded' : 'x-forwarded-proto', `unsupported proto "${proto}"`);
+    }
+    client.scheme = lower;
+    if (serverPort === '') serverPort = lower === 'https' ? '443' : '80';
+  }
+  return describeServer(client, host, serverPort, viaForwarded, defaultScheme) ?? describeNode(client, node, viaForwarded) ?? client;
+}
+
+/**
+ * The host the client addressed (RFC 9110 §7.2 Host syntax) and the port: the one in that host
+ * beats X-Forwarded-Port, which beats the proto's default.
+ */
+function describeServer(
+  client: ClientDraft,
+  host: string,
+  port: string,
+  viaForwarded: boolean,
+  defaultScheme: string,
+): Malformed | undefined {
+  let portFromHost = false;
+  if (host !== '') {
+    if (!isValidHost(host))
+      return malformed(viaForwarded ? 'forwarded' : 'x-forwarded-host', `"${host}" is not a host with an optional port`);
+    const colon = host.lastIndexOf(':');
+    if (colon !== -1 && !host.endsWith(']')) {
+      client.serverName = host.slice(0, colon);
+      if (colon + 1 < host.length) {
+        port = host.slice(colon + 1);
+        portFromHost = true;
+      }
+      client.authority = host;
+    } else {
+      client.serverName = host;
+      client.authority = port === '' || isDefaultPort(client.scheme ?? defaultScheme, port) ? host : `${host}:${port}`;
+    }
+  }
+  if (port === '') return undefined;
+  client.serverPort = portNumber(port);
+  if (client.serverPort !== undefined) return undefined;
+  const field = viaForwarded ? 'forwarded' : portFromHost ? 'x-forwarded-host' : 'x-forwarded-port';
+  return malformed(field, `"${port}" is not a port number`);
+}
+
+/** RFC 7239 §6: node = nodename [ ":" node-port ]; an IPv6 nodename is in brackets. */
+function describeNode(client: ClientDraft, node: string, viaForwarded: boolean): Malformed | undefined {
+  if (node === '') return undefined;
+  const field = viaForwarded ? 'forwarded' : 'x-forwarded-for';
+  const colon = node.lastIndexOf(':');
+  let name = node;
+  let nodePort = '';
+  if (colon !== -1 && !node.endsWith(']')) {
+    name = node.slice(0, colon);
+    nodePort = node.slice(colon + 1);
+  }
+  client.address = nodeName(name);
+  if (client.address === undefined) return malformed(field, `"${node}" is not an IP address, "unknown" or an obfuscated name`);
+  if (nodePort === '') return undefined;
+  client.port = portNumber(nodePort);
+  if (client.port === undefined && !OBFUSCATED.test(nodePort)) return malformed(field, `"${nodePort}" is not a port`);
+  return undefined;
+}
+
+/** The proxy fields not trusted, each set to be removed; their usual spellings, for the log. */
+function removeUntrusted(headers: string[], trusted: ReadonlySet<ProxyHeader>, rewrite: Map<string, string | undefined>): string[] {
+  const removed: string[] = [];
+  for (const name of PROXY_HEADERS) {
+    if (trusted.has(name) || fieldValue(headers, name) === undefined) continue;
+    rewrite.set(name, undefined);
+    removed.push(SPELLING[name]);
+  }
+  return removed;
 }
 
 const IPV4 = /^(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)$/;

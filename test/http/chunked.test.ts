@@ -182,6 +182,9 @@ describe('RFC 9112 §7.1.1 chunk extensions', () => {
   test('CR or LF inside an extension is 400', () => {
     expectError(decodeAll('5;a="x\ry"\r\nhello\r\n0\r\n\r\n').result, ERR.chunkExtensionInvalid);
     expectError(decodeAll('5;a\ny\r\nhello\r\n0\r\n\r\n').result, ERR.chunkBareLineFeed);
+    // Inside a quoted-string a LF is an octet that qdtext and quoted-pair do not allow.
+    expectError(decodeAll('5;a="x\ny"\r\nhello\r\n0\r\n\r\n').result, ERR.chunkExtensionInvalid);
+    expectError(decodeAll('5;a="x\\\ny"\r\nhello\r\n0\r\n\r\n').result, ERR.chunkExtensionInvalid);
   });
   test(`a size line of ${MAX_CHUNK_LINE_BYTES} bytes is fine, one more is 400`, () => {
     const ext = (n: number) => `5;a=${'b'.repeat(n - 4)}`;

@@ -144,6 +144,13 @@ describe('what a trusted proxy says about the client', () => {
       2,
       { address: '2001:db8::1', port: undefined, serverName: 'example.org', authority: 'example.org', serverPort: 443, scheme: 'https' },
     ],
+    [
+      'Forwarded, a value only a newer element gives',
+      { Forwarded: 'host=example.com;proto=https, for=192.0.2.1' },
+      ['forwarded'],
+      2,
+      { address: '192.0.2.1', serverName: 'example.com', scheme: 'https' },
+    ],
     ['Forwarded, for=unknown (RFC 7239 §6.2)', { Forwarded: 'for=unknown' }, ['forwarded'], 1, { address: 'unknown' }],
     [
       'Forwarded, an obfuscated node and port (RFC 7239 §6.3)',
@@ -216,6 +223,9 @@ describe('malformed fields from a trusted proxy are refused', () => {
     ['a client hop that is no address', { 'X-Forwarded-For': '<script>' }, ['x-forwarded-for'], 'WS_ERR_X_FORWARDED_FOR'],
     ['an empty client hop', { 'X-Forwarded-For': '1.2.3.4, ' }, ['x-forwarded-for'], 'WS_ERR_X_FORWARDED_FOR'],
     ['a quote open on one side', { 'X-Forwarded-For': '"1.2.3.4' }, ['x-forwarded-for'], 'WS_ERR_X_FORWARDED_FOR'],
+    ['a host quoted on one side', { 'X-Forwarded-Host': '"example.com' }, ['x-forwarded-host'], 'WS_ERR_X_FORWARDED_HOST'],
+    ['a proto quoted on one side', { 'X-Forwarded-Proto': 'https"' }, ['x-forwarded-proto'], 'WS_ERR_X_FORWARDED_PROTO'],
+    ['a port quoted on one side', { 'X-Forwarded-Port': '"443' }, ['x-forwarded-port'], 'WS_ERR_X_FORWARDED_PORT'],
     ['a Forwarded pair without "="', { Forwarded: 'for' }, ['forwarded'], 'WS_ERR_FORWARDED'],
     ['whitespace before "=" in Forwarded', { Forwarded: 'for =192.0.2.1' }, ['forwarded'], 'WS_ERR_FORWARDED'],
     ['whitespace after "=" in Forwarded', { Forwarded: 'for= 192.0.2.1' }, ['forwarded'], 'WS_ERR_FORWARDED'],
