@@ -58,14 +58,10 @@ function noActor(where: string, what: string): never {
   throw new Error(`${where} uses ${what}, which the compiled machine runner does not give (no actor exists)`);
 }
 
-/** The argument of an assigner, as xstate's resolveAssign builds it. */
-class AssignArgs<C, E> {
+/** What xstate offers a context function or an assigner and the runner does not: actors. */
+class WithoutActors {
   readonly #where: string;
-  constructor(
-    readonly context: C,
-    readonly event: E,
-    where: string,
-  ) {
+  constructor(where: string) {
     this.#where = where;
   }
   get spawn(): never {
@@ -79,20 +75,24 @@ class AssignArgs<C, E> {
   }
 }
 
+/** The argument of an assigner, as xstate's resolveAssign builds it. */
+class AssignArgs<C, E> extends WithoutActors {
+  constructor(
+    readonly context: C,
+    readonly event: E,
+    where: string,
+  ) {
+    super(where);
+  }
+}
+
 /** The argument of a machine's `context` function, as xstate's _getPreInitialState builds it. */
-class ContextArgs {
-  readonly #where: string;
+class ContextArgs extends WithoutActors {
   constructor(
     readonly input: unknown,
     where: string,
   ) {
-    this.#where = where;
-  }
-  get spawn(): never {
-    return noActor(this.#where, 'spawn');
-  }
-  get self(): never {
-    return noActor(this.#where, 'self');
+    super(where);
   }
 }
 
