@@ -115,19 +115,6 @@ function keepAliveFrom(version: HttpVersion, bits: number): boolean {
 }
 
 /**
- * RFC 9112 §9.3: does this request, by itself, ask to keep the connection open? `headers` is the
- * flat lower-cased [name, value, ...] array of a RequestHead. (parseHead already puts the answer
- * in `head.keepAlive`; this is for callers that rebuild or alter heads.)
- */
-export function requestKeepAlive(version: HttpVersion, headers: readonly string[]): boolean {
-  let bits = 0;
-  for (let k = 0; k + 1 < headers.length; k += 2) {
-    if (headers[k] === 'connection') bits |= connectionBits(headers[k + 1] ?? '');
-  }
-  return keepAliveFrom(version, bits);
-}
-
-/**
  * The value of field `name` (lower-case) in the flat [name, value, ...] array of a RequestHead:
  * every field line of that name joined with ", " (RFC 9110 §5.3); undefined when there is none.
  */

@@ -42,7 +42,7 @@ export interface ForwardedClient {
   readonly authority: string | undefined;
 }
 
-export type ProxyResult =
+type ProxyResult =
   /** The request carries no proxy field: nothing to do. */
   | { readonly kind: 'none' }
   | {

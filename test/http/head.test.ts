@@ -2,7 +2,7 @@
 // (measured on Waitress 2.1.2) among them. Every refusal is asserted by status AND code.
 import { describe, expect, test } from 'vitest';
 import { ERR } from '../../src/http/errors.js';
-import { parseHead, requestKeepAlive } from '../../src/http/head.js';
+import { parseHead } from '../../src/http/head.js';
 import { LIMITS, bytes, expectError, head, parse } from './helpers.js';
 
 const GET = 'GET / HTTP/1.1\r\nHost: example.com\r\n';
@@ -493,12 +493,6 @@ describe('RFC 9112 §9.3 persistence', () => {
   test('close-ish tokens that are not close do not end persistence', () => {
     expect(ka('1.1', 'Connection: closed\r\n')).toBe(true);
     expect(ka('1.1', 'Connection: "close"\r\n')).toBe(true);
-  });
-  test('requestKeepAlive() agrees with parseHead on a flat header array', () => {
-    expect(requestKeepAlive('1.1', ['connection', 'Close'])).toBe(false);
-    expect(requestKeepAlive('1.1', ['x', 'close'])).toBe(true);
-    expect(requestKeepAlive('1.0', ['connection', 'foo, keep-alive'])).toBe(true);
-    expect(requestKeepAlive('1.0', [])).toBe(false);
   });
 });
 
