@@ -21,7 +21,7 @@
 //   trailer-section = *( field-line CRLF )
 
 import { ERR, bodyTooLarge, trailerTooLarge } from './errors.js';
-import { CR, FIELD_VALUE_CHAR, HEX_VALUE, HTAB, LF, QDTEXT, QUOTED_PAIR_CHAR, SP, TCHAR } from './grammar.js';
+import { CR, FIELD_VALUE_CHAR, HEX_VALUE, LF, QDTEXT, QUOTED_PAIR_CHAR, TCHAR, isOws } from './grammar.js';
 import type { ChunkedResult, HttpError } from './types.js';
 
 /** RFC 9112 §7.1.1: a server ought to limit extension length; this bounds a whole size line. */
@@ -67,8 +67,6 @@ const EQUALS = 0x3d;
 const DQUOTE = 0x22;
 const BACKSLASH = 0x5c;
 const COLON = 0x3a;
-
-const isOws = (c: number): boolean => c === SP || c === HTAB;
 
 export class ChunkedDecoder {
   readonly #maxBodyBytes: number;

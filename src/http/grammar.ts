@@ -21,6 +21,11 @@ export const LF = 0x0a;
 export const CR = 0x0d;
 export const SP = 0x20;
 
+/** RFC 9110 §5.6.3  OWS = *( SP / HTAB ): one octet of optional whitespace. */
+export function isOws(c: number): boolean {
+  return c === SP || c === HTAB;
+}
+
 /**
  * RFC 9110 §5.6.2
  *   token = 1*tchar

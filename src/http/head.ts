@@ -22,7 +22,7 @@
 // a stray CR is the root cause of whatever else looks wrong (RFC 9112 §2.2).
 
 import { ERR, bodyTooLarge, headTooLarge } from './errors.js';
-import { CR, FIELD_VALUE_CHAR, HTAB, LF, SCHEME_CHAR, SP, TARGET_CHAR, TCHAR, isValidHost } from './grammar.js';
+import { CR, FIELD_VALUE_CHAR, LF, SCHEME_CHAR, TARGET_CHAR, TCHAR, isOws, isValidHost } from './grammar.js';
 import type { BodyFraming, HeadLimits, HeadResult, HttpError, HttpVersion, RequestHead, TargetForm } from './types.js';
 
 // Buffer.prototype.latin1Slice is the native one-copy latin1 decoder behind buf.toString('latin1');
@@ -102,10 +102,6 @@ function connectionBits(v: string): number {
     else if (equalsLower(v, a, b, 'keep-alive')) bits |= CONN_KEEP_ALIVE;
   });
   return bits;
-}
-
-function isOws(c: number): boolean {
-  return c === SP || c === HTAB;
 }
 
 /** RFC 9112 §9.3: persistence from the version and the Connection options alone. */
