@@ -308,7 +308,8 @@ export const channelMachine = setup({
           },
           {
             target: 'closed',
-            description: 'At connection_limit, an idle connection makes room; nothing was asked, so nothing is answered.',
+            description:
+              'At connection_limit, an idle connection makes room; nothing was asked, so nothing is answered (RFC 9112 §9.6: a server may close an idle connection).',
           },
         ],
       },

@@ -110,7 +110,7 @@ export const taskMachine = setup({
         'app.threw': {
           target: 'failed',
           actions: ['logAppError', 'writeServerError'],
-          description: 'The app failed before a response head existed: answer 500.',
+          description: 'The app failed before a response head existed: answer 500 (RFC 9110 §15.6.1).',
         },
         'client.left': {
           actions: 'signalClientLeft',
@@ -140,7 +140,7 @@ export const taskMachine = setup({
         'body.failed': {
           target: 'failed',
           actions: 'logAppError',
-          description: 'The body failed after the head was sent: close the connection.',
+          description: 'The body failed after the head was sent: only closing tells the client the response is incomplete (RFC 9112 §8).',
         },
         'client.left': { actions: 'signalClientLeft' },
         'client.gone': { target: 'failed', actions: ['cancelBody', 'cancelApp'] },
