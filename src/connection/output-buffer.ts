@@ -112,8 +112,9 @@ export class OutputBuffer {
     this.#flushQueued = false;
     const socket = this.#socket;
     if (this.#bytes === 0 || socket.destroyed) {
+      // The end-of-turn flush after a streamed chunk already went out finds nothing: no new array.
       this.#text = '';
-      this.#parts = [];
+      if (this.#parts.length > 0) this.#parts = [];
       this.#bytes = 0;
       return;
     }
