@@ -7,13 +7,14 @@
 // aid on a server must not. Like it, the relay serves at http://127.0.0.1:PORT a page that embeds
 // https://stately.ai/inspect and passes it the events, and forwards every event to the other
 // WebSocket clients (a browser tab, a test, another tool).
+//
+// @statelyai/inspect and ws are optional peer dependencies (with superjson they weigh about 7 MB,
+// for a debugging aid): they are imported here, when the relay starts, and never statically.
 
-import { createWebSocketInspector } from '@statelyai/inspect';
 import { createServer } from 'node:http';
 import type { InspectionEvent, Observer } from 'xstate';
-import { WebSocket, WebSocketServer } from 'ws';
 import type { InspectionCallback, InspectOption } from '../config/options.js';
-import { OptionError } from '../errors.js';
+import { codeOf, OptionError } from '../errors.js';
 
 export interface Inspector {
   readonly observer: InspectionCallback | Observer<InspectionEvent>;
@@ -46,7 +47,23 @@ const page = (port: number) => `<!DOCTYPE html>
   };
 </script></body></html>`;
 
-async function startRelay(port: number): Promise<{ port: number; stop(): Promise<void> }> {
+interface Peers {
+  readonly statelyInspect: typeof import('@statelyai/inspect');
+  readonly ws: typeof import('ws');
+}
+
+async function loadPeers(): Promise<Peers> {
+  try {
+    const [statelyInspect, ws] = await Promise.all([import('@statelyai/inspect'), import('ws')]);
+    return { statelyInspect, ws };
+  } catch (error) {
+    if (codeOf(error) !== 'ERR_MODULE_NOT_FOUND') throw error;
+    throw new OptionError('inspect', 'needs the optional packages @statelyai/inspect and ws: npm i @statelyai/inspect ws');
+  }
+}
+
+async function startRelay({ ws }: Peers, port: number): Promise<{ port: number; stop(): Promise<void> }> {
+  const { WebSocket, WebSocketServer } = ws;
   const http = createServer((_, res) => {
     res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
     res.end(page((http.address() as { port: number }).port));
@@ -89,8 +106,9 @@ function sanitizeContext(context: Record<string, unknown>): Record<string, unkno
 export async function startInspector(option: InspectOption): Promise<Inspector | undefined> {
   if (option === false) return undefined;
   if (typeof option === 'function') return { observer: option, url: undefined, close: async () => {} };
-  const relay = await startRelay(option);
-  const inspector = createWebSocketInspector({ url: `ws://127.0.0.1:${relay.port}`, sanitizeContext });
+  const peers = await loadPeers();
+  const relay = await startRelay(peers, option);
+  const inspector = peers.statelyInspect.createWebSocketInspector({ url: `ws://127.0.0.1:${relay.port}`, sanitizeContext });
   return {
     observer: inspector.inspect,
     url: `http://127.0.0.1:${relay.port}`,

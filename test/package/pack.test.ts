@@ -1,0 +1,68 @@
+// test/package/pack.test.ts: what `npm pack` puts in the tarball and what package.json promises an
+// installer: the built code, its types, the three bins, LICENSE and README, and no dead weight
+// (source maps without their sources, the doc generators only scripts/ run); the optional peers
+// stay out of dependencies, and installing runs no script.
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+
+const root = fileURLToPath(new URL('../..', import.meta.url));
+const pkg = JSON.parse(readFileSync(`${root}package.json`, 'utf8')) as {
+  license?: string;
+  repository?: { url?: string };
+  bin: Record<string, string>;
+  scripts: Record<string, string>;
+  dependencies: Record<string, string>;
+  devDependencies: Record<string, string>;
+  peerDependencies?: Record<string, string>;
+  peerDependenciesMeta?: Record<string, { optional?: boolean }>;
+};
+const OPTIONAL_PEERS = ['@statelyai/inspect', 'ws'];
+
+/** The files `npm pack` would put in the tarball, from the build `npm test` made (no prepack here). */
+function packedFiles(): string[] {
+  const result = spawnSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: root, encoding: 'utf8' });
+  expect(result.status, result.stderr).toBe(0);
+  const [report] = JSON.parse(result.stdout) as { files: { path: string }[] }[];
+  return report!.files.map((file) => file.path);
+}
+
+describe('the tarball', () => {
+  const files = packedFiles();
+
+  it('holds the entry point, its types, the bins, LICENSE and README', () => {
+    const bins = Object.values(pkg.bin).map((path) => path.replace(/^\.\//, ''));
+    expect(bins).toHaveLength(3);
+    expect(files).toEqual(expect.arrayContaining(['LICENSE', 'README.md', 'dist/src/index.js', 'dist/src/index.d.ts', ...bins]));
+  });
+
+  it('holds no source map and none of the doc generators', () => {
+    expect(files.filter((path) => path.endsWith('.map'))).toEqual([]);
+    expect(files.filter((path) => /options-doc|catalogue-doc|audit\/app\./.test(path))).toEqual([]);
+  });
+});
+
+describe('package.json', () => {
+  it('names its licence and repository', () => {
+    expect(pkg.license).toBe('MIT');
+    expect(pkg.repository?.url).toMatch(/^git\+https:\/\/github\.com\/.+\.git$/);
+    expect(readFileSync(`${root}LICENSE`, 'utf8')).toMatch(/^MIT License\n\nCopyright \(c\) \d{4} /);
+  });
+
+  it('makes the inspector packages optional peers, installed for the tests only', () => {
+    for (const name of OPTIONAL_PEERS) {
+      expect(pkg.dependencies).not.toHaveProperty([name]);
+      expect(pkg.peerDependencies).toHaveProperty([name]);
+      expect(pkg.peerDependenciesMeta?.[name]?.optional).toBe(true);
+      expect(pkg.devDependencies[name]).toBe(pkg.peerDependencies?.[name]);
+    }
+  });
+
+  it('builds when packing, not when installing; the first commands of the README build first', () => {
+    expect(pkg.scripts).not.toHaveProperty('prepare');
+    expect(pkg.scripts['prepack']).toBe('npm run build');
+    expect(pkg.scripts['serve:hello']).toMatch(/^npm run build && /);
+    expect(pkg.scripts['test']).toMatch(/^npm run build && /);
+  });
+});
