@@ -51,7 +51,8 @@ export interface EdgeCase {
  * - `framed-once`: each answer with content has one framing field, once, and at most one
  *   Connection field (RFC 9112 §6.1, §6.3; RFC 9110 §7.6.1).
  */
-type FieldRule = 'head-length-as-get' | 'framed-once';
+export const FIELD_RULES = ['head-length-as-get', 'framed-once'] as const;
+type FieldRule = (typeof FIELD_RULES)[number];
 
 /** An answer other than waitstate's that the rules allow, and why. */
 export interface Answer {

@@ -1,6 +1,7 @@
 // src/audit/probe.ts: run one catalogue case against any HTTP/1.1 server over a raw socket, and
 // report what came back: the status of each response, and whether the server closed (and, for a
-// case with a field rule, whether the answers' fields keep it).
+// case with a field rule, whether the answers' fields keep it). Also the check, before any case,
+// that a server is there at all.
 // Deliberately dumb: bytes go out exactly as written, and responses are split by their own
 // framing (Content-Length, chunked, or the close), so nothing normalises either side.
 
@@ -100,6 +101,29 @@ function breaksFieldRule(edge: EdgeCase, statuses: readonly number[], answers: r
       }
       return undefined;
   }
+}
+
+/**
+ * Why nothing can be audited at host:port, or undefined when a connection opens there. Checked
+ * once before the cases run: without a server, every case would fail alike and hide the cause.
+ */
+export function whyUnreachable(host: string, port: number, timeoutMs = 3000): Promise<string | undefined> {
+  const where = `${host.includes(':') ? `[${host}]` : host}:${port}`;
+  return new Promise((resolve) => {
+    const socket = connect({ host, port });
+    const done = (why: string | undefined) => {
+      clearTimeout(deadline);
+      socket.destroy();
+      resolve(why);
+    };
+    const deadline = setTimeout(() => done(`nothing answers at ${where}: no connection within ${timeoutMs} ms`), timeoutMs);
+    socket.on('connect', () => done(undefined));
+    socket.on('error', (error: NodeJS.ErrnoException) => {
+      if (error.code === 'ECONNREFUSED') done(`nothing is listening on ${where} (connection refused)`);
+      else if (error.code === 'ENOTFOUND' || error.code === 'EAI_AGAIN') done(`${host} does not resolve (${error.code})`);
+      else done(`cannot connect to ${where}: ${error.message}`);
+    });
+  });
 }
 
 export function probe(host: string, port: number, edge: EdgeCase, options: ProbeOptions = {}): Promise<ProbeResult> {

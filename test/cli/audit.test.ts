@@ -1,6 +1,6 @@
 // waitstate-audit: the catalogue run against any server, with a table or JSON, and its exit codes.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { createServer as createNetServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -25,7 +25,13 @@ writeFileSync(allowedFile, JSON.stringify(picked.slice(0, 2)));
 let waitstate: TestServer;
 let node: Server;
 let nodePort = 0;
+/** A loopback port nothing listens on: bound, then released. */
+let freePort = 0;
 beforeAll(async () => {
+  const probeServer = createNetServer();
+  await new Promise<void>((resolve) => probeServer.listen(0, '127.0.0.1', resolve));
+  freePort = (probeServer.address() as AddressInfo).port;
+  await new Promise((resolve) => probeServer.close(resolve));
   waitstate = await startServer(() => new Response('ok'));
   node = createServer((req, res) => {
     req.resume();
@@ -74,11 +80,66 @@ describe('waitstate-audit', () => {
     [[], /name the server to audit/],
     [['http://127.0.0.1:1', '--bogus'], /--bogus is not an option/],
     [['http://127.0.0.1:1', '--cases', join(dir, 'missing.json')], /--cases: cannot read/],
+    [['http://127.0.0.1:1', '--cases'], /^waitstate-audit: error: --cases needs a file name$/],
+    [['127.0.0.1:8080'], /^waitstate-audit: error: 127\.0\.0\.1:8080 has no scheme: write http:\/\/127\.0\.0\.1:8080$/],
+    [
+      ['https://127.0.0.1:1'],
+      /^waitstate-audit: error: waitstate-audit speaks plain HTTP, not https: audit the server at its http:\/\/ address/,
+    ],
+    [['ftp://127.0.0.1:1'], /only http:\/\/ servers can be audited \(got ftp:\/\/127\.0\.0\.1:1\)/],
+    [['http://no-such-host.invalid:8080'], /^waitstate-audit: error: no-such-host\.invalid does not resolve \(E[A-Z_]+\)$/],
   ])('refuses %j with one line and exit 2', (args, message) => {
     const result = spawnSync(process.execPath, [`${root}dist/src/audit/cli.js`, ...args], { encoding: 'utf8' });
-    expect(result.status).toBe(2);
     expect(result.stderr.trim().split('\n')).toHaveLength(1);
-    expect(result.stderr).toMatch(message);
+    expect(result.stderr.trim()).toMatch(message);
+    expect(result.stdout).toBe('');
+    expect(result.status).toBe(2);
+  });
+
+  it('says once that nothing is listening, before any case, and exits 2', () => {
+    const result = spawnSync(process.execPath, [`${root}dist/src/audit/cli.js`, `http://127.0.0.1:${freePort}`], { encoding: 'utf8' });
+    expect(result.stderr).toBe(`waitstate-audit: error: nothing is listening on 127.0.0.1:${freePort} (connection refused)\n`);
+    expect(result.stdout).toBe('');
+    expect(result.status).toBe(2);
+  });
+
+  it('--help explains every option and the exit codes', async () => {
+    const { code, text } = await run(['--help']);
+    expect(code).toBe(0);
+    expect(text).toMatch(/^Usage: waitstate-audit http:\/\/HOST:PORT/);
+    expect(text).toMatch(/^ {2}--cases FILE, --cases=FILE {2}run the cases in FILE/m);
+    expect(text).toMatch(/^ {2}--json {2,}print a JSON report/m);
+    expect(text).toMatch(/^ {2}-h, --help {2,}print this help/m);
+    expect(text).toMatch(/^ {2}0 {2}every case passed/m);
+    expect(text).toMatch(/^ {2}1 {2}a case failed/m);
+    expect(text).toMatch(/^ {2}2 {2}the audit did not run/m);
+  });
+});
+
+describe('--cases FILE', () => {
+  const example = join(root, 'examples/audit/cases.json');
+
+  it('runs the example of docs/audit.md, which shows the file as it is', async () => {
+    const { code, text } = await run([`http://127.0.0.1:${waitstate.port}`, '--cases', example, '--json']);
+    expect(JSON.parse(text)).toMatchObject({ passed: 5, allowed: 0, failed: 0 });
+    expect(code).toBe(0);
+    const doc = readFileSync(join(root, 'docs/audit.md'), 'utf8');
+    expect(doc).toContain(`\`\`\`json\n${readFileSync(example, 'utf8').trimEnd()}\n\`\`\``);
+  });
+
+  it.each([
+    [{ closes: 'no' }, 'case 1 (x): closes must be true or false'],
+    [{ statuses: ['200'] }, 'case 1 (x): statuses must be an array of status codes'],
+    [{ thensend: 'hello' }, 'case 1 (x): "thensend" is not a field of a case'],
+    [{ fieldRule: 'framed' }, 'case 1 (x): fieldRule must be "head-length-as-get" or "framed-once"'],
+    [{ alsoAllowed: [{ statuses: [417], closes: false }] }, 'case 1 (x): alsoAllowed must be an array of { statuses, closes, why }'],
+  ])('refuses a case with %j, naming the case and the field', async (change, message) => {
+    const file = join(dir, 'bad-case.json');
+    writeFileSync(
+      file,
+      JSON.stringify([{ id: 'x', send: 'GET / HTTP/1.1\r\nHost: a\r\n\r\n', statuses: [200], closes: false, ...change }]),
+    );
+    await expect(run([`http://127.0.0.1:${waitstate.port}`, '--cases', file])).rejects.toThrow(`--cases: ${file}: ${message}`);
   });
 });
 
