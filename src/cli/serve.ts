@@ -16,6 +16,11 @@ import { flagOf, OPTIONS, readConfigFile, resolveOptions, type OptionName } from
 import { serve } from '../server/serve.js';
 
 const USAGE = 'Usage: waitstate-serve [OPTIONS] MODULE:OBJECT';
+/** The inspector page is Stately's, served from the internet; a trace holds the same events offline. */
+const INSPECTOR_OFFLINE =
+  "The inspector page embeds Stately's hosted inspector (https://stately.ai/inspect): the browser needs internet access. " +
+  'Offline, record the same events with --trace=trace.jsonl and read them with `waitstate-trace trace.jsonl`, ' +
+  'or one connection as a page with `waitstate-trace trace.jsonl --connection N --html trace.html`.';
 /** Like waitress-serve, the CLI runs the app in 4 worker threads unless told otherwise. */
 const CLI_DEFAULT_THREADS = 4;
 
@@ -153,7 +158,10 @@ async function main(argv: readonly string[], out: (line: string) => void = conso
   // The server's own lines, stamped as its log lines are (logFormat, logLevel), on the same stream.
   const { logger } = resolveOptions(args.options);
   for (const address of server.addresses) logger.info(`Serving on ${address.url}`);
-  if (server.inspector !== undefined) logger.info(`Inspector on ${server.inspector} (open it in a browser)`);
+  if (server.inspector !== undefined) {
+    logger.info(`Inspector on ${server.inspector} (open it in a browser)`);
+    logger.info(INSPECTOR_OFFLINE);
+  }
   await new Promise<void>((resolveSignal) => {
     const stop = () => resolveSignal();
     process.once('SIGINT', stop);

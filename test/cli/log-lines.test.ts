@@ -1,6 +1,7 @@
 // waitstate-serve's log as a user reads it later: its own lines (Serving on, Shutting down) and an
 // app error from a worker thread, each stamped with its time and level, on stderr (stdout is left
-// to --access-log=- and --trace=-), as text or as pino's JSON lines.
+// to --access-log=- and --trace=-), as text or as pino's JSON lines; and what --inspect says with
+// its URL.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -86,5 +87,18 @@ describe('waitstate-serve log lines', () => {
     expect(failed!.err!['stack']).toMatch(/^Error: boom\n {4}at app [^]*\ncaused by: TypeError: inner\n/);
     expect(stopping!.msg).toBe('Shutting down: finishing requests in progress');
     expect(new Set(records.map((r) => r.pid)).size).toBe(1);
+  });
+
+  it('--inspect says, with the URL, that the page needs internet access, and how to read the events offline', async () => {
+    const proc = start(['--threads=0', '--inspect=0']);
+    await until(() => proc.stderr().includes('--html') || proc.child.exitCode !== null);
+    const lines = proc.stderr().trimEnd().split('\n');
+    expect(lines[1]).toMatch(new RegExp(`^${TIME} INFO  Inspector on http://127\\.0\\.0\\.1:\\d+ \\(open it in a browser\\)$`));
+    expect(lines[2]).toMatch(
+      new RegExp(`^${TIME} INFO  The inspector page embeds Stately's hosted inspector \\(https://stately\\.ai/inspect\\)`),
+    );
+    expect(lines[2]).toContain('needs internet access');
+    expect(lines[2]).toContain('--trace=trace.jsonl');
+    expect(lines[2]).toContain('`waitstate-trace trace.jsonl --connection N --html trace.html`');
   });
 });
