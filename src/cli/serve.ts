@@ -12,10 +12,15 @@ import { realpathSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { loadAppRef, resolveAppRef } from '../app-ref.js';
 import { OptionError } from '../errors.js';
-import { flagOf, OPTIONS, readConfigFile, type OptionName } from '../config/options.js';
+import { flagOf, OPTIONS, readConfigFile, resolveOptions, type OptionName } from '../config/options.js';
 import { serve } from '../server/serve.js';
 
 const USAGE = 'Usage: waitstate-serve [OPTIONS] MODULE:OBJECT';
+/** The inspector page is Stately's, served from the internet; a trace holds the same events offline. */
+const INSPECTOR_OFFLINE =
+  "The inspector page embeds Stately's hosted inspector (https://stately.ai/inspect): the browser needs internet access. " +
+  'Offline, record the same events with --trace=trace.jsonl and read them with `waitstate-trace trace.jsonl`, ' +
+  'or one connection as a page with `waitstate-trace trace.jsonl --connection N --html trace.html`.';
 /** Like waitress-serve, the CLI runs the app in 4 worker threads unless told otherwise. */
 const CLI_DEFAULT_THREADS = 4;
 
@@ -150,14 +155,19 @@ async function main(argv: readonly string[], out: (line: string) => void = conso
   const inline = String(args.options['threads']).trim() === '0' && String(args.options['processes'] ?? '1').trim() === '1';
   const app = inline ? await loadAppRef(args.target, process.cwd()) : resolveAppRef(args.target, process.cwd());
   const server = await serve(app, args.options);
-  for (const address of server.addresses) out(`Serving on ${address.url}`);
-  if (server.inspector !== undefined) out(`Inspector on ${server.inspector} (open it in a browser)`);
+  // The server's own lines, stamped as its log lines are (logFormat, logLevel), on the same stream.
+  const { logger } = resolveOptions(args.options);
+  for (const address of server.addresses) logger.info(`Serving on ${address.url}`);
+  if (server.inspector !== undefined) {
+    logger.info(`Inspector on ${server.inspector} (open it in a browser)`);
+    logger.info(INSPECTOR_OFFLINE);
+  }
   await new Promise<void>((resolveSignal) => {
     const stop = () => resolveSignal();
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
   });
-  out('Shutting down: finishing requests in progress');
+  logger.info('Shutting down: finishing requests in progress');
   await server.close();
   return 0;
 }

@@ -48,7 +48,8 @@ export function renderOptionsDoc(): string {
   lines.push(
     '',
     'Not options: `logger` (library only: any object with `error`, `warn` and `info`, such as `console`',
-    'or a pino logger) and, on the command line, `--config=FILE` and `--help`. `waitstate-serve` runs',
+    'or a pino logger, used as it is; without one, the built-in logger writes to stderr as `log_format` says)',
+    'and, on the command line, `--config=FILE` and `--help`. `waitstate-serve` runs',
     '4 worker threads unless `--threads` says otherwise, like `waitress-serve`.',
     '',
   );
@@ -120,6 +121,7 @@ export function renderFromWaitressDoc(): string {
     '| `environ["waitress.client_disconnected"]()` | `request.signal`: aborts when the client goes, by a close (FIN) or a reset, inline and in worker threads; after a FIN the answer is still sent |',
     '| `wsgi.file_wrapper` | `fileResponse(path)` |',
     "| Paste's TransLogger | the `accessLog` option |",
+    '| the `waitress` logger of Python logging (`INFO:waitress:Serving on …` on stderr, no time unless configured) | the `logger` option; without one, lines with an ISO 8601 time and a level on stderr, as text or pino JSON (`logFormat`), at least `logLevel` |',
     '| `environ["wsgi.input"]`, on any method | `request.body`, `text()`, `json()`, … on any method, GET and HEAD included |',
     '',
     '## Protocol answers where waitstate departs',

@@ -10,6 +10,9 @@ import { isIP, Server } from 'node:net';
 import type { InspectionEvent } from 'xstate';
 import { OptionError } from '../errors.js';
 import { PROXY_HEADERS } from '../http/proxy-headers.js';
+import { consoleLogger, LOG_FORMATS, type LogFormat, type Logger } from './console-log.js';
+
+export type { Logger } from './console-log.js';
 
 /** Where log lines go (access_log, trace): anything with a write(string) method (a stream, process.stdout). */
 export interface LogOutput {
@@ -277,6 +280,22 @@ export const OPTIONS = {
     check: (v) => ((LOG_LEVELS as readonly string[]).includes(v) ? undefined : `must be one of ${LOG_LEVELS.join(', ')} (got "${v}")`),
     own: true,
   } as OptionSpec<LogLevel>,
+  logFormat: {
+    kind: 'string',
+    default: 'text',
+    help:
+      'How the built-in logger (used when no logger is given, as on the CLI) writes a line: text ' +
+      '(2026-11-28T08:03:19.123Z ERROR message, a stack indented beneath) or json (one pino line: level, time, pid, ' +
+      'hostname, err, msg). Every level goes to stderr.',
+    check: (v) => ((LOG_FORMATS as readonly string[]).includes(v) ? undefined : `must be one of ${LOG_FORMATS.join(', ')} (got "${v}")`),
+    own: true,
+    precedent:
+      "text: Waitress's lines are Python logging's default, a level and a message (INFO:waitress:Serving on …) with no time, " +
+      "and a file or a pipe adds none, so the time comes first, in ISO 8601 UTC. json is pino's line, for pino-pretty and log " +
+      'shippers. Every level goes to stderr, where Waitress (Python logging), gunicorn and uvicorn write their server logs: stdout ' +
+      'stays for access_log and trace at -, so that a reader of one stream meets one kind of line (pino writes all to stdout; ' +
+      'node:http logs nothing)',
+  } as OptionSpec<LogFormat>,
   trace: {
     kind: 'output',
     default: '',
@@ -327,12 +346,6 @@ function leveled(logger: Logger, level: LogLevel): Logger {
   return { error: keep('error'), warn: keep('warn'), info: keep('info') };
 }
 
-export interface Logger {
-  error(...args: unknown[]): void;
-  warn(...args: unknown[]): void;
-  info(...args: unknown[]): void;
-}
-
 /** `--max-request-body-size` for `maxRequestBodySize`. */
 export function flagOf(name: string): string {
   return '--' + name.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase());
@@ -369,7 +382,7 @@ export function resolveOptions(user: Record<string, unknown>): ResolvedOptions {
   for (const [name, spec] of Object.entries(OPTIONS) as [OptionName, OptionSpec<unknown>][]) {
     settings[name] = spec.default;
   }
-  let logger: Logger = console;
+  let logger: Logger | undefined;
   const warnings: string[] = [];
   for (const [name, value] of Object.entries(user)) {
     if (value === undefined) continue;
@@ -415,7 +428,8 @@ export function resolveOptions(user: Record<string, unknown>): ResolvedOptions {
         'name the headers your proxy sets to silence this',
     );
   }
-  return { ...s, logger: leveled(logger, s.logLevel), warnings };
+  // A logger of the user's is used as it is: it stamps its lines its own way.
+  return { ...s, logger: leveled(logger ?? consoleLogger(s.logFormat), s.logLevel), warnings };
 }
 
 /** `max_request_body_size` (Waitress, config files) → `maxRequestBodySize`. */

@@ -6,7 +6,7 @@
 // replaces one that dies (after a second's pause if it died young, so a crash loop does not
 // spin) and, on close(), asks each to close gracefully. The app must be a module reference,
 // since every process imports it; options cross as JSON, so `logger` does not (each process logs
-// to its own console).
+// through its own built-in logger, in `logFormat`).
 
 import cluster, { type Worker as ClusterWorker } from 'node:cluster';
 import { Server } from 'node:net';

@@ -44,7 +44,8 @@ function run(
 
 async function servingPort(proc: ReturnType<typeof run>): Promise<number> {
   for (let i = 0; i < 100; i++) {
-    const m = /Serving on http:\/\/127\.0\.0\.1:(\d+)/.exec(proc.stdout());
+    // The server's own lines are log lines, on stderr with the rest of its log.
+    const m = /Serving on http:\/\/127\.0\.0\.1:(\d+)/.exec(proc.stderr());
     if (m !== null) return Number(m[1]);
     if (proc.child.exitCode !== null) break;
     await new Promise((r) => setTimeout(r, 50));
