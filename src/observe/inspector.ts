@@ -12,8 +12,7 @@ import { createWebSocketInspector } from '@statelyai/inspect';
 import { createServer } from 'node:http';
 import type { InspectionEvent, Observer } from 'xstate';
 import { WebSocket, WebSocketServer } from 'ws';
-import type { InspectionCallback, InspectOption } from '../config/options.js';
-import { OptionError } from '../errors.js';
+import { optionError, type InspectionCallback, type InspectOption, type Spelling } from '../config/options.js';
 
 export interface Inspector {
   readonly observer: InspectionCallback | Observer<InspectionEvent>;
@@ -46,7 +45,7 @@ const page = (port: number) => `<!DOCTYPE html>
   };
 </script></body></html>`;
 
-async function startRelay(port: number): Promise<{ port: number; stop(): Promise<void> }> {
+async function startRelay(port: number, spelling: Spelling): Promise<{ port: number; stop(): Promise<void> }> {
   const http = createServer((_, res) => {
     res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
     res.end(page((http.address() as { port: number }).port));
@@ -65,7 +64,7 @@ async function startRelay(port: number): Promise<{ port: number; stop(): Promise
     });
   });
   await new Promise<void>((resolve, reject) => {
-    http.once('error', (error) => reject(new OptionError('inspect', `cannot listen on 127.0.0.1:${port}: ${error.message}`)));
+    http.once('error', (error) => reject(optionError(spelling, 'inspect', `cannot listen on 127.0.0.1:${port}: ${error.message}`)));
     http.listen(port, '127.0.0.1', () => resolve());
   });
   const bound = (http.address() as { port: number }).port;
@@ -86,10 +85,10 @@ function sanitizeContext(context: Record<string, unknown>): Record<string, unkno
   return { ...context, shell: shell !== null && typeof shell === 'object' ? shell.constructor.name : shell };
 }
 
-export async function startInspector(option: InspectOption): Promise<Inspector | undefined> {
+export async function startInspector(option: InspectOption, spelling: Spelling): Promise<Inspector | undefined> {
   if (option === false) return undefined;
   if (typeof option === 'function') return { observer: option, url: undefined, close: async () => {} };
-  const relay = await startRelay(option);
+  const relay = await startRelay(option, spelling);
   const inspector = createWebSocketInspector({ url: `ws://127.0.0.1:${relay.port}`, sanitizeContext });
   return {
     observer: inspector.inspect,
