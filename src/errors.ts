@@ -13,8 +13,10 @@ export class OptionError extends Error {
     readonly option: string,
     /** What is wrong, without the option's name. */
     readonly detail: string,
+    /** The config file the option was read from, when it was. */
+    readonly source?: string,
   ) {
-    super(`${option}: ${detail}`);
+    super(source === undefined ? `${option}: ${detail}` : `${source}: ${option}: ${detail}`);
     this.name = 'OptionError';
   }
 }

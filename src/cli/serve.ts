@@ -5,15 +5,18 @@
 // `--expose-tracebacks` / `--no-expose-tracebacks`, `--listen` repeatable. MODULE:OBJECT names
 // the app (src/app-ref.ts); like waitress-serve it runs in 4 worker threads unless `--threads`
 // says otherwise (0 = inline). Sockets passed by systemd (LISTEN_FDS) are served instead of
-// --listen. Errors print one line and exit 1; SIGINT and SIGTERM close the server gracefully and
-// exit 0.
+// --listen. `--config FILE` reads options from a JSON object or a Waitress PasteDeploy .ini
+// (src/config/config-file.ts), under the flags. Every message names an option as it was written.
+// Errors print one line and exit 1; SIGINT and SIGTERM close the server gracefully and exit 0.
 
-import { realpathSync } from 'node:fs';
+import { existsSync, readFileSync, realpathSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { loadAppRef, resolveAppRef } from '../app-ref.js';
 import { OptionError } from '../errors.js';
-import { flagOf, OPTIONS, readConfigFile, resolveOptions, type OptionName } from '../config/options.js';
-import { serve } from '../server/serve.js';
+import { readConfigFile, underFlags } from '../config/config-file.js';
+import { didYouMean } from '../config/did-you-mean.js';
+import { ADDRESS_OPTIONS, flagOf, OPTIONS, resolveOptions, spell, spellIn, type OptionName, type Spelling } from '../config/options.js';
+import { startServing } from '../server/serve.js';
 
 const USAGE = 'Usage: waitstate-serve [OPTIONS] MODULE:OBJECT';
 /** The inspector page is Stately's, served from the internet; a trace holds the same events offline. */
@@ -21,97 +24,160 @@ const INSPECTOR_OFFLINE =
   "The inspector page embeds Stately's hosted inspector (https://stately.ai/inspect): the browser needs internet access. " +
   'Offline, record the same events with --trace=trace.jsonl and read them with `waitstate-trace trace.jsonl`, ' +
   'or one connection as a page with `waitstate-trace trace.jsonl --connection N --html trace.html`.';
-/** Like waitress-serve, the CLI runs the app in 4 worker threads unless told otherwise. */
-const CLI_DEFAULT_THREADS = 4;
+/** Where the CLI's defaults differ from the library's: like waitress-serve, it runs the app in 4 worker threads. */
+const CLI_DEFAULTS: { readonly [K in OptionName]?: unknown } = { threads: 4 };
+/** Options named on the command line: as flags, wherever --help and messages mention them. */
+const FLAG_SPELLING: Spelling = { style: 'cli' };
 
-function helpText(): string {
-  const lines = [USAGE, '', 'Serve the Fetch app OBJECT exported by the ES module MODULE (a path).', '', 'Options:'];
-  for (const [name, spec] of Object.entries(OPTIONS)) {
-    const flag =
-      spec.kind === 'boolean'
-        ? `${flagOf(name)}, --no-${flagOf(name).slice(2)}`
-        : spec.kind === 'inspect'
-          ? `${flagOf(name)}[=PORT]`
-          : `${flagOf(name)}=${spec.kind === 'integer' ? 'N' : 'VALUE'}`;
-    const def = spec.kind === 'list' || spec.kind === 'sockets' ? '' : ` (default: ${JSON.stringify(spec.default)})`;
-    lines.push(`  ${flag}`, `      ${spec.help}${def}`);
+/** A flag of the command itself, not a server option: `value` names what it takes, if anything. */
+interface CommandFlag {
+  readonly value?: string;
+  readonly short?: string;
+  readonly help: string;
+}
+
+/** The command's own flags; each also appears in --help and among the "did you mean" candidates. */
+const COMMAND_FLAGS = {
+  '--config': {
+    value: 'FILE',
+    help:
+      'Read options from FILE: a JSON object (keys in snake_case, as Waitress spells them, or camelCase), or a PasteDeploy ' +
+      '.ini file, whose [server:main] section (use = egg:waitress#main) is read. Flags win over the file; a flag for any of ' +
+      '--listen, --host, --port, --unix-socket, --sockets replaces all of those the file gives.',
+  },
+  '--help': { short: '-h', help: 'Show this help and exit.' },
+  '--version': { short: '-V', help: 'Print the version of waitstate and exit.' },
+} as const satisfies Record<string, CommandFlag>;
+type CommandFlagName = keyof typeof COMMAND_FLAGS;
+
+/** `help` as lines of at most `width` columns, each indented by `indent`. */
+function wrap(help: string, indent: string, width = 100): string[] {
+  const lines: string[] = [];
+  let line = '';
+  for (const word of help.split(' ')) {
+    if (line !== '' && indent.length + line.length + 1 + word.length > width) {
+      lines.push(indent + line);
+      line = word;
+    } else line = line === '' ? word : `${line} ${word}`;
   }
-  lines.push(
-    '  --config=FILE',
-    '      Read options from a JSON object (keys in snake_case, as Waitress spells them, or camelCase); flags win over it.',
-    '  --help',
-    '      Show this help and exit.',
-  );
+  return [...lines, indent + line];
+}
+
+/** ` (default: 4)`, or nothing for an option that is off or empty unless given. */
+function shownDefault(name: OptionName): string {
+  const value = name in CLI_DEFAULTS ? CLI_DEFAULTS[name] : OPTIONS[name].default;
+  if (value === '' || value === false || (Array.isArray(value) && value.length === 0)) return '';
+  return ` (default: ${value === true ? 'on' : String(value)})`;
+}
+
+export function helpText(): string {
+  const lines = [
+    USAGE,
+    '',
+    'Serve the Fetch app OBJECT exported by the ES module MODULE (a path).',
+    'A flag takes its value after = or a space; a boolean flag also takes =yes/no, on/off, true/false or 1/0.',
+    '',
+    'Options:',
+  ];
+  for (const [option, spec] of Object.entries(OPTIONS)) {
+    const name = option as OptionName;
+    const flag = flagOf(name);
+    const form =
+      spec.kind === 'boolean'
+        ? `${flag}, --no-${flag.slice(2)}`
+        : spec.kind === 'inspect'
+          ? `${flag}[=PORT]`
+          : `${flag}=${spec.kind === 'integer' ? 'N' : spec.kind === 'output' ? 'FILE' : 'VALUE'}`;
+    const ignored = 'ignored' in spec ? ` No effect in waitstate: ${spec.ignored}.` : '';
+    lines.push(`  ${form}${shownDefault(name)}`, ...wrap(spellIn(FLAG_SPELLING, spec.help + ignored), '      '));
+  }
+  for (const [flag, spec] of Object.entries(COMMAND_FLAGS) as [CommandFlagName, CommandFlag][]) {
+    const form = `${spec.short === undefined ? '' : `${spec.short}, `}${flag}${spec.value === undefined ? '' : `=${spec.value}`}`;
+    lines.push(`  ${form}`, ...wrap(spec.help, '      '));
+  }
   return lines.join('\n');
 }
 
-interface ParsedArgs {
+export interface ParsedArgs {
+  /** Server options by library name, values as typed (converted and checked by resolveOptions). */
   options: Record<string, unknown>;
   target: string | undefined;
-  help: boolean;
-  config: string | undefined;
+  /** The command's own flags given: true, or the value of one that takes one. */
+  command: { [K in CommandFlagName]?: string | true };
 }
 
 const byFlag = new Map(Object.keys(OPTIONS).map((name) => [flagOf(name), name as OptionName]));
+const byShort = new Map(
+  Object.entries(COMMAND_FLAGS).flatMap(([flag, spec]: [string, CommandFlag]) => (spec.short === undefined ? [] : [[spec.short, flag]])),
+);
+/** Every flag there is, for "did you mean". */
+const ALL_FLAGS = [
+  ...Object.keys(COMMAND_FLAGS),
+  ...[...byFlag].flatMap(([flag, name]) => (OPTIONS[name].kind === 'boolean' ? [flag, `--no-${flag.slice(2)}`] : [flag])),
+];
 
-function parseArgs(argv: readonly string[]): ParsedArgs {
+export function parseArgs(argv: readonly string[]): ParsedArgs {
   const options: Record<string, unknown> = {};
   const positional: string[] = [];
-  let help = false;
-  let config: string | undefined;
+  const command: ParsedArgs['command'] = {};
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
-    if (arg === '--help' || arg === '-h') {
-      help = true;
-      continue;
-    }
-    if (!arg.startsWith('--')) {
+    if (!arg.startsWith('-') || arg === '-') {
       positional.push(arg);
       continue;
     }
     const eq = arg.indexOf('=');
-    const flag = eq === -1 ? arg : arg.slice(0, eq);
+    const flag = byShort.get(arg) ?? (eq === -1 ? arg : arg.slice(0, eq));
     let value: string | undefined = eq === -1 ? undefined : arg.slice(eq + 1);
-    if (flag === '--config') {
-      config = value ?? argv[++i];
-      if (config === undefined || config === '') throw new OptionError('--config', 'needs a file name');
+    if (flag in COMMAND_FLAGS) {
+      const name = flag as CommandFlagName;
+      const spec: CommandFlag = COMMAND_FLAGS[name];
+      if (spec.value === undefined) {
+        if (value !== undefined) throw new OptionError(flag, 'takes no value');
+        command[name] = true;
+      } else {
+        value ??= argv[++i];
+        if (value === undefined || value === '') throw new OptionError(flag, `needs a ${spec.value}`);
+        command[name] = value;
+      }
       continue;
     }
     const negated = flag.startsWith('--no-') ? byFlag.get('--' + flag.slice(5)) : undefined;
     if (negated !== undefined && OPTIONS[negated].kind === 'boolean') {
-      if (value !== undefined) throw new OptionError(negated, `${flag} takes no value`);
+      if (value !== undefined) throw new OptionError(flag, 'takes no value');
       options[negated] = false;
       continue;
     }
     const name = byFlag.get(flag);
-    if (name === undefined) throw new OptionError(flag, 'is not an option (see --help)');
-    const spec = OPTIONS[name];
-    if (spec.kind === 'inspect') {
-      // --inspect alone switches it on (as node --inspect does); --inspect=PORT picks the port.
+    if (name === undefined) throw new OptionError(flag, `is not an option${didYouMean(flag, ALL_FLAGS)} (see --help)`);
+    const kind = OPTIONS[name].kind;
+    if (kind === 'inspect') {
+      // --inspect alone switches it on (as node --inspect does); --inspect=PORT or --inspect PORT picks the port.
+      options[name] = value ?? (/^\d+$/.test(argv[i + 1] ?? '') ? argv[++i] : true);
+    } else if (kind === 'boolean') {
       options[name] = value ?? true;
-      continue;
-    }
-    if (spec.kind === 'boolean') {
-      if (value === undefined) options[name] = true;
-      else if (/^(1|true|yes|on)$/i.test(value)) options[name] = true;
-      else if (/^(0|false|no|off)$/i.test(value)) options[name] = false;
-      else throw new OptionError(name, `${flag} must be true or false (got "${value}")`);
-      continue;
-    }
-    if (value === undefined) {
-      value = argv[++i];
-      if (value === undefined) throw new OptionError(name, `${flag} needs a value`);
-    }
-    if (spec.kind === 'list' || spec.kind === 'sockets') {
-      const list = (options[name] as string[] | undefined) ?? [];
-      list.push(...value.split(/\s+/).filter((x) => x !== ''));
-      options[name] = list;
     } else {
-      options[name] = value;
+      value ??= argv[++i];
+      if (value === undefined) throw new OptionError(flag, 'needs a value');
+      // A repeated list flag adds to the list: its values are joined as a space-separated list.
+      const earlier = options[name];
+      options[name] = (kind === 'list' || kind === 'sockets') && typeof earlier === 'string' ? `${earlier} ${value}` : value;
     }
   }
   if (positional.length > 1) throw new OptionError('MODULE:OBJECT', `give one app, not ${positional.length} (${positional.join(' ')})`);
-  return { options, target: positional[0], help, config };
+  return { options, target: positional[0], command };
+}
+
+/** This package's version, from the package.json above this file (dist/src/cli/ when installed, src/cli/ in tests). */
+function packageVersion(): string {
+  for (let dir = new URL('./', import.meta.url); ; dir = new URL('../', dir)) {
+    const candidate = new URL('package.json', dir);
+    if (existsSync(candidate)) {
+      const found = JSON.parse(readFileSync(candidate, 'utf8')) as { name?: unknown; version?: unknown };
+      if (found.name === 'waitstate' && typeof found.version === 'string') return found.version;
+    }
+    if (dir.pathname === '/') throw new Error('waitstate: its package.json is not found above ' + import.meta.url);
+  }
 }
 
 /** sd_listen_fds(3): the first descriptor systemd passes. */
@@ -130,33 +196,53 @@ function systemdSockets(env: NodeJS.ProcessEnv, pid: number): number[] {
   delete env['LISTEN_PID'];
   delete env['LISTEN_FDNAMES'];
   if (owner !== undefined && owner !== String(pid)) return [];
-  if (!/^\d+$/.test(count)) throw new OptionError('sockets', `LISTEN_FDS must be a number of descriptors (got "${count}")`);
+  if (!/^\d+$/.test(count)) throw new OptionError('LISTEN_FDS', `must be a number of descriptors (got "${count}")`);
   return Array.from({ length: Number(count) }, (_, i) => SD_LISTEN_FDS_START + i);
+}
+
+/**
+ * The options to serve with: the flags, systemd's sockets (which, like a flag for an address,
+ * set the config file's address keys aside), then the config file under them; how each was
+ * spelled; and what the file holds that is not read.
+ */
+function gatherOptions(args: ParsedArgs): { options: Record<string, unknown>; spelling: Spelling; notes: readonly string[] } {
+  const flags = { ...args.options };
+  const activated = systemdSockets(process.env, process.pid);
+  if (activated.length > 0) {
+    const where = ADDRESS_OPTIONS.find((name) => flags[name] !== undefined);
+    if (where !== undefined) {
+      throw new OptionError(
+        spell(FLAG_SPELLING, where),
+        `cannot be combined with the ${activated.length} socket(s) systemd passed (LISTEN_FDS)`,
+      );
+    }
+    flags['sockets'] = activated;
+  }
+  const path = args.command['--config'];
+  const file = typeof path === 'string' ? readConfigFile(path) : undefined;
+  const { options, spelling } = file === undefined ? { options: flags, spelling: FLAG_SPELLING } : underFlags(file, flags);
+  for (const [name, value] of Object.entries(CLI_DEFAULTS)) options[name] ??= value;
+  return { options, spelling, notes: file?.notes ?? [] };
 }
 
 async function main(argv: readonly string[], out: (line: string) => void = console.log): Promise<number> {
   const args = parseArgs(argv);
-  if (args.help) {
+  if (args.command['--help'] !== undefined) {
     out(helpText());
     return 0;
   }
-  if (args.target === undefined) throw new OptionError('MODULE:OBJECT', `specify an application. ${USAGE}`);
-  if (args.config !== undefined) args.options = { ...readConfigFile(args.config), ...args.options };
-  const activated = systemdSockets(process.env, process.pid);
-  if (activated.length > 0) {
-    const where = ['listen', 'host', 'port', 'unixSocket', 'sockets'].find((name) => args.options[name] !== undefined);
-    if (where !== undefined) {
-      throw new OptionError(where as OptionName, `cannot be combined with the ${activated.length} socket(s) systemd passed (LISTEN_FDS)`);
-    }
-    args.options['sockets'] = activated;
+  if (args.command['--version'] !== undefined) {
+    out(`waitstate ${packageVersion()}`);
+    return 0;
   }
-  args.options['threads'] ??= CLI_DEFAULT_THREADS;
+  if (args.target === undefined) throw new OptionError('MODULE:OBJECT', `specify an application. ${USAGE}`);
+  const { options, spelling, notes } = gatherOptions(args);
   // With worker threads or processes, each imports the module itself; inline, we import it here.
-  const inline = String(args.options['threads']).trim() === '0' && String(args.options['processes'] ?? '1').trim() === '1';
+  const inline = String(options['threads']).trim() === '0' && String(options['processes'] ?? '1').trim() === '1';
   const app = inline ? await loadAppRef(args.target, process.cwd()) : resolveAppRef(args.target, process.cwd());
-  const server = await serve(app, args.options);
+  const server = await startServing(app, options, { spelling, notes });
   // The server's own lines, stamped as its log lines are (logFormat, logLevel), on the same stream.
-  const { logger } = resolveOptions(args.options);
+  const { logger } = resolveOptions(options, spelling);
   for (const address of server.addresses) logger.info(`Serving on ${address.url}`);
   if (server.inspector !== undefined) {
     logger.info(`Inspector on ${server.inspector} (open it in a browser)`);
@@ -178,14 +264,8 @@ if (invokedDirectly) {
   main(process.argv.slice(2)).then(
     (code) => process.exit(code),
     (error: unknown) => {
-      // An option is named as it was given here: by its flag, in the detail too.
-      const message =
-        error instanceof OptionError && error.option in OPTIONS
-          ? `${flagOf(error.option)}: ${error.detail.replace(/\b[a-z]+(?:[A-Z][a-z0-9]*)+\b/g, (word) => (word in OPTIONS ? flagOf(word) : word))}`
-          : error instanceof Error
-            ? error.message
-            : String(error);
-      process.stderr.write(`waitstate-serve: error: ${message}\n`);
+      // Option errors name the option as it was written (a flag, a config file's key) already.
+      process.stderr.write(`waitstate-serve: error: ${error instanceof Error ? error.message : String(error)}\n`);
       process.exit(1);
     },
   );

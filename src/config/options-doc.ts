@@ -20,11 +20,15 @@ export function renderOptionsDoc(): string {
     '',
     'Every option has three spellings: camelCase in the library (`serve(app, { maxRequestBodySize: 1024 })`),',
     'kebab-case on the command line (`--max-request-body-size=1024`; booleans as `--name` / `--no-name`),',
-    'and snake_case, as Waitress spells it, in a JSON config file (`waitstate-serve --config=FILE`; flags',
-    'win over the file). A bad value, an unknown name or a combination Waitress refuses (`listen` with',
-    '`host`/`port`, `unix_socket` or `sockets` with any of them, `ipv4` and `ipv6` both off, `trusted_proxy_count` or',
-    '`trusted_proxy_headers` without `trusted_proxy`, `forwarded` with an `x-forwarded-*` header) fails at',
-    'start-up with an error naming the option; the CLI prints it in one line, with flag names, and exits 1.',
+    'and snake_case, as Waitress spells it, in a config file (`waitstate-serve --config=FILE`: a JSON object,',
+    "or a PasteDeploy .ini's `[server:main]`; flags win over the file). Values are read alike from a flag,",
+    'a file or a string given to the library: `yes`/`no`, `on`/`off`, `true`/`false`, `1`/`0` for booleans,',
+    '`"8080"` for numbers, space-separated lists. A bad value, an unknown name (with a suggestion when one is',
+    'near) or a combination Waitress refuses (`listen` with `host`/`port`, `unix_socket` or `sockets` with any',
+    'of them, `ipv4` and `ipv6` both off, `trusted_proxy_count` or `trusted_proxy_headers` without',
+    '`trusted_proxy`, `forwarded` with an `x-forwarded-*` header) fails at start-up with an error naming the',
+    'option as it was written: camelCase from the library; from `waitstate-serve`, the flag, or the config',
+    'file and its key, in one line, and exit 1. Warnings name options the same way.',
     '',
     '## Waitress options',
     '',
@@ -33,10 +37,8 @@ export function renderOptionsDoc(): string {
   ];
   const row = (name: string) => {
     const spec = OPTIONS[name as keyof typeof OPTIONS];
-    let help =
-      'ignored' in spec && spec.ignored !== undefined
-        ? `${spec.help} **No effect on Node** (a warning says so): ${spec.ignored}.`
-        : spec.help;
+    let help = 'library' in spec && spec.library !== undefined ? `${spec.help} ${spec.library}` : spec.help;
+    if ('ignored' in spec && spec.ignored !== undefined) help += ` **No effect on Node** (a warning says so): ${spec.ignored}.`;
     if ('precedent' in spec && spec.precedent !== undefined) help += ` *Why this default:* ${spec.precedent}.`;
     return `| \`${name}\` | \`${flagOf(name)}\` | \`${snakeOf(name)}\` | ${spec.kind} | ${shownDefault(spec.default)} | ${cell(help)} |`;
   };
@@ -49,7 +51,7 @@ export function renderOptionsDoc(): string {
     '',
     'Not options: `logger` (library only: any object with `error`, `warn` and `info`, such as `console`',
     'or a pino logger, used as it is; without one, the built-in logger writes to stderr as `log_format` says)',
-    'and, on the command line, `--config=FILE` and `--help`. `waitstate-serve` runs',
+    'and, on the command line, `--config=FILE`, `--help` and `--version`. `waitstate-serve` runs',
     '4 worker threads unless `--threads` says otherwise, like `waitress-serve`.',
     '',
   );
@@ -94,7 +96,30 @@ export function renderFromWaitressDoc(): string {
     '',
     "Every argument of Waitress's `serve()` has a waitstate option of the same meaning, spelled",
     'camelCase in the library, kebab-case on the command line (the same flag waitress-serve takes),',
-    "and snake_case (Waitress's own spelling) in a `--config` JSON file.",
+    "and snake_case (Waitress's own spelling) in a `--config` file, JSON or .ini.",
+    '',
+    '## Your deployment .ini',
+    '',
+    '`waitstate-serve --config=production.ini module.mjs:app` reads the `[server:main]` section of a PasteDeploy',
+    '.ini written for Waitress (`use = egg:waitress#main`; without `[server:main]`, `[server]` or the first `[server:*]`), as',
+    "PasteDeploy would hand it to Waitress: configparser's syntax (`key = value` or `key: value`, `;` and `#`",
+    'comment lines, values continued on indented lines), `%(here)s` and `[DEFAULT]` keys interpolated, values',
+    'read as Waitress reads them (`yes`/`no`, space- or line-separated lists). The other sections',
+    '(`[app:main]`, `[pipeline:main]`, `[filter:*]`, logging) are not read, and an info line says so: the app',
+    "is the ES module named on the command line, and logging is waitstate's own (`log_level`, `access_log`). A",
+    '`use` naming another server is refused. Flags win over the file, key by key, and a flag for any of',
+    '`--listen`, `--host`, `--port`, `--unix-socket`, `--sockets` sets aside all of those keys in the file.',
+    '',
+    '```ini',
+    '[server:main]',
+    'use = egg:waitress#main',
+    'listen = 127.0.0.1:6543 [::1]:6543',
+    'threads = 4',
+    'trusted_proxy = 127.0.0.1',
+    'trusted_proxy_headers = x-forwarded-for x-forwarded-proto',
+    '```',
+    '',
+    '## Every option',
     '',
     '| Waitress | library | `waitstate-serve` | differences |',
     '|---|---|---|---|',

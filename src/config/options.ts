@@ -3,14 +3,15 @@
 // Each entry gives the library name (camelCase), the Waitress name (snake_case, accepted in
 // config files), the CLI flag (kebab-case, derived), its type, default, help line and check.
 // `resolveOptions()` validates a user's options against this table and throws an OptionError
-// naming the option; the CLI parser and `--help` are generated from the same table.
+// naming the option as the user wrote it (a Spelling: camelCase, a flag, a config file's key);
+// the CLI parser and `--help` are generated from the same table.
 
-import { readFileSync } from 'node:fs';
 import { isIP, Server } from 'node:net';
 import type { InspectionEvent } from 'xstate';
 import { OptionError } from '../errors.js';
 import { PROXY_HEADERS } from '../http/proxy-headers.js';
 import { consoleLogger, LOG_FORMATS, type LogFormat, type Logger } from './console-log.js';
+import { didYouMean } from './did-you-mean.js';
 
 export type { Logger } from './console-log.js';
 
@@ -38,6 +39,8 @@ interface OptionSpec<T> {
   readonly check?: (value: T) => string | undefined;
   /** Turn an accepted value into the one used (url_prefix `app/` → `/app`). */
   readonly normalize?: (value: T) => T;
+  /** What the library takes besides (a net.Server, a function, a stream): in the docs, not in --help. */
+  readonly library?: string;
   /** Accepted for Waitress configs but meaningless on Node: why, said in a warning when set. */
   readonly ignored?: string;
   /** Not one of Waitress's options (documented as waitstate's own). */
@@ -75,19 +78,19 @@ const DEFAULT_INSPECT_PORT = 5678;
 /** Waitress's options, in its order, then waitstate's own (marked `own`). */
 export const OPTIONS = {
   // ---- where to listen
-  host: string('', 'Interface to listen on (default 0.0.0.0 when listen is not given). Not with listen or unix_socket.'),
-  port: integer(8080, 0, 'TCP port to listen on (default 8080; 0 picks a free port). Not with listen or unix_socket.'),
+  host: string('', 'Interface to listen on (default 0.0.0.0 when `listen` is not given). Not with `listen` or `unix_socket`.'),
+  port: integer(8080, 0, 'TCP port to listen on; 0 picks a free port. Not with `listen` or `unix_socket`.'),
   listen: {
     kind: 'list',
     default: [] as readonly string[],
     help:
       'HOST:PORT entries, repeatable or space-separated ("127.0.0.1:8080 [::1]:8080 *:6543"); * is every enabled family, ' +
-      'a host name every address it resolves to. Not with host, port or unix_socket.',
+      'a host name every address it resolves to. Not with `host`, `port` or `unix_socket`.',
     check: (list) => list.map(checkListenEntry).find((m) => m !== undefined),
   } as OptionSpec<readonly string[]>,
-  ipv4: boolean(true, 'Bind IPv4 addresses for * and host names in listen.'),
-  ipv6: boolean(true, 'Bind IPv6 addresses for * and host names in listen.'),
-  unixSocket: string('', 'Path of a Unix socket to listen on; a stale socket file there is replaced. Not with host, port or listen.'),
+  ipv4: boolean(true, 'Bind IPv4 addresses for * and host names in `listen`.'),
+  ipv6: boolean(true, 'Bind IPv6 addresses for * and host names in `listen`.'),
+  unixSocket: string('', 'Path of a Unix socket to listen on; a stale socket file there is replaced. Not with `host`, `port` or `listen`.'),
   unixSocketPerms: string('600', 'Permissions of the Unix socket file, an octal string.', {
     check: (v) => (/^[0-7]{3,4}$/.test(v) ? undefined : `must be an octal mode such as 600 or 660 (got "${v}")`),
   }),
@@ -95,10 +98,11 @@ export const OPTIONS = {
     kind: 'sockets',
     default: [] as readonly ListenSocket[],
     help:
-      'Sockets bound by someone else: file descriptors (space-separated on the CLI; waitstate-serve also takes them from systemd, LISTEN_FDS), ' +
-      'or, in the library, listening net.Server objects, which waitstate then owns. Not with host, port, listen or unix_socket.',
+      'Sockets bound by someone else, as file descriptors (space-separated); waitstate-serve also takes them from systemd (LISTEN_FDS). ' +
+      'Not with `host`, `port`, `listen` or `unix_socket`.',
+    library: 'The library also takes listening net.Server objects, which waitstate then owns.',
   } as OptionSpec<readonly ListenSocket[]>,
-  backlog: integer(1024, 1, 'listen() backlog; also how many connections may wait beyond connection_limit.'),
+  backlog: integer(1024, 1, 'listen() backlog; also how many connections may wait beyond `connection_limit`.'),
   // ---- what the app sees
   serverName: string('waitstate.invalid', 'info.serverName given to the app (Waitress: SERVER_NAME).'),
   urlScheme: string('http', 'Scheme of request.url and info.urlScheme.', {
@@ -139,8 +143,8 @@ export const OPTIONS = {
     kind: 'list',
     default: [] as readonly string[],
     help:
-      'Proxy headers believed from trusted_proxy: forwarded, or any of x-forwarded-for, x-forwarded-host, x-forwarded-proto, ' +
-      'x-forwarded-port, x-forwarded-by (space-separated). Empty with trusted_proxy means x-forwarded-proto, with a warning.',
+      'Proxy headers believed from `trusted_proxy`: forwarded, or any of x-forwarded-for, x-forwarded-host, x-forwarded-proto, ' +
+      'x-forwarded-port, x-forwarded-by (space-separated). Empty with `trusted_proxy` means x-forwarded-proto, with a warning.',
     check: (list) => {
       const names = list.map((h) => h.toLowerCase());
       const unknown = names.find((h) => !(PROXY_HEADERS as readonly string[]).includes(h));
@@ -155,7 +159,7 @@ export const OPTIONS = {
   logUntrustedProxyHeaders: boolean(false, 'Log a warning naming the proxy headers removed from a request as untrusted.'),
   clearUntrustedProxyHeaders: boolean(
     true,
-    'Remove proxy headers the app should not believe (from untrusted peers, or not in trusted_proxy_headers) before it sees them.',
+    'Remove proxy headers the app should not believe (from untrusted peers, or not in `trusted_proxy_headers`) before it sees them.',
   ),
   // ---- workers
   threads: integer(
@@ -165,10 +169,10 @@ export const OPTIONS = {
   ),
   // ---- buffers and limits
   recvBytes: integer(8192, 1, 'Bytes per socket read in Waitress.', {
-    ignored: 'Node reads up to 64 KiB per read on its own; the value has no effect',
+    ignored: 'Node reads up to 64 KiB per read on its own',
   }),
   sendBytes: integer(1, 1, 'Deprecated in Waitress (1.3).', {
-    ignored: 'waitstate writes what a turn produced in one write; the value has no effect',
+    ignored: 'what a turn produced goes out in one write',
   }),
   outbufOverflow: integer(1048576, 0, 'Bytes of output waiting for a slow client kept in memory; beyond, it waits in a temp file.'),
   outbufHighWatermark: integer(
@@ -184,7 +188,7 @@ export const OPTIONS = {
       '(408, or closed if it sent nothing); when none can be, new connections wait, unread, until one closes.',
     {
       precedent:
-        'a connection costs ~7 KB here, so 10000 bound memory at ~70 MB, and are more than slow clients can fill before header_timeout ' +
+        'a connection costs ~7 KB here, so 10000 bound memory at ~70 MB, and are more than slow clients can fill before `header_timeout` ' +
         "and shedding clear them; Waitress's 100 was sized for select() and a thread per request; node:http, Kestrel and Go set no limit. " +
         'Keep it below the open-file limit (ulimit -n; a start-up warning says when it is not)',
     },
@@ -194,7 +198,7 @@ export const OPTIONS = {
     120,
     1,
     'Seconds a connection may go without a byte in or out while no request runs; then it is closed without an answer. ' +
-      'Every byte restarts this clock, so a request on its way in is also held to header_timeout and body_min_rate.',
+      'Every byte restarts this clock, so a request on its way in is also held to `header_timeout` and `body_min_rate`.',
   ),
   logSocketErrors: boolean(true, 'Log socket errors (a reset by the client is not an error and is never logged).'),
   channelRequestLookahead: integer(0, 0, 'Requests Waitress reads ahead while one runs, so that the app can learn the client left.', {
@@ -206,7 +210,7 @@ export const OPTIONS = {
   maxRequestBodySize: integer(1073741824, 0, 'Largest request body in bytes; larger gets 413.'),
   exposeTracebacks: boolean(false, 'Put the app error stack in 500 bodies.'),
   asyncoreLoopTimeout: integer(1, 0, "select() timeout of Waitress's asyncore loop.", {
-    ignored: 'Node has no asyncore loop; the sweep runs every cleanup_interval seconds',
+    ignored: 'Node has no asyncore loop; the sweep runs every `cleanup_interval` seconds',
   }),
   asyncoreUsePoll: boolean(false, "poll() instead of select() in Waitress's asyncore loop.", {
     ignored: 'Node uses epoll/kqueue through libuv; there is no descriptor limit to lift',
@@ -224,7 +228,7 @@ export const OPTIONS = {
     1000,
     1,
     'Requests one worker thread may have in progress at once: a worker is an event loop, so while requests await I/O, timers ' +
-      'or a slow client it starts more. Beyond, requests wait in the queue. CPU-bound requests are still placed by dispatch_window.',
+      'or a slow client it starts more. Beyond, requests wait in the queue. CPU-bound requests are still placed by `dispatch_window`.',
     { own: true, precedent: 'node:http, Deno and Bun: no limit on one event loop; 1000 bounds the memory of a stalled backend' },
   ),
   headerTimeout: integer(
@@ -236,11 +240,11 @@ export const OPTIONS = {
   bodyMinRate: integer(
     240,
     0,
-    'Bytes per second a request body must average, from the end of its head, once body_grace_period has passed; ' +
+    'Bytes per second a request body must average, from the end of its head, once `body_grace_period` has passed; ' +
       'slower gets 408 and the connection closes. 0: no minimum.',
     { own: true, precedent: 'Kestrel MinRequestBodyDataRate: 240 B/s after a 5 s grace period' },
   ),
-  bodyGracePeriod: integer(5, 0, 'Seconds a request body may arrive at any rate before body_min_rate applies.', {
+  bodyGracePeriod: integer(5, 0, 'Seconds a request body may arrive at any rate before `body_min_rate` applies.', {
     own: true,
     precedent: 'Kestrel: 5 s',
   }),
@@ -268,9 +272,8 @@ export const OPTIONS = {
   accessLog: {
     kind: 'output',
     default: '',
-    help:
-      'Access log, one Apache Combined Log Format line per request the app answered: a file appended to, - for stdout, ' +
-      'or in the library any object with write(line) (a stream). Empty: none.',
+    help: 'Access log, one Apache Combined Log Format line per request the app answered: a file appended to, or - for stdout. Empty: none.',
+    library: 'The library also takes any object with write(line) (a stream).',
     own: true,
   } as OptionSpec<string | LogOutput>,
   logLevel: {
@@ -301,15 +304,17 @@ export const OPTIONS = {
     default: '',
     help:
       'Write one JSON line per event a machine processed (time, connection, actor, from-state, event, to-state) to a file, ' +
-      '- for stdout, or in the library a stream; read it with waitstate-trace. Runs the machines as xstate actors.',
+      'or - for stdout; read it with waitstate-trace. Runs the machines as xstate actors.',
+    library: 'The library also takes a stream.',
     own: true,
   } as OptionSpec<string | LogOutput>,
   inspect: {
     kind: 'inspect',
     default: false,
     help:
-      `Watch the machines live: a port for Stately's inspector (--inspect alone: ${DEFAULT_INSPECT_PORT}; open http://127.0.0.1:PORT), ` +
-      'or in the library a function receiving each inspection event. Runs the machines as xstate actors.',
+      `Watch the machines live in Stately's inspector on this port (${DEFAULT_INSPECT_PORT} when just switched on: --inspect, or true); ` +
+      'open http://127.0.0.1:PORT. Runs the machines as xstate actors.',
+    library: 'The library also takes a function receiving each inspection event.',
     own: true,
   } as OptionSpec<InspectOption>,
   overrideGlobalObjects: boolean(true, 'Replace globalThis.Response with a lightweight one while serving (like @hono/node-server).', {
@@ -325,6 +330,9 @@ export const OPTIONS = {
 } as const;
 
 export type OptionName = keyof typeof OPTIONS;
+
+/** Whether `name` is an option's library name (its own key: `toString` and `constructor` are not). */
+export const isOptionName = (name: string): name is OptionName => Object.hasOwn(OPTIONS, name);
 
 type ValueOf<S> = S extends OptionSpec<infer T> ? T : never;
 export type Settings = { -readonly [K in OptionName]: ValueOf<(typeof OPTIONS)[K]> };
@@ -373,92 +381,133 @@ export function parseListenEntry(entry: string, defaultPort: number): ListenAddr
   return { host, port };
 }
 
-/** The settings in force, the logger, and warnings for options that have no effect here. */
-export type ResolvedOptions = Settings & { logger: Logger; warnings: string[] };
+/**
+ * How the user wrote the options, so that every message names an option as they did: camelCase
+ * in the library, flags on the command line, a config file's keys as written there. Plain data:
+ * it crosses to cluster processes with the options.
+ */
+export interface Spelling {
+  /** How options not in `written` are named: `library`, camelCase; `cli`, as flags (`--max-request-body-size`). */
+  readonly style: 'library' | 'cli';
+  /** Options read from a config file: each one's key as written there, and the file. */
+  readonly written?: { readonly [K in OptionName]?: { readonly key: string; readonly file: string } };
+}
 
-/** Validate user options against the table; unknown names, bad values and conflicts throw OptionError. */
-export function resolveOptions(user: Record<string, unknown>): ResolvedOptions {
+export const LIBRARY_SPELLING: Spelling = { style: 'library' };
+
+/**
+ * `name` as its user wrote it or, not written, as they would: a flag on the command line, the
+ * file's style in a message about a key of a config file (`near`), camelCase in the library.
+ */
+export function spell(spelling: Spelling, name: OptionName, near?: OptionName): string {
+  const written = spelling.written?.[name];
+  if (written !== undefined) return written.key;
+  const nearKey = near === undefined ? undefined : spelling.written?.[near]?.key;
+  if (nearKey !== undefined) return /[A-Z]/.test(nearKey) ? name : snakeOf(name);
+  return spelling.style === 'cli' ? flagOf(name) : name;
+}
+
+/** `name` in a sentence: `recv_bytes in deploy.ini`, `--recv-bytes`, `recvBytes`. */
+export function mention(spelling: Spelling, name: OptionName): string {
+  const file = spelling.written?.[name]?.file;
+  return file === undefined ? spell(spelling, name) : `${spell(spelling, name)} in ${file}`;
+}
+
+/** Text from the options table with its `option_name` references spelled as the user spells options. */
+export function spellIn(spelling: Spelling, text: string, near?: OptionName): string {
+  return text.replace(/`([a-z0-9_]+)`/g, (_, snake: string) => {
+    const name = camelOf(snake);
+    return isOptionName(name) ? spell(spelling, name, near) : snake;
+  });
+}
+
+/** What is wrong; as a function, it names the options it mentions by `other`, spelled as the user spells options. */
+type Detail = string | ((other: (name: OptionName) => string) => string);
+
+/** An OptionError about `name`, named as written, with the file it was written in. */
+export function optionError(spelling: Spelling, name: OptionName, detail: Detail): OptionError {
+  const text = typeof detail === 'string' ? detail : detail((other) => spell(spelling, other, name));
+  return new OptionError(spell(spelling, name), text, spelling.written?.[name]?.file);
+}
+
+/** Where to listen: Waitress refuses to combine these (listen with host or port, unix_socket or sockets with any other). */
+export const ADDRESS_OPTIONS = ['listen', 'host', 'port', 'unixSocket', 'sockets'] as const satisfies readonly OptionName[];
+
+/** The settings in force, the logger, warnings for options that have no effect here, and how the user spelled them. */
+export type ResolvedOptions = Settings & { logger: Logger; warnings: string[]; spelling: Spelling };
+
+/**
+ * Validate user options against the table; unknown names, bad values and conflicts throw an
+ * OptionError naming the option as `spelling` says the user wrote it (camelCase by default).
+ */
+export function resolveOptions(user: Record<string, unknown>, spelling: Spelling = LIBRARY_SPELLING): ResolvedOptions {
   const settings: Record<string, unknown> = {};
   for (const [name, spec] of Object.entries(OPTIONS) as [OptionName, OptionSpec<unknown>][]) {
     settings[name] = spec.default;
   }
   let logger: Logger | undefined;
   const warnings: string[] = [];
-  for (const [name, value] of Object.entries(user)) {
+  for (const [key, value] of Object.entries(user)) {
     if (value === undefined) continue;
-    if (name === 'logger') {
+    if (key === 'logger') {
       if (!isLogger(value)) throw new OptionError('logger', 'must have error, warn and info methods (console works)');
       logger = value;
       continue;
     }
-    if (!(name in OPTIONS)) throw new OptionError(name, 'is not an option of waitstate');
-    const spec = OPTIONS[name as OptionName] as OptionSpec<unknown>;
-    const checked = checkValue(name, spec, value);
+    if (!isOptionName(key))
+      throw new OptionError(key, `is not an option of waitstate${didYouMean(key, [...Object.keys(OPTIONS), 'logger'])}`);
+    const name = key;
+    const spec = OPTIONS[name] as OptionSpec<unknown>;
+    const checked = checkValue(spec, value, spelling.style === 'library', (detail) => optionError(spelling, name, detail));
     settings[name] = spec.normalize ? spec.normalize(checked) : checked;
-    if (spec.ignored !== undefined) warnings.push(`waitstate: ${name} is accepted for Waitress configs only: ${spec.ignored}`);
-  }
-  const given = (name: OptionName) => user[name] !== undefined;
-  // The combinations Waitress refuses (Adjustments.__init__).
-  if (given('listen') && (given('host') || given('port'))) throw new OptionError('listen', 'cannot be combined with host or port');
-  if (given('unixSocket') && (given('host') || given('port') || given('listen'))) {
-    throw new OptionError('unixSocket', 'cannot be combined with host, port or listen');
-  }
-  if (
-    (settings.sockets as readonly ListenSocket[]).length > 0 &&
-    (given('host') || given('port') || given('listen') || given('unixSocket'))
-  ) {
-    throw new OptionError('sockets', 'cannot be combined with host, port, listen or unixSocket');
+    if (spec.ignored !== undefined) {
+      warnings.push(
+        `waitstate: ${mention(spelling, name)} is accepted for Waitress configs only: ${spellIn(spelling, spec.ignored, name)}`,
+      );
+    }
   }
   const s = settings as Settings;
-  if (!s.ipv4 && !s.ipv6) throw new OptionError('ipv4', 'and ipv6 cannot both be off');
-  const watching = s.inspect !== false ? 'inspect' : s.trace !== '' ? 'trace' : undefined;
-  if (watching !== undefined) {
-    // Only real xstate actors report inspection events.
-    if (s.machineRuntime === 'compiled' && given('machineRuntime')) throw new OptionError(watching, 'needs machineRuntime "xstate"');
-    if (s.processes > 1) throw new OptionError(watching, 'cannot be combined with processes (watch one process)');
-    s.machineRuntime = 'xstate';
-  }
-  if (s.trustedProxy === '') {
-    if (given('trustedProxyCount')) throw new OptionError('trustedProxyCount', 'has no meaning without trustedProxy');
-    if (given('trustedProxyHeaders')) throw new OptionError('trustedProxyHeaders', 'has no meaning without trustedProxy');
-  } else if (s.trustedProxyHeaders.length === 0) {
+  checkCombinations(s, (name) => user[name] !== undefined, spelling);
+  if (s.inspect !== false || s.trace !== '') s.machineRuntime = 'xstate';
+  if (s.trustedProxy !== '' && s.trustedProxyHeaders.length === 0) {
     s.trustedProxyHeaders = ['x-forwarded-proto'];
     warnings.push(
-      'waitstate: trustedProxy is set without trustedProxyHeaders: trusting x-forwarded-proto only, as Waitress does; ' +
-        'name the headers your proxy sets to silence this',
+      `waitstate: ${mention(spelling, 'trustedProxy')} is set without ${spell(spelling, 'trustedProxyHeaders', 'trustedProxy')}: ` +
+        'trusting x-forwarded-proto only, as Waitress does; name the headers your proxy sets to silence this',
     );
   }
   // A logger of the user's is used as it is: it stamps its lines its own way.
-  return { ...s, logger: leveled(logger ?? consoleLogger(s.logFormat), s.logLevel), warnings };
+  return { ...s, logger: leveled(logger ?? consoleLogger(s.logFormat), s.logLevel), warnings, spelling };
+}
+
+/** The combinations Waitress refuses (Adjustments.__init__), and waitstate's own. */
+function checkCombinations(s: Settings, given: (name: OptionName) => boolean, spelling: Spelling): void {
+  const refuse = (name: OptionName, detail: Detail) => optionError(spelling, name, detail);
+  const exclusive = (name: OptionName, others: readonly OptionName[], present = given(name)) => {
+    const alongside = others.filter(given);
+    if (present && alongside.length > 0) throw refuse(name, (o) => `cannot be combined with ${alongside.map(o).join(' or ')}`);
+  };
+  exclusive('listen', ['host', 'port']);
+  exclusive('unixSocket', ['host', 'port', 'listen']);
+  exclusive('sockets', ['host', 'port', 'listen', 'unixSocket'], s.sockets.length > 0);
+  if (!s.ipv4 && !s.ipv6) throw refuse('ipv4', (o) => `and ${o('ipv6')} cannot both be off`);
+  const watching = s.inspect !== false ? 'inspect' : s.trace !== '' ? 'trace' : undefined;
+  if (watching !== undefined) {
+    // Only real xstate actors report inspection events.
+    if (s.machineRuntime === 'compiled' && given('machineRuntime')) throw refuse(watching, (o) => `needs ${o('machineRuntime')} "xstate"`);
+    if (s.processes > 1) throw refuse(watching, (o) => `cannot be combined with ${o('processes')} (watch one process)`);
+  }
+  if (s.trustedProxy === '') {
+    for (const name of ['trustedProxyCount', 'trustedProxyHeaders'] as const) {
+      if (given(name)) throw refuse(name, (o) => `has no meaning without ${o('trustedProxy')}`);
+    }
+  }
 }
 
 /** `max_request_body_size` (Waitress, config files) → `maxRequestBodySize`. */
 export const camelOf = (snake: string): string => snake.replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase());
 /** `maxRequestBodySize` → `max_request_body_size`. */
 export const snakeOf = (camel: string): string => camel.replace(/[A-Z]/g, (c) => '_' + c.toLowerCase());
-
-/**
- * Options from a JSON config file: an object whose keys are option names in snake_case (as
- * Waitress spells them) or camelCase. Throws an OptionError naming the file and the key.
- */
-export function readConfigFile(path: string): Record<string, unknown> {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(readFileSync(path, 'utf8'));
-  } catch (error) {
-    throw new OptionError('config', `cannot read ${path}: ${error instanceof Error ? error.message : String(error)}`);
-  }
-  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
-    throw new OptionError('config', `${path} must hold a JSON object of options`);
-  }
-  const options: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(parsed)) {
-    const name = camelOf(key);
-    if (!(name in OPTIONS)) throw new OptionError('config', `${path}: "${key}" is not an option of waitstate`);
-    options[name] = value;
-  }
-  return options;
-}
 
 function isLogger(value: unknown): value is Logger {
   return (
@@ -468,62 +517,89 @@ function isLogger(value: unknown): value is Logger {
   );
 }
 
-function checkValue(name: string, spec: OptionSpec<unknown>, value: unknown): unknown {
-  let v = value;
+const TRUE_WORDS = /^(1|true|yes|on)$/i;
+const FALSE_WORDS = /^(0|false|no|off)$/i;
+
+/**
+ * An option's value read from text: the one converter for a flag, a config file's value (all of
+ * an .ini's are text) and a string given to the library, so "yes", "8080" and "a b" mean the
+ * same wherever they are written (Waitress's asbool and aslist). Text that does not convert is
+ * returned as it is, for checkValue to refuse.
+ */
+function fromText(kind: Kind, text: string): unknown {
+  const trimmed = text.trim();
+  switch (kind) {
+    case 'boolean':
+      return TRUE_WORDS.test(trimmed) ? true : FALSE_WORDS.test(trimmed) ? false : text;
+    case 'integer':
+      return /^-?\d+$/.test(trimmed) ? Number(trimmed) : text;
+    case 'list':
+    case 'sockets':
+      return trimmed.split(/\s+/).filter((x) => x !== '');
+    case 'inspect':
+      // A number is a port, so 1 and 0 are not on and off here.
+      return /^\d+$/.test(trimmed) ? Number(trimmed) : TRUE_WORDS.test(trimmed) ? true : FALSE_WORDS.test(trimmed) ? false : text;
+    default:
+      return text;
+  }
+}
+
+/** The value checked against its spec; `library` says whether to mention the forms only the library takes. */
+function checkValue(spec: OptionSpec<unknown>, value: unknown, library: boolean, refuse: (detail: string) => OptionError): unknown {
+  let v = typeof value === 'string' ? fromText(spec.kind, value) : value;
   switch (spec.kind) {
     case 'integer':
-      if (typeof v === 'string' && /^-?\d+$/.test(v.trim())) v = Number(v.trim());
-      if (typeof v !== 'number' || !Number.isSafeInteger(v))
-        throw new OptionError(name, `must be an integer (got ${JSON.stringify(value)})`);
-      if (spec.min !== undefined && v < spec.min) throw new OptionError(name, `must be at least ${spec.min} (got ${v})`);
+      if (typeof v !== 'number' || !Number.isSafeInteger(v)) throw refuse(`must be an integer (got ${JSON.stringify(value)})`);
+      if (spec.min !== undefined && v < spec.min) throw refuse(`must be at least ${spec.min} (got ${v})`);
       break;
     case 'boolean':
-      if (typeof v !== 'boolean') throw new OptionError(name, `must be true or false (got ${JSON.stringify(value)})`);
+      if (typeof v !== 'boolean') throw refuse(`must be true or false, yes or no, on or off, 1 or 0 (got ${JSON.stringify(value)})`);
       break;
     case 'string':
-      if (typeof v !== 'string') throw new OptionError(name, `must be a string (got ${JSON.stringify(value)})`);
+      if (typeof v !== 'string') throw refuse(`must be a string (got ${JSON.stringify(value)})`);
       break;
-    case 'sockets': {
-      const list = typeof v === 'string' ? v.split(/\s+/).filter((x) => x !== '') : v;
-      if (!Array.isArray(list)) throw new OptionError(name, 'must be a list of file descriptors or listening net.Server objects');
-      v = list.map((entry: unknown) => {
-        const fd = typeof entry === 'string' && /^\d+$/.test(entry) ? Number(entry) : entry;
-        if (typeof fd === 'number' && Number.isSafeInteger(fd) && fd >= 0) return fd;
-        if (fd instanceof Server) {
-          if (!fd.listening) throw new OptionError(name, 'a net.Server must be listening already (waitstate takes it over)');
-          return fd;
-        }
-        const inner = fd !== null && typeof fd === 'object' ? (fd as { fd?: unknown }).fd : undefined;
-        if (typeof inner === 'number' && Number.isSafeInteger(inner) && inner >= 0) return { fd: inner };
-        throw new OptionError(name, `${JSON.stringify(entry)} is not a file descriptor or a listening net.Server`);
-      });
+    case 'sockets':
+      v = checkSockets(v, library, refuse);
       break;
-    }
     case 'inspect': {
-      const port = typeof v === 'string' && /^\d+$/.test(v) ? Number(v) : v === true ? DEFAULT_INSPECT_PORT : v;
+      const port = v === true ? DEFAULT_INSPECT_PORT : v;
       if (!(
         port === false ||
-        typeof port === 'function' ||
+        (library && typeof port === 'function') ||
         (typeof port === 'number' && Number.isSafeInteger(port) && port >= 0 && port <= 65535)
       )) {
-        throw new OptionError(name, `must be a port, true, false or a function (got ${JSON.stringify(value)})`);
+        throw refuse(`must be a port, ${library ? 'true, false or a function' : 'true or false'} (got ${JSON.stringify(value)})`);
       }
       v = port;
       break;
     }
     case 'output':
-      if (typeof v !== 'string' && !(v !== null && typeof v === 'object' && typeof (v as LogOutput).write === 'function')) {
-        throw new OptionError(name, 'must be a file path, - for stdout, or an object with a write method');
+      if (typeof v !== 'string' && !(library && v !== null && typeof v === 'object' && typeof (v as LogOutput).write === 'function')) {
+        throw refuse(`must be a file path or - for stdout${library ? ', or an object with a write method' : ''}`);
       }
       break;
     case 'list':
-      if (typeof v === 'string') v = v.split(/\s+/).filter((x) => x !== '');
-      if (!Array.isArray(v) || !v.every((x) => typeof x === 'string')) {
-        throw new OptionError(name, 'must be a list of strings or a space-separated string');
-      }
+      if (!Array.isArray(v) || !v.every((x) => typeof x === 'string'))
+        throw refuse('must be a list of strings or a space-separated string');
       break;
   }
   const problem = spec.check?.(v);
-  if (problem !== undefined) throw new OptionError(name, problem);
+  if (problem !== undefined) throw refuse(problem);
   return v;
+}
+
+function checkSockets(list: unknown, library: boolean, refuse: (detail: string) => OptionError): ListenSocket[] {
+  const what = library ? 'file descriptors or listening net.Server objects' : 'file descriptors';
+  if (!Array.isArray(list)) throw refuse(`must be a list of ${what}`);
+  return list.map((entry: unknown) => {
+    const fd = typeof entry === 'string' && /^\d+$/.test(entry) ? Number(entry) : entry;
+    if (typeof fd === 'number' && Number.isSafeInteger(fd) && fd >= 0) return fd;
+    if (library && fd instanceof Server) {
+      if (!fd.listening) throw refuse('a net.Server must be listening already (waitstate takes it over)');
+      return fd;
+    }
+    const inner = fd !== null && typeof fd === 'object' ? (fd as { fd?: unknown }).fd : undefined;
+    if (typeof inner === 'number' && Number.isSafeInteger(inner) && inner >= 0) return { fd: inner };
+    throw refuse(`${JSON.stringify(entry)} is not ${library ? 'a file descriptor or a listening net.Server' : 'a file descriptor'}`);
+  });
 }

@@ -7,8 +7,7 @@
 //   203.0.113.7 - - [25/Nov/2026:06:28:25 +0000] "GET /x?q=1 HTTP/1.1" 200 13 "-" "curl/8.5"
 
 import { createWriteStream, openSync } from 'node:fs';
-import type { LogOutput } from '../config/options.js';
-import { OptionError } from '../errors.js';
+import { optionError, type LogOutput, type OptionName, type Spelling } from '../config/options.js';
 
 interface AccessRecord {
   /** The client (after trusted proxy headers). */
@@ -68,7 +67,12 @@ export interface OpenedLog {
  * to (opened now, so that a path that cannot be written fails start-up naming `option`), an
  * object its own output.
  */
-export function openLogOutput(option: string, target: string | LogOutput, onError: (error: Error) => void): OpenedLog | undefined {
+export function openLogOutput(
+  option: OptionName,
+  target: string | LogOutput,
+  onError: (error: Error) => void,
+  spelling: Spelling,
+): OpenedLog | undefined {
   if (typeof target !== 'string') return { output: target, close: async () => {} };
   if (target === '') return undefined;
   if (target === '-') return { output: process.stdout, close: async () => {} };
@@ -76,7 +80,7 @@ export function openLogOutput(option: string, target: string | LogOutput, onErro
   try {
     fd = openSync(target, 'a');
   } catch (error) {
-    throw new OptionError(option, `cannot open ${target}: ${(error as Error).message}`);
+    throw optionError(spelling, option, `cannot open ${target}: ${(error as Error).message}`);
   }
   const stream = createWriteStream('', { fd, flags: 'a' });
   stream.on('error', onError);

@@ -13,8 +13,8 @@
 
 import { createServer } from 'node:http';
 import type { InspectionEvent, Observer } from 'xstate';
-import type { InspectionCallback, InspectOption } from '../config/options.js';
-import { codeOf, OptionError } from '../errors.js';
+import { codeOf } from '../errors.js';
+import { optionError, type InspectionCallback, type InspectOption, type Spelling } from '../config/options.js';
 
 export interface Inspector {
   readonly observer: InspectionCallback | Observer<InspectionEvent>;
@@ -52,17 +52,17 @@ interface Peers {
   readonly ws: typeof import('ws');
 }
 
-async function loadPeers(): Promise<Peers> {
+async function loadPeers(spelling: Spelling): Promise<Peers> {
   try {
     const [statelyInspect, ws] = await Promise.all([import('@statelyai/inspect'), import('ws')]);
     return { statelyInspect, ws };
   } catch (error) {
     if (codeOf(error) !== 'ERR_MODULE_NOT_FOUND') throw error;
-    throw new OptionError('inspect', 'needs the optional packages @statelyai/inspect and ws: npm i @statelyai/inspect ws');
+    throw optionError(spelling, 'inspect', 'needs the optional packages @statelyai/inspect and ws: npm i @statelyai/inspect ws');
   }
 }
 
-async function startRelay({ ws }: Peers, port: number): Promise<{ port: number; stop(): Promise<void> }> {
+async function startRelay({ ws }: Peers, port: number, spelling: Spelling): Promise<{ port: number; stop(): Promise<void> }> {
   const { WebSocket, WebSocketServer } = ws;
   const http = createServer((_, res) => {
     res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
@@ -82,7 +82,7 @@ async function startRelay({ ws }: Peers, port: number): Promise<{ port: number; 
     });
   });
   await new Promise<void>((resolve, reject) => {
-    http.once('error', (error) => reject(new OptionError('inspect', `cannot listen on 127.0.0.1:${port}: ${error.message}`)));
+    http.once('error', (error) => reject(optionError(spelling, 'inspect', `cannot listen on 127.0.0.1:${port}: ${error.message}`)));
     http.listen(port, '127.0.0.1', () => resolve());
   });
   const bound = (http.address() as { port: number }).port;
@@ -103,11 +103,11 @@ function sanitizeContext(context: Record<string, unknown>): Record<string, unkno
   return { ...context, shell: shell !== null && typeof shell === 'object' ? shell.constructor.name : shell };
 }
 
-export async function startInspector(option: InspectOption): Promise<Inspector | undefined> {
+export async function startInspector(option: InspectOption, spelling: Spelling): Promise<Inspector | undefined> {
   if (option === false) return undefined;
   if (typeof option === 'function') return { observer: option, url: undefined, close: async () => {} };
-  const peers = await loadPeers();
-  const relay = await startRelay(peers, option);
+  const peers = await loadPeers(spelling);
+  const relay = await startRelay(peers, option, spelling);
   const inspector = peers.statelyInspect.createWebSocketInspector({ url: `ws://127.0.0.1:${relay.port}`, sanitizeContext });
   return {
     observer: inspector.inspect,

@@ -1,7 +1,8 @@
 // src/server/cluster-worker.ts: one process of a `processes` > 1 server (src/server/cluster.ts): serve the
-// plan from the environment, report the addresses, close gracefully when told.
+// plan from the environment, report the addresses, close gracefully when told. The primary said
+// the start-up warnings once for all; a process says only what goes wrong in it.
 import { CLUSTER_PLAN_ENV, type ClusterPlan, type FromClusterProcess, type ToClusterProcess } from './cluster.js';
-import { serve } from './serve.js';
+import { startServing } from './serve.js';
 
 const plan = JSON.parse(process.env[CLUSTER_PLAN_ENV] ?? 'null') as ClusterPlan | null;
 const send = (message: FromClusterProcess) => process.send?.(message);
@@ -11,7 +12,7 @@ if (plan === null) {
   process.exit(2);
 }
 try {
-  const server = await serve(plan.appRef, plan.options);
+  const server = await startServing(plan.appRef, plan.options, { spelling: plan.spelling, said: true });
   process.on('message', (message: ToClusterProcess) => {
     if (message.t === 'shutdown') void server.close().then(() => process.exit(0));
   });

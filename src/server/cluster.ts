@@ -12,15 +12,16 @@ import cluster, { type Worker as ClusterWorker } from 'node:cluster';
 import { Server } from 'node:net';
 import { resolveAppRef } from '../app-ref.js';
 import { builtScript } from '../built-script.js';
-import type { ResolvedOptions, ServeOptions } from '../config/options.js';
+import { optionError, type ResolvedOptions, type ServeOptions, type Spelling } from '../config/options.js';
 import { clearStaleSocket } from './listeners.js';
-import { OptionError } from '../errors.js';
 import type { BoundAddress, ServerHandle } from '../app.js';
 
 /** What a cluster process is told (in its environment) and tells back (over IPC). */
 export interface ClusterPlan {
   appRef: string;
   options: Omit<ServeOptions, 'logger' | 'processes'>;
+  /** How the user spelled the options, so that a process's errors name them as the primary's do. */
+  spelling: Spelling;
 }
 export type FromClusterProcess = { t: 'listening'; addresses: BoundAddress[] } | { t: 'failed'; message: string };
 export type ToClusterProcess = { t: 'shutdown' };
@@ -30,7 +31,7 @@ const YOUNG_MS = 1_000;
 
 export async function serveCluster(app: unknown, options: ServeOptions, settings: ResolvedOptions): Promise<ServerHandle> {
   const { logger, processes } = settings;
-  if (settings.unixSocket !== '') await clearStaleSocket(settings.unixSocket);
+  if (settings.unixSocket !== '') await clearStaleSocket(settings.unixSocket, settings.spelling);
   const plan = clusterPlan(app, options, settings);
   cluster.setupPrimary({ exec: builtScript('server/cluster-worker.js'), args: [] });
   const env = { [CLUSTER_PLAN_ENV]: JSON.stringify(plan) };
@@ -93,21 +94,24 @@ export async function serveCluster(app: unknown, options: ServeOptions, settings
 
 /** What every process is told, once the options are known to be shareable between processes. */
 function clusterPlan(app: unknown, options: ServeOptions, settings: ResolvedOptions): ClusterPlan {
+  const { spelling } = settings;
   if (typeof settings.accessLog !== 'string') {
-    throw new OptionError(
+    throw optionError(
+      spelling,
       'accessLog',
-      'with processes, the access log must be a file path or - (a stream cannot be shared with other processes)',
+      (o) => `with ${o('processes')}, the access log must be a file path or - (a stream cannot be shared with other processes)`,
     );
   }
   if (settings.sockets.some((socket) => socket instanceof Server)) {
-    throw new OptionError(
+    throw optionError(
+      spelling,
       'sockets',
-      'with processes, sockets must be file descriptors (a net.Server cannot be shared with other processes)',
+      (o) => `with ${o('processes')}, sockets must be file descriptors (a net.Server cannot be shared with other processes)`,
     );
   }
   if (typeof app !== 'string') {
-    throw new OptionError('processes', 'needs the app as a module reference such as "./app.mjs:app": every process imports it');
+    throw optionError(spelling, 'processes', 'needs the app as a module reference such as "./app.mjs:app": every process imports it');
   }
   const { logger: _logger, processes: _processes, ...rest } = options;
-  return { appRef: resolveAppRef(app, process.cwd()), options: rest };
+  return { appRef: resolveAppRef(app, process.cwd()), options: rest, spelling };
 }

@@ -6,8 +6,7 @@ import { lookup } from 'node:dns/promises';
 import { chmodSync, lstatSync, unlinkSync } from 'node:fs';
 import { connect, createServer, isIP, Server, type Socket } from 'node:net';
 import type { BoundAddress } from '../app.js';
-import { parseListenEntry, type ListenAddress, type ListenSocket } from '../config/options.js';
-import { OptionError } from '../errors.js';
+import { optionError, parseListenEntry, type ListenAddress, type ListenSocket, type Spelling } from '../config/options.js';
 
 /** Where to listen, resolved: TCP addresses (one family each), a Unix socket path, or sockets bound by someone else. */
 type Endpoint =
@@ -25,6 +24,7 @@ interface ListenSettings {
   unixSocket: string;
   unixSocketPerms: string;
   sockets: readonly ListenSocket[];
+  spelling: Spelling;
 }
 
 /**
@@ -50,14 +50,22 @@ async function resolveEndpoints(settings: ListenSettings): Promise<Endpoint[]> {
       hosts = [...(settings.ipv4 ? ['0.0.0.0'] : []), ...(settings.ipv6 ? ['::'] : [])];
     } else if (isIP(host) !== 0) {
       const family = isIP(host);
-      if (!enabled(family)) throw new OptionError('listen', `${host} is an IPv${family} address, but ipv${family} is off`);
+      if (!enabled(family)) {
+        throw optionError(
+          settings.spelling,
+          'listen',
+          (o) => `${host} is an IPv${family} address, but ${o(family === 4 ? 'ipv4' : 'ipv6')} is off`,
+        );
+      }
       hosts = [host];
     } else {
       const found = await lookup(host, { all: true }).catch((error: Error) => {
-        throw new OptionError('listen', `cannot resolve ${host}: ${error.message}`);
+        throw optionError(settings.spelling, 'listen', `cannot resolve ${host}: ${error.message}`);
       });
       hosts = found.filter((a) => enabled(a.family)).map((a) => a.address);
-      if (hosts.length === 0) throw new OptionError('listen', `${host} has no address in an enabled family (ipv4/ipv6)`);
+      if (hosts.length === 0) {
+        throw optionError(settings.spelling, 'listen', (o) => `${host} has no address in an enabled family (${o('ipv4')}, ${o('ipv6')})`);
+      }
     }
     for (const h of hosts) endpoints.set(`${h} ${port}`, { kind: 'tcp', host: h, port });
   }
@@ -68,14 +76,14 @@ async function resolveEndpoints(settings: ListenSettings): Promise<Endpoint[]> {
  * A Unix socket path may hold the file of a server that died: removed if nothing answers there
  * (Waitress removes any socket file). A live socket, or a file that is not a socket, is an error.
  */
-export async function clearStaleSocket(path: string): Promise<void> {
+export async function clearStaleSocket(path: string, spelling: Spelling): Promise<void> {
   let isSocket: boolean;
   try {
     isSocket = lstatSync(path).isSocket();
   } catch {
     return; // nothing there
   }
-  if (!isSocket) throw new OptionError('unixSocket', `${path} exists and is not a socket`);
+  if (!isSocket) throw optionError(spelling, 'unixSocket', `${path} exists and is not a socket`);
   const live = await new Promise<boolean>((resolve) => {
     const probe = connect(path);
     probe.once('connect', () => {
@@ -84,7 +92,7 @@ export async function clearStaleSocket(path: string): Promise<void> {
     });
     probe.once('error', () => resolve(false));
   });
-  if (live) throw new OptionError('unixSocket', `another server is listening on ${path}`);
+  if (live) throw optionError(spelling, 'unixSocket', `another server is listening on ${path}`);
   unlinkSync(path);
 }
 
@@ -100,11 +108,12 @@ async function createListener(
   endpoint: Endpoint,
   backlog: number,
   onConnection: (socket: Socket) => void,
+  spelling: Spelling,
 ): Promise<[Server, BoundAddress]> {
   if (endpoint.kind === 'server') {
     const server = endpoint.server;
     if (server.listenerCount('connection') > 0) {
-      throw new OptionError('sockets', 'a net.Server given in sockets must have no connection listener: waitstate takes it over');
+      throw optionError(spelling, 'sockets', 'a net.Server given in sockets must have no connection listener: waitstate takes it over');
     }
     Object.assign(server, LISTENER_OPTIONS);
     server.on('connection', onConnection);
@@ -117,7 +126,7 @@ async function createListener(
     const onError = (error: Error) => {
       server.close();
       // A descriptor that is not a listening stream socket is the option's fault, not the network's.
-      if (endpoint.kind === 'fd') reject(new OptionError('sockets', `fd ${endpoint.fd} cannot be listened on: ${error.message}`));
+      if (endpoint.kind === 'fd') reject(optionError(spelling, 'sockets', `fd ${endpoint.fd} cannot be listened on: ${error.message}`));
       else reject(new Error(`listen ${where}: ${error.message}`, { cause: error }));
     };
     server.once('error', onError);
@@ -163,13 +172,13 @@ export async function bindAll(
   const addresses: BoundAddress[] = [];
   try {
     for (const endpoint of await resolveEndpoints(settings)) {
-      if (endpoint.kind === 'unix' && cluster.isPrimary) await clearStaleSocket(endpoint.path);
-      const [server, address] = await createListener(endpoint, settings.backlog, onConnection);
+      if (endpoint.kind === 'unix' && cluster.isPrimary) await clearStaleSocket(endpoint.path, settings.spelling);
+      const [server, address] = await createListener(endpoint, settings.backlog, onConnection, settings.spelling);
       servers.push(server);
       addresses.push(address);
     }
     if (addresses.some((a) => a.family === 'unix') && addresses.some((a) => a.family !== 'unix')) {
-      throw new OptionError('sockets', 'Internet and Unix sockets may not be mixed (as in Waitress)');
+      throw optionError(settings.spelling, 'sockets', 'Internet and Unix sockets may not be mixed (as in Waitress)');
     }
   } catch (error) {
     for (const server of servers) server.close();

@@ -4,7 +4,7 @@
 
 import { readFileSync } from 'node:fs';
 import type { App, FetchHandler, ServerHandle } from '../app.js';
-import { resolveOptions, type ResolvedOptions, type ServeOptions } from '../config/options.js';
+import { LIBRARY_SPELLING, spell, resolveOptions, type ResolvedOptions, type ServeOptions, type Spelling } from '../config/options.js';
 import { serveCluster } from './cluster.js';
 import { listeningInfo, readServeCall, type ListeningListener, type NodeServerOptions } from './serve-call.js';
 import { startServer } from './server.js';
@@ -52,7 +52,7 @@ export function serve(app: App | string, options?: ServeOptions): Serving;
 export function serve(first: unknown, second?: unknown, ...extra: unknown[]): Serving {
   const started = (async () => {
     const call = readServeCall(first, second, extra);
-    const handle = await start(call.app, call.options);
+    const handle = await startServing(call.app, call.options, { spelling: LIBRARY_SPELLING });
     if (call.onListening !== undefined) {
       // Out of the promise chain: a throw in the callback is an uncaught exception, as from a
       // listening listener of node:net, not a failed start-up with a server left running.
@@ -72,21 +72,37 @@ export function serve(first: unknown, second?: unknown, ...extra: unknown[]): Se
   });
 }
 
-async function start(app: App | string, options: ServeOptions): Promise<ServerHandle> {
-  const settings = resolveOptions(options as Record<string, unknown>);
-  for (const warning of settings.warnings) settings.logger.warn(warning);
-  warnNearOpenFileLimit(settings);
+/** How options reached serve(): what its messages call them, and what to say once at start-up. */
+export interface OptionsOrigin {
+  readonly spelling: Spelling;
+  /** Info lines about how the options were read (a config file's sections left unread). */
+  readonly notes?: readonly string[];
+  /** A cluster process: its primary said the start-up warnings and notes already. */
+  readonly said?: boolean;
+}
+
+/**
+ * serve() for a caller that spells the options its own way (waitstate-serve: flags and config
+ * keys; a cluster process: as its primary was told), so that every message names them so.
+ */
+export async function startServing(app: App | string, options: ServeOptions, origin: OptionsOrigin): Promise<ServerHandle> {
+  const settings = resolveOptions(options as Record<string, unknown>, origin.spelling);
+  if (origin.said !== true) {
+    for (const note of origin.notes ?? []) settings.logger.info(note);
+    for (const warning of settings.warnings) settings.logger.warn(warning);
+    warnNearOpenFileLimit(settings);
+  }
   // One process serves in-process; more are a cluster of such processes, each one running this.
   return settings.processes > 1 ? serveCluster(app, options, settings) : startServer(app, settings);
 }
 
 /** Past the open-file limit the kernel refuses connections before connection_limit can shed one. */
-function warnNearOpenFileLimit({ connectionLimit, logger }: ResolvedOptions): void {
+function warnNearOpenFileLimit({ connectionLimit, logger, spelling }: ResolvedOptions): void {
   const openFiles = openFileLimit();
   if (openFiles !== undefined && connectionLimit + OPEN_FILES_RESERVE > openFiles) {
     logger.warn(
-      `waitstate: connection_limit (${connectionLimit}) is near or above this process's open-file limit (${openFiles}, ulimit -n): ` +
-        'past it the kernel refuses connections before waitstate can shed one; raise the limit or lower connection_limit',
+      `waitstate: ${spell(spelling, 'connectionLimit')} (${connectionLimit}) is near or above this process's open-file limit (${openFiles}, ulimit -n): ` +
+        `past it the kernel refuses connections before waitstate can shed one; raise the limit or lower ${spell(spelling, 'connectionLimit')}`,
     );
   }
 }

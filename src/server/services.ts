@@ -4,8 +4,7 @@
 
 import { loadAppRef, resolveAppRef } from '../app-ref.js';
 import { toHandler, type App, type FetchHandler } from '../app.js';
-import type { ResolvedOptions } from '../config/options.js';
-import { OptionError } from '../errors.js';
+import { optionError, type ResolvedOptions } from '../config/options.js';
 import { openLogOutput, type OpenedLog } from '../observe/access-log.js';
 import type { Inspector } from '../observe/inspector.js';
 import { combineObservers, traceObserver } from '../observe/trace.js';
@@ -57,19 +56,24 @@ const unreachableHandler: FetchHandler = () => {
 export async function openServices(app: App | string, settings: ResolvedOptions, opened: OpenedResources): Promise<Services> {
   const { logger } = settings;
   if (settings.threads > 0 && typeof app !== 'string') {
-    throw new OptionError(
+    throw optionError(
+      settings.spelling,
       'threads',
       'worker threads need the app as a module reference such as "./app.mjs:app" (a function cannot be sent to a thread); use threads: 0 to run a function inline',
     );
   }
   try {
-    const accessLog = opened.keep(openLogOutput('accessLog', settings.accessLog, (error) => logger.error('waitstate: access log:', error)));
-    const trace = opened.keep(openLogOutput('trace', settings.trace, (error) => logger.error('waitstate: trace:', error)));
+    const accessLog = opened.keep(
+      openLogOutput('accessLog', settings.accessLog, (error) => logger.error('waitstate: access log:', error), settings.spelling),
+    );
+    const trace = opened.keep(
+      openLogOutput('trace', settings.trace, (error) => logger.error('waitstate: trace:', error), settings.spelling),
+    );
     // Loaded only when asked for: @statelyai/inspect and ws cost start-up time and memory.
     const inspector =
       settings.inspect === false
         ? undefined
-        : opened.keep(await (await import('../observe/inspector.js')).startInspector(settings.inspect));
+        : opened.keep(await (await import('../observe/inspector.js')).startInspector(settings.inspect, settings.spelling));
     const observer = combineObservers(inspector?.observer, trace === undefined ? undefined : traceObserver(trace.output));
     if (settings.threads > 0) {
       const pool = opened.keep(

@@ -1,10 +1,12 @@
 // waitstate-serve over real processes: it must load an app by path, print what it serves on,
 // answer, stop on SIGTERM with exit 0, and fail with one clear line on bad input.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { exchange } from '../helpers/raw-client.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
@@ -17,6 +19,28 @@ beforeAll(() => {
 afterEach(() => {
   for (const child of children.splice(0)) child.kill('SIGKILL');
 });
+const dir = mkdtempSync(join(tmpdir(), 'waitstate-cli-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+/** A port nothing listens on just now. */
+async function freePort(): Promise<number> {
+  const probe = createServer();
+  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+  const { port } = probe.address() as AddressInfo;
+  await new Promise((resolve) => probe.close(resolve));
+  return port;
+}
+
+/** Wait for `pattern` in what `output` returns, or fail saying what was printed. */
+async function printed(proc: ReturnType<typeof run>, pattern: RegExp, stream: 'stdout' | 'stderr' = 'stdout'): Promise<RegExpExecArray> {
+  for (let i = 0; i < 100; i++) {
+    const m = pattern.exec(proc[stream]());
+    if (m !== null) return m;
+    if (proc.child.exitCode !== null) break;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`no ${pattern}; stdout ${proc.stdout()} stderr ${proc.stderr()}`);
+}
 
 /**
  * Run waitstate-serve. With `systemdFd`, as systemd socket activation starts it: that descriptor
@@ -43,14 +67,8 @@ function run(
 }
 
 async function servingPort(proc: ReturnType<typeof run>): Promise<number> {
-  for (let i = 0; i < 100; i++) {
-    // The server's own lines are log lines, on stderr with the rest of its log.
-    const m = /Serving on http:\/\/127\.0\.0\.1:(\d+)/.exec(proc.stderr());
-    if (m !== null) return Number(m[1]);
-    if (proc.child.exitCode !== null) break;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`no "Serving on" line; stdout ${proc.stdout()} stderr ${proc.stderr()}`);
+  // The server's own lines are log lines, on stderr with the rest of its log.
+  return Number((await printed(proc, /Serving on http:\/\/127\.0\.0\.1:(\d+)/, 'stderr'))[1]);
 }
 
 describe('waitstate-serve', () => {
@@ -75,9 +93,11 @@ describe('waitstate-serve', () => {
     expect(r.body.toString()).toBe(body);
     expect(r.header('server')).toBe('custom');
   });
-  it('--processes=2 serves from two processes and stops them all on SIGTERM', async () => {
-    const proc = run(['--processes=2', '--threads=0', '--listen=127.0.0.1:0', 'test/fixtures/pid-app.mjs:app']);
+  it('--processes=2 serves from two processes, warns once, and stops them all on SIGTERM', async () => {
+    const proc = run(['--processes=2', '--threads=0', '--recv-bytes=10', '--listen=127.0.0.1:0', 'test/fixtures/pid-app.mjs:app']);
     const port = await servingPort(proc);
+    // Said by the primary, not again by each process.
+    expect(proc.stderr().match(/--recv-bytes is accepted for Waitress configs only/g)).toHaveLength(1);
     const pids = new Set<string>();
     for (let i = 0; i < 8; i++) pids.add((await exchange(port, 'GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n')).body.toString());
     expect(pids.size).toBe(2);
@@ -113,23 +133,31 @@ describe('waitstate-serve', () => {
   });
   it.each([
     [['--bogus', 'examples/hello/app.mjs:app'], /--bogus/],
+    [
+      ['--prot=80', 'examples/hello/app.mjs:app'],
+      /^waitstate-serve: error: --prot: is not an option; did you mean --port\? \(see --help\)$/,
+    ],
     [['--port=abc', 'examples/hello/app.mjs:app'], /^waitstate-serve: error: --port: /],
     [['--threads=-1', 'examples/hello/app.mjs:app'], /^waitstate-serve: error: --threads: must be at least 0/],
     [
       ['--listen=127.0.0.1:0', '--port=1', 'examples/hello/app.mjs:app'],
-      /^waitstate-serve: error: --listen: cannot be combined with host or port/,
+      /^waitstate-serve: error: --listen: cannot be combined with --port$/,
     ],
     [
       ['--unix-socket=/tmp/x.sock', '--host=127.0.0.1', 'examples/hello/app.mjs:app'],
       /^waitstate-serve: error: --unix-socket: cannot be combined/,
     ],
-    [['--no-ipv4', '--no-ipv6', 'examples/hello/app.mjs:app'], /^waitstate-serve: error: --ipv4: and ipv6 cannot both be off/],
+    [['--no-ipv4', '--no-ipv6', 'examples/hello/app.mjs:app'], /^waitstate-serve: error: --ipv4: and --ipv6 cannot both be off/],
     [
       ['--trusted-proxy-count=2', 'examples/hello/app.mjs:app'],
       /^waitstate-serve: error: --trusted-proxy-count: has no meaning without --trusted-proxy$/,
     ],
-    [['--config=test/fixtures/no-such.json', 'examples/hello/app.mjs:app'], /^waitstate-serve: error: config: cannot read/],
-    [['--config=test/fixtures/bad-config.json', 'examples/hello/app.mjs:app'], /"max_body" is not an option of waitstate/],
+    [['--config=test/fixtures/no-such.json', 'examples/hello/app.mjs:app'], /^waitstate-serve: error: --config: cannot read/],
+    [
+      ['--config=test/fixtures/bad-config.json', 'examples/hello/app.mjs:app'],
+      /^waitstate-serve: error: test\/fixtures\/bad-config\.json: max_body: is not an option of waitstate$/,
+    ],
+    [['--config=package.json.yaml', 'examples/hello/app.mjs:app'], /--config: package\.json\.yaml: expected a JSON object of options/],
     [['missing.mjs:app'], /cannot import .*missing\.mjs/],
     [['--threads=0', 'missing.mjs:app'], /cannot import missing\.mjs/],
     [['examples/hello/app.mjs:nope'], /no export "nope"/],
@@ -159,6 +187,74 @@ describe('waitstate-serve', () => {
     expect(refused.stderr().trim()).toMatch(
       /^waitstate-serve: error: --listen: cannot be combined with the 1 socket\(s\) systemd passed \(LISTEN_FDS\)$/,
     );
+  });
+  it('prints its version with --version and -V, and --help says so', async () => {
+    const { version } = JSON.parse(readFileSync(`${root}package.json`, 'utf8')) as { version: string };
+    for (const flag of ['--version', '-V']) {
+      const proc = run([flag]);
+      expect(await proc.exit).toBe(0);
+      expect(proc.stdout()).toBe(`waitstate ${version}\n`);
+    }
+    const help = run(['--help']);
+    expect(await help.exit).toBe(0);
+    expect(help.stdout()).toMatch(/-V, --version\n\s+Print the version/);
+  });
+  it('--inspect PORT (a space) takes PORT as the inspector port, not as the app', async () => {
+    const inspectPort = await freePort();
+    const proc = run(['--inspect', String(inspectPort), '--threads=0', '--listen=127.0.0.1:0', 'examples/hello/app.mjs:app']);
+    await printed(proc, new RegExp(`Inspector on http://127\\.0\\.0\\.1:${inspectPort} `), 'stderr');
+    const port = await servingPort(proc);
+    expect((await exchange(port, 'GET / HTTP/1.1\r\nHost: a\r\n\r\n')).body.toString()).toBe('Hello, World!');
+  });
+  it('names options in start-up warnings as the flags typed', async () => {
+    const proc = run(['--recv-bytes=10', '--trusted-proxy=127.0.0.1', '--threads=0', '--listen=127.0.0.1:0', 'examples/hello/app.mjs:app']);
+    await servingPort(proc);
+    expect(proc.stderr()).toMatch(/ WARN  waitstate: --recv-bytes is accepted for Waitress configs only: /m);
+    expect(proc.stderr()).toMatch(/ WARN  waitstate: --trusted-proxy is set without --trusted-proxy-headers: /m);
+    expect(proc.stderr()).not.toMatch(/recvBytes|trustedProxy/);
+  });
+  it('--port wins over the listen of a --config file: the file says where to listen only when no flag does', async () => {
+    const config = join(dir, 'cfg.json');
+    writeFileSync(config, JSON.stringify({ listen: '127.0.0.1:1', ident: 'from-file', threads: 0 }));
+    const port = await freePort();
+    const proc = run(['--config', config, `--port=${port}`, 'examples/hello/app.mjs:app']);
+    await printed(proc, new RegExp(`Serving on http://0\\.0\\.0\\.0:${port}\\n`), 'stderr');
+    expect(proc.stderr()).not.toMatch(/:1\n/);
+    const r = await exchange(port, 'GET / HTTP/1.1\r\nHost: a\r\n\r\n');
+    expect(r.header('server')).toBe('from-file');
+    proc.child.kill('SIGTERM');
+    expect(await proc.exit).toBe(0);
+  });
+  it("serves from a Waitress deployment's .ini: its [server:main], the other sections noted as not read", async () => {
+    const port = await freePort();
+    const ini = join(dir, 'production.ini');
+    writeFileSync(
+      ini,
+      [
+        '[app:main]',
+        'use = egg:myproject',
+        'pyramid.reload_templates = false',
+        '',
+        '[server:main]',
+        'use = egg:waitress#main',
+        `listen = 127.0.0.1:${port}`,
+        'threads = 0',
+        '# a comment',
+        'ident = from-ini',
+        'expose_tracebacks = no',
+        '',
+        '[loggers]',
+        'keys = root',
+      ].join('\n'),
+    );
+    const proc = run([`--config=${ini}`, 'examples/hello/app.mjs:app']);
+    expect(await servingPort(proc)).toBe(port);
+    expect(proc.stderr()).toMatch(/production\.ini: \[app:main\], \[loggers\] not read: waitstate serves the app named by MODULE:OBJECT/);
+    const r = await exchange(port, 'GET / HTTP/1.1\r\nHost: a\r\n\r\n');
+    expect(r.body.toString()).toBe('Hello, World!');
+    expect(r.header('server')).toBe('from-ini');
+    proc.child.kill('SIGTERM');
+    expect(await proc.exit).toBe(0);
   });
   it('reads snake_case options from --config, and flags win over it', async () => {
     const proc = run(['--config=test/fixtures/config.json', '--ident=from-flag', 'examples/hello/app.mjs:app']);

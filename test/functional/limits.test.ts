@@ -103,7 +103,7 @@ describe('connection_limit', () => {
   it.runIf(existsSync('/proc/self/limits'))('warns at start-up when connection_limit is past the open-file limit', async () => {
     const log = recordingLogger();
     const t = await startServer(() => new Response('ok'), { connectionLimit: Number.MAX_SAFE_INTEGER, logger: log });
-    expect(log.lines.some((l) => /warn: .*connection_limit \(\d+\) is near or above this process's open-file limit/.test(l))).toBe(true);
+    expect(log.lines.some((l) => /warn: .*connectionLimit \(\d+\) is near or above this process's open-file limit/.test(l))).toBe(true);
     await t.close();
   });
   it('rejects a connection_limit below 1 at start-up', async () => {
