@@ -43,6 +43,15 @@ describe('trace', () => {
     expect(lines.filter((l) => l.connection === bad).map(step)).toEqual(
       expect.arrayContaining(['parser: head --head.failed--> error', 'channel: reading --request.invalid--> pending-close']),
     );
+    // Which request, and what it was answered: on the lines where the head was read and the status written.
+    expect(lines.filter((l) => l.connection === good && l.request !== undefined).map(step)).toEqual([
+      'parser: head --head.parsed--> complete',
+    ]);
+    expect(lines.find((l) => l.connection === good && l.request !== undefined)!.request).toBe('GET /');
+    expect(lines.filter((l) => l.status !== undefined).map((l) => [l.connection, step(l), l.status])).toEqual([
+      [good, 'task: running --app.responded--> streaming', 200],
+      [bad, 'channel: reading --request.invalid--> pending-close', 400],
+    ]);
     // Times only grow.
     expect(lines.every((l, i) => i === 0 || l.t >= lines[i - 1]!.t)).toBe(true);
 
