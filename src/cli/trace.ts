@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // src/cli/trace.ts: `waitstate-trace FILE [--connection N] [--html OUT]`: a trace written by the
 // `trace` option, as a readable timeline per connection (or of one connection), or with --html
-// as a self-contained page that steps through one connection over its machine diagrams:
+// as a self-contained page that steps through one connection over its machine diagrams (the
+// first connection of the trace when --connection names none, which it says on stderr):
 //
 //   connection 7
 //       0.412 ms  channel  reading   --socket.data-->       reading
@@ -56,7 +57,11 @@ export function renderTimeline(lines: readonly TraceLine[], connection?: number)
   return out.join('\n');
 }
 
-function main(argv: readonly string[], out: (text: string) => void = console.log): number {
+function main(
+  argv: readonly string[],
+  out: (text: string) => void = console.log,
+  note: (text: string) => void = (text) => process.stderr.write(`${text}\n`),
+): number {
   let file: string | undefined;
   let connection: number | undefined;
   let html: string | undefined;
@@ -82,8 +87,14 @@ function main(argv: readonly string[], out: (text: string) => void = console.log
   const lines = readTrace(readFileSync(file, 'utf8'));
   if (html !== undefined) {
     const ids = [...new Set(lines.map((l) => l.connection).filter((id) => id !== null))];
-    const id = connection ?? (ids.length === 1 ? ids[0]! : undefined);
-    if (id === undefined) throw new UsageError(`${file} has ${ids.length} connections: pick one with --connection N`);
+    const id = connection ?? ids[0];
+    if (id === undefined) throw new Error(`${file} holds no connection`);
+    if (connection === undefined && ids.length > 1) {
+      const listed = ids.length > 12 ? `${ids.slice(0, 12).join(', ')}, …` : ids.join(', ');
+      note(
+        `waitstate-trace: ${file} has ${ids.length} connections (${listed}); the page shows the first, ${id}: pick another with --connection N`,
+      );
+    }
     writeFileSync(html, renderTraceHtml(lines, id));
     out(`wrote ${html}: connection ${id}, open it in a browser`);
     return 0;

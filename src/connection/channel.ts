@@ -113,6 +113,8 @@ export class Channel implements RequestReaderHost, OutputHost, TaskHost {
   readonly #output: OutputBuffer;
   #task: Task | undefined;
   #released = false;
+  /** The status of the error response this channel wrote itself, for traces (0: none). */
+  #statusSent = 0;
   #lingerTimer: NodeJS.Timeout | undefined;
 
   constructor(socket: Socket, config: ChannelConfig) {
@@ -287,6 +289,12 @@ export class Channel implements RequestReaderHost, OutputHost, TaskHost {
   writeErrorResponse(error: HttpError): void {
     this.config.logger.info(`waitstate: connection ${this.id}: ${error.status} ${error.code}: ${error.reason}`);
     this.#output.writeBytes(errorResponse(error, '1.1', httpDate(Date.now()), this.config.ident));
+    this.#statusSent = error.status;
+  }
+
+  /** For traces: the status of the error response this channel wrote (0 when it wrote none). */
+  get statusSent(): number {
+    return this.#statusSent;
   }
 
   writeTimeoutResponse(cause: 'head' | 'body' | 'shed'): void {

@@ -176,6 +176,11 @@ export class Task implements JobListener, ExchangeFacts {
     return this.#host.id;
   }
 
+  /** The status of the response head written (for traces; 0 until one is). */
+  get statusSent(): number {
+    return this.#statusSent;
+  }
+
   // ---- what this exchange says about persistence (ExchangeFacts, for persists()) ---------------
 
   get keepAlive(): boolean {

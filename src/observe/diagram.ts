@@ -8,6 +8,7 @@
 
 import type { AnyStateMachine } from 'xstate';
 import { channelMachine, dispatcherMachine, parserMachine, supervisorMachine, taskMachine } from '../../machines/index.js';
+import { START } from './trace.js';
 
 /** The diagrams drawn, one file of diagrams/ per machine, in the order docs/architecture.md shows them. */
 export const DIAGRAMS: readonly { file: string; machine: AnyStateMachine; title: string }[] = [
@@ -49,7 +50,7 @@ const alias = (node: NodeLike): string => node.path.join('__').replace(/-/g, '_'
 const name = (node: NodeLike): string => node.path.join('.');
 const cell = (text: string): string => text.replace(/\|/g, '\\|');
 /** `xstate.after.sweepInterval.supervisor.channels.watching` → `after sweepInterval`. */
-const eventLabel = (type: string): string => (type.startsWith('xstate.after.') ? `after ${type.split('.')[2]}` : type);
+export const eventLabel = (type: string): string => (type.startsWith('xstate.after.') ? `after ${type.split('.')[2]}` : type);
 
 function children(node: NodeLike): NodeLike[] {
   return Object.values(node.states);
@@ -167,24 +168,36 @@ export function withDiagrams(page: string, diagrams: readonly { file: string; ma
   return page.slice(0, start) + parts.join('\n') + page.slice(end + DIAGRAMS_END.length);
 }
 
-/** A machine's states and the transitions between them, as plain data (for the trace page). */
+/** What the trace page calls a transition on the machine's root, which any state may take. */
+export const ANY_STATE = '(any state)';
+
+/**
+ * A machine's states and the transitions between them, as plain data (for the trace page). A
+ * transition without a target (the event is handled, the state stays) goes from a state to
+ * itself; one on the root goes from ANY_STATE (to itself when it has no target); START goes to
+ * the initial state on `xstate.init`.
+ */
 export interface MachineShape {
   readonly id: string;
   readonly states: string[];
+  readonly initial: string | undefined;
   readonly transitions: { from: string; event: string; to: string }[];
 }
 
 export function machineShape(machine: AnyStateMachine): MachineShape {
   const root = machine.root as unknown as NodeLike;
   const nodes = allNodes(root);
+  const initial = root.initial?.target[0];
   const transitions: MachineShape['transitions'] = [];
-  for (const node of nodes) {
+  if (initial !== undefined) transitions.push({ from: START, event: 'xstate.init', to: name(initial) });
+  for (const node of [root, ...nodes]) {
+    const from = node === root ? ANY_STATE : name(node);
     for (const [event, list] of node.transitions) {
       for (const t of list) {
         const target = t.target?.[0];
-        if (target !== undefined) transitions.push({ from: name(node), event: eventLabel(event), to: name(target) });
+        transitions.push({ from, event: eventLabel(event), to: target === undefined ? from : name(target) });
       }
     }
   }
-  return { id: machine.id, states: nodes.map(name), transitions };
+  return { id: machine.id, states: nodes.map(name), initial: initial === undefined ? undefined : name(initial), transitions };
 }

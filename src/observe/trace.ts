@@ -5,7 +5,10 @@
 //
 // `t` is milliseconds since the server started, `connection` the channel's id (null for the
 // dispatcher and the supervisor), `from` and `to` the state before and after (the same when the
-// event changed no state). `waitstate-trace FILE` reads it back (src/cli/trace.ts).
+// event changed no state). Two lines say more, so that a trace shows which request was which:
+// the parser's `head.parsed` carries `"request":"GET /hello"`, and the line of the event during
+// which a response head went out carries its `"status":200`. `waitstate-trace FILE` reads it back
+// (src/cli/trace.ts).
 
 import type { InspectionEvent } from 'xstate';
 import type { LogOutput } from '../config/options.js';
@@ -18,13 +21,34 @@ export interface TraceLine {
   readonly from: string;
   readonly event: string;
   readonly to: string;
+  /** The request's method and target, on the line where its head was parsed. */
+  readonly request?: string;
+  /** The status of the response head written during this event. */
+  readonly status?: number;
 }
 
-/** A machine's shell that belongs to a connection says which (Channel.id; Task and RequestReader: connectionId). */
+/**
+ * A machine's shell that belongs to a connection says which (Channel.id; Task and RequestReader:
+ * connectionId); one that writes responses says the status of the last it wrote (0: none yet).
+ */
 interface ConnectionShell {
   readonly id?: number;
   readonly connectionId?: number;
+  readonly statusSent?: number;
 }
+
+/** A request-target longer than this is cut in a trace line: the line names the request, it does not keep it. */
+const TARGET_SHOWN = 200;
+
+/** `GET /hello` from an event that carries a parsed request head (the parser's `head.parsed`). */
+function requestOf(event: { type: string; head?: { method?: unknown; target?: unknown } }): string | undefined {
+  const { method, target } = event.head ?? {};
+  if (typeof method !== 'string' || typeof target !== 'string') return undefined;
+  return `${method} ${target.length > TARGET_SHOWN ? `${target.slice(0, TARGET_SHOWN)}…` : target}`;
+}
+
+/** What a trace calls the state an actor was in before its first event, `xstate.init`. */
+export const START = '(start)';
 
 const stateName = (value: unknown): string => (typeof value === 'string' ? value : JSON.stringify(value));
 
@@ -32,14 +56,19 @@ const stateName = (value: unknown): string => (typeof value === 'string' ? value
 export function traceObserver(output: LogOutput, now: () => number = () => performance.now()): (event: InspectionEvent) => void {
   const started = now();
   const lastState = new WeakMap<object, string>();
+  const lastStatus = new WeakMap<object, number>();
   return (inspection) => {
     if (inspection.type !== '@xstate.snapshot') return;
     const snapshot = inspection.snapshot as { value?: unknown; context?: { shell?: ConnectionShell } };
     const to = stateName(snapshot.value);
     const actorRef = inspection.actorRef as object & { logic?: { id?: string } };
-    const from = lastState.get(actorRef) ?? '(start)';
+    const from = lastState.get(actorRef) ?? START;
     lastState.set(actorRef, to);
     const shell = snapshot.context?.shell;
+    const request = requestOf(inspection.event);
+    const statusSent = shell?.statusSent ?? 0;
+    const status = statusSent !== (lastStatus.get(actorRef) ?? 0) ? statusSent : undefined;
+    if (status !== undefined) lastStatus.set(actorRef, statusSent);
     const line: TraceLine = {
       t: Math.round((now() - started) * 1000) / 1000,
       connection: shell?.connectionId ?? shell?.id ?? null,
@@ -47,6 +76,8 @@ export function traceObserver(output: LogOutput, now: () => number = () => perfo
       from,
       event: inspection.event.type,
       to,
+      ...(request === undefined ? {} : { request }),
+      ...(status === undefined ? {} : { status }),
     };
     output.write(`${JSON.stringify(line)}\n`);
   };
