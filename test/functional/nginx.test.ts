@@ -13,14 +13,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ServerHandle } from '../../src/index.js';
 import { serve } from '../../src/index.js';
 import { quietLogger } from '../helpers/raw-client.js';
-import { findTool } from '../helpers/tools.js';
+import { findTool, NGINX, OPENSSL, TESTS_NEEDING_TOOLS, titleSayingWhy } from '../helpers/tools.js';
 import { echoApp, type Echo } from './echo-app.js';
 
-const nginx = findTool('nginx', ['/usr/sbin/nginx']);
-const openssl = findTool('openssl', ['/usr/bin/openssl']);
-const missing = [nginx === undefined && 'nginx', openssl === undefined && 'openssl'].filter(Boolean).join(' and ');
-const title =
-  missing === '' ? 'behind nginx' : `behind nginx: SKIPPED, ${missing} not installed (apt-get install -y nginx openssl; .ci/run does)`;
+const nginx = findTool(NGINX);
+const openssl = findTool(OPENSSL);
+const title = titleSayingWhy('behind nginx', TESTS_NEEDING_TOOLS['test/functional/nginx.test.ts']!);
 
 async function freePort(): Promise<number> {
   const probe = createServer();
@@ -63,7 +61,7 @@ function viaNginx(port: number, path: string, headers: Record<string, string>): 
   });
 }
 
-describe.skipIf(missing !== '')(title, () => {
+describe.skipIf(nginx === undefined || openssl === undefined)(title, () => {
   const dir = mkdtempSync(join(tmpdir(), 'waitstate-nginx-'));
   let server: ServerHandle;
   let proxy: ChildProcess;

@@ -9,7 +9,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import type { TraceLine } from '../../src/observe/trace.js';
 import { readTrace, renderTimeline } from '../../src/cli/trace.js';
 import { exchange, RawClient, startServer } from '../helpers/raw-client.js';
-import { findTool } from '../helpers/tools.js';
+import { CHROMIUM, findTool, TESTS_NEEDING_TOOLS, titleSayingWhy } from '../helpers/tools.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'waitstate-trace-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -77,9 +77,8 @@ describe('trace', () => {
 });
 
 // The page is checked in a real browser: headless Chromium (Debian's chromium; .ci/run installs it).
-const chromium = findTool('chromium', ['/usr/bin/chromium', '/usr/bin/chromium-browser']);
-const pageTitle =
-  chromium === undefined ? 'the trace page: SKIPPED, chromium not installed (apt-get install -y chromium; .ci/run does)' : 'the trace page';
+const chromium = findTool(CHROMIUM);
+const pageTitle = titleSayingWhy('the trace page', TESTS_NEEDING_TOOLS['test/functional/trace.test.ts']!);
 
 describe.skipIf(chromium === undefined)(pageTitle, () => {
   /** The page's DOM after its script ran, at `#step=N`. */
