@@ -1,10 +1,11 @@
-// bench/lib.mjs: helpers shared by the benchmark drivers bench/run.mjs, bench/workers.mjs and
-// bench/time.mjs.
+// bench/lib.mjs: helpers shared by the benchmark drivers bench/run.mjs, bench/workers.mjs,
+// bench/time.mjs and bench/peers.mjs.
 //
 // Environment (PATH lookup, taskset pinning, the open-file limit), CPU sampling from /proc, the
 // foreign-load gate, a process's memory from /proc, child-process tracking and cleanup, server
 // start-up over the READY/STATS/CLOSED stdin/stdout protocol (bench/server-lib.mjs is the server
-// side), one load-tool run with CPU sampling, wrk output parsing, and table formatting.
+// side) or, for a server in another language, by polling its port; one load-tool run with CPU
+// sampling, wrk output parsing, and table formatting.
 //
 // Importing this module installs the driver's exit and signal handlers: every tracked child is
 // SIGKILLed on exit, and SIGINT/SIGTERM/SIGHUP stop the children (at most 2 s) and exit 130.
@@ -269,6 +270,43 @@ export async function spawnServer({ port, args, label, cores, env = {}, readyMs,
 }
 
 /**
+ * Start a server that does not speak bench/server-lib.mjs's protocol (Waitress, say): `cmd ...args`
+ * in `cwd` (on `cores`, if given), ready once `port` accepts connections. The first `maxLines` of
+ * its stderr are printed with `[label]`, the rest counted. Rejects with notStarted after readyMs.
+ * Resolves {pid, stats(): undefined, stop(), stderrLines()}.
+ */
+export async function spawnProgram({ port, cmd, args, cwd, label, cores, readyMs, notStarted, maxLines = 5 }) {
+  if (await portTaken(port)) throw new Error(`port ${port} is in use (set BENCH_PORT to move the benchmark's ports)`);
+  const [command, argv] = pinned(cores, cmd, args);
+  const child = track(spawn(command, argv, { cwd, stdio: ['ignore', 'ignore', 'pipe'] }));
+  let lines = 0;
+  createInterface({ input: child.stderr }).on('line', (line) => {
+    if (++lines <= maxLines) console.error(`  [${label}] ${line}`);
+    if (lines === maxLines) console.error(`  [${label}] (further lines only counted)`);
+  });
+  const deadline = Date.now() + readyMs;
+  while (!(await portTaken(port))) {
+    if (child.exitCode !== null || child.signalCode !== null || Date.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new Error(notStarted);
+    }
+    await sleep(100);
+  }
+  return {
+    pid: child.pid,
+    stats: async () => undefined,
+    stderrLines: () => lines,
+    async stop() {
+      child.kill('SIGTERM');
+      if ((await exited(child, 5000)) === undefined && child.exitCode === null) {
+        child.kill('SIGKILL');
+        await exited(child, 2000);
+      }
+    },
+  };
+}
+
+/**
  * One GET on its own agent: {status, rawHeaders, body}; rejects after timeoutMs. keepAlive: a
  * keep-alive agent with one socket, else a fresh connection.
  */
@@ -395,7 +433,7 @@ export async function runScenarios(json, scenarios, order, only) {
  * Parse `--only a,b` (names from `scenarios`) and integer flags `--name N` / `--name=N` within
  * `limits` ({ name: [min, max] }) over `defaults`; anything else calls `usage(message)`.
  */
-export function parseBenchArgs(argv, { scenarios, defaults, limits, usage }) {
+export function parseBenchArgs(argv, { scenarios, defaults, limits, usage, what = 'scenario' }) {
   const opts = { ...defaults };
   for (let i = 0; i < argv.length; i++) {
     const [flag, value] = argv[i].split('=', 2);
@@ -404,7 +442,7 @@ export function parseBenchArgs(argv, { scenarios, defaults, limits, usage }) {
     if (flag === '--help' || flag === '-h') usage();
     else if (flag === '--only') {
       opts.only = String(take()).split(',');
-      for (const s of opts.only) if (!scenarios.includes(s)) usage(`--only: unknown scenario ${s}`);
+      for (const s of opts.only) if (!scenarios.includes(s)) usage(`--only: unknown ${what} ${s}`);
     } else if (name in limits) {
       const n = Number(take());
       const [min, max] = limits[name];

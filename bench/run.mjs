@@ -29,11 +29,12 @@
 //
 // Files: run.mjs (this driver), server.mjs (the two servers), pipeline.lua (wrk pipelining),
 // autocannon-load.mjs (one autocannon run in its own pinned process), cpuprofile.mjs (--profile),
-// lib.mjs and server-lib.mjs (helpers shared with bench/workers.mjs and its servers).
+// hello-lib.mjs (checking and loading a hello server, shared with bench/peers.mjs), lib.mjs and
+// server-lib.mjs (helpers shared with bench/workers.mjs and its servers).
 //
 // HOW TO READ IT. "ratio" = waitstate median / node:http median, from the same interleaved run:
 // compare ratios, not absolute req/s (this box drifts +-15 % between runs minutes apart; treat
-// differences under ~20 % as noise). Targets (the issue): keep-alive ratio must be >= 0.5 (goal
+// differences under ~20 % as noise). Targets: keep-alive ratio must be >= 0.5 (goal
 // 1.0), pipelined must be >= 1.0 (goal 3). "srv CPU" near 100 % means the server's core is
 // saturated (the number is a server limit); "load CPU" near 100 %, or >= 75 % while the server is
 // below 90 %, means the client is the limit (then the server figure is a lower bound and the
@@ -52,15 +53,14 @@
 // answer, a tool failed, or the arguments were wrong; 130 on Ctrl-C. Child processes are killed on
 // every exit path; every wait is bounded in time.
 
-import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
-import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { summarize } from './cpuprofile.mjs';
-import { HAVE_PROC, HERE, LOAD_CORE, PINNED, ROOT, SERVER_CORE, onPath, pinSelf, pinned } from './lib.mjs';
-import { FOREIGN_LIMIT, httpGet, interrupted, kernelThreads, parseWrk, sampledRun, spawnServer, waitForQuiet } from './lib.mjs';
+import { BUSY_CLIENT_CPU, CONNECTIONS, DEPTH, SATURATED_CPU, helloLoad } from './hello-lib.mjs';
+import { HERE, LOAD_CORE, PINNED, SERVER_CORE, pinSelf } from './lib.mjs';
+import { interrupted, spawnServer } from './lib.mjs';
 import { int, median, pct, table } from './lib.mjs';
 
 // The per-run fields written to the BENCH_JSON line.
@@ -84,16 +84,10 @@ const RUN_FIELDS = [
 ];
 
 const LABEL = { waitstate: 'waitstate', node: 'node:http', base: 'baseline' };
-const CONNECTIONS = 50;
-const DEPTH = 16;
 const SCENARIOS = [
   { name: 'keep-alive', depth: 1, must: 0.5, goal: 1.0 },
   { name: 'pipelined', depth: DEPTH, must: 1.0, goal: 3.0 },
 ];
-const BODY = 'Hello, World!';
-const SATURATED_CPU = 90; // % of one core: that process is the limit
-const BUSY_CLIENT_CPU = 75; // % of one core: a load tool this busy while the server is not saturated is the likely limit
-const AUTOCANNON_CEILING = 140_000; // req/s; autocannon saturates its core at ~150-155k here
 
 // ---------------------------------------------------------------------------------------------
 // Arguments
@@ -137,22 +131,8 @@ if (!Number.isInteger(BASE_PORT) || BASE_PORT < 1 || BASE_PORT > 65534) usage('B
 // ---------------------------------------------------------------------------------------------
 // Environment: tools, pinning
 
-const HAVE_WRK = onPath('wrk');
-const TOOL = opts.tool ?? (HAVE_WRK ? 'wrk' : 'autocannon');
-if (TOOL === 'wrk' && !HAVE_WRK) usage('--tool wrk: wrk is not on PATH (apt-get install wrk)');
+const { tool: TOOL, toolVersion, verify, loadOnce, measured, clientBoundNotes } = helloLoad({ tool: opts.tool, labels: LABEL, usage });
 pinSelf(LOAD_CORE);
-
-function toolVersion() {
-  if (TOOL === 'wrk') {
-    const r = spawnSync('wrk', ['-v'], { encoding: 'utf8' });
-    return /wrk\s+(\S+)/.exec(`${r.stdout}${r.stderr}`)?.[1] ?? '?';
-  }
-  try {
-    return JSON.parse(readFileSync(join(ROOT, 'node_modules/autocannon/package.json'), 'utf8')).version;
-  } catch {
-    return '?';
-  }
-}
 
 // ---------------------------------------------------------------------------------------------
 // Servers
@@ -169,151 +149,6 @@ async function startServer(kind, port, nodeFlags = []) {
     notStarted: `${LABEL[kind]} server did not start on port ${port} (see its messages above)`,
   });
   return { kind, port, pid: server.pid, url: `http://127.0.0.1:${port}/`, stats: server.stats, stop: server.stop };
-}
-
-// ---------------------------------------------------------------------------------------------
-// Checks before loading
-
-/** One keep-alive GET /: {status, rawHeaders, body}. */
-const getOnce = (port) => httpGet(port, '/', { keepAlive: true, timeoutMs: 5000 });
-
-/** Write `depth` GETs in one write on one connection; resolves with the number of hello bodies read (5 s max). */
-function pipelinedAnswers(port, depth) {
-  return new Promise((resolve) => {
-    const socket = connect({ host: '127.0.0.1', port });
-    let text = '';
-    const count = () => text.split(BODY).length - 1;
-    const timer = setTimeout(() => finish(), 5000);
-    const finish = () => {
-      clearTimeout(timer);
-      socket.destroy();
-      resolve(count());
-    };
-    socket.setEncoding('latin1');
-    socket.on('connect', () => socket.write('GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n'.repeat(depth)));
-    socket.on('data', (chunk) => {
-      text += chunk;
-      if (count() >= depth) finish();
-    });
-    socket.on('error', finish);
-    socket.on('close', finish);
-  });
-}
-
-async function verify(server) {
-  const label = LABEL[server.kind];
-  let res;
-  try {
-    res = await getOnce(server.port);
-  } catch (error) {
-    throw new Error(`${label} did not answer GET /: ${error.message}`);
-  }
-  if (res.status !== 200 || res.body !== BODY) {
-    throw new Error(`${label} answered ${res.status} ${JSON.stringify(res.body.slice(0, 80))}, expected 200 "${BODY}"`);
-  }
-  const headers = [];
-  for (let i = 0; i < res.rawHeaders.length; i += 2) {
-    const [name, value] = [res.rawHeaders[i], res.rawHeaders[i + 1]];
-    headers.push(/^(date|keep-alive)$/i.test(name) ? name : `${name}: ${value}`);
-  }
-  const answers = await pipelinedAnswers(server.port, DEPTH);
-  if (answers !== DEPTH) throw new Error(`${label} answered ${answers} of ${DEPTH} pipelined GETs on one connection`);
-  console.error(`  ${label.padEnd(10)} ok: 200 "${BODY}", ${DEPTH}/${DEPTH} pipelined; headers: ${headers.join(', ')}`);
-}
-
-// ---------------------------------------------------------------------------------------------
-// One load run
-
-function loadCommand(scenario, url, seconds) {
-  if (TOOL === 'wrk') {
-    const args = ['-t1', `-c${CONNECTIONS}`, `-d${seconds}s`];
-    if (scenario.depth > 1) args.push('-s', join(HERE, 'pipeline.lua'), url, '--', String(scenario.depth));
-    else args.push(url);
-    return pinned(LOAD_CORE, 'wrk', args);
-  }
-  const script = join(HERE, 'autocannon-load.mjs');
-  return pinned(LOAD_CORE, process.execPath, [script, url, String(CONNECTIONS), String(scenario.depth), String(seconds)]);
-}
-
-function parseAutocannon(out) {
-  const line = out.split('\n').find((l) => l.startsWith('RESULT '));
-  if (line === undefined) return undefined;
-  const r = JSON.parse(line.slice(7));
-  return {
-    requests: r.requests,
-    rps: r.requests / r.seconds,
-    non2xx: r.non2xx,
-    errors: r.errors, // autocannon counts timeouts among errors
-    errorDetail: { errors: r.errors, timeouts: r.timeouts, statusCodes: r.statusCodes },
-  };
-}
-
-/** Run the load tool once against `server`; measures tool, server and foreign CPU on the way. */
-async function loadOnce(scenario, server, seconds, ours) {
-  const [cmd, args] = loadCommand(scenario, server.url, seconds);
-  const statsBefore = await server.stats();
-  const kthreads = HAVE_PROC ? kernelThreads() : [];
-  // CPU of the tool, the servers and this driver, and foreign CPU, while the tool runs.
-  const { code, out, pid, cpu } = await sampledRun(cmd, args, {
-    name: TOOL,
-    seconds,
-    pidsWith: (toolPid) => [...ours, toolPid],
-    cwd: ROOT,
-    kthreads,
-  });
-  const statsAfter = await server.stats();
-  const parsed = TOOL === 'wrk' ? parseWrk(out) : parseAutocannon(out);
-  if (parsed === undefined || code !== 0) throw new Error(`${TOOL} failed (exit ${code}):\n${out.trim()}`);
-
-  let loadCpu, serverCpu, foreign;
-  if (cpu !== undefined) [loadCpu, serverCpu, foreign] = [cpu.pidPct(pid), cpu.pidPct(server.pid), cpu.foreign];
-  const logs = {};
-  if (statsBefore && statsAfter) {
-    for (const level of ['error', 'warn', 'info']) logs[level] = statsAfter.logs[level] - statsBefore.logs[level];
-  }
-  return {
-    ...parsed,
-    served: statsBefore && statsAfter ? statsAfter.requests - statsBefore.requests : undefined,
-    serverLogs: logs,
-    loadCpu,
-    serverCpu,
-    serverUsPerReq: serverCpu !== undefined ? (serverCpu / 100 / parsed.rps) * 1e6 : undefined,
-    foreign,
-    flagged: parsed.non2xx > 0 || parsed.errors > 0,
-  };
-}
-
-/** loadOnce after waiting for quiet; re-run once if other processes were busy during it. */
-async function measured(scenario, server, seconds, ours) {
-  const quiet = await waitForQuiet(ours);
-  let run = await loadOnce(scenario, server, seconds, ours);
-  if (run.foreign !== undefined && run.foreign >= FOREIGN_LIMIT) {
-    console.error(`    (other processes used ${run.foreign.toFixed(0)} % of a core during the run: re-running it once)`);
-    await waitForQuiet(ours);
-    const again = await loadOnce(scenario, server, seconds, ours);
-    if (again.foreign < run.foreign) run = again;
-    run.rerun = true;
-  }
-  run.quietBefore = quiet;
-  run.noisy = run.foreign !== undefined && run.foreign >= FOREIGN_LIMIT;
-  return run;
-}
-
-// ---------------------------------------------------------------------------------------------
-// Formatting
-
-/** Why a scenario's figures may be limited by the client rather than the servers. */
-function clientBoundNotes(runs) {
-  const notes = [];
-  for (const run of runs) {
-    if (run.loadCpu >= SATURATED_CPU) notes.push(`${TOOL} at ${pct(run.loadCpu)} CPU vs ${LABEL[run.server]}`);
-    else if (run.loadCpu >= BUSY_CLIENT_CPU && run.serverCpu < SATURATED_CPU) {
-      notes.push(`${TOOL} at ${pct(run.loadCpu)} CPU while ${LABEL[run.server]} used only ${pct(run.serverCpu)}`);
-    }
-    if (TOOL === 'autocannon' && run.rps >= AUTOCANNON_CEILING)
-      notes.push(`autocannon near its ~150k req/s ceiling vs ${LABEL[run.server]}`);
-  }
-  return [...new Set(notes)];
 }
 
 // ---------------------------------------------------------------------------------------------

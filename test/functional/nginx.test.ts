@@ -1,5 +1,6 @@
-// waitstate behind a real nginx (the Debian package), started here on loopback with a config
-// written here: TLS terminated by nginx, X-Forwarded-* set the way nginx deployments set them.
+// waitstate behind a real nginx (the Debian package), started here on loopback with the config
+// docs/usage.md shows, examples/deploy/nginx.conf, moved to a free port and a throwaway
+// certificate: TLS terminated by nginx, X-Forwarded-* set the way nginx deployments set them.
 // The app must see the client's scheme, host and port in request.url and the client's address in
 // info, and a client cannot pass itself off as someone else with its own X-Forwarded-For.
 // .ci/run installs nginx and openssl, so CI always runs this; without them it is skipped, saying why.
@@ -9,18 +10,30 @@ import { request as httpsRequest } from 'node:https';
 import { connect, createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ServerHandle } from '../../src/index.js';
 import { serve } from '../../src/index.js';
 import { quietLogger } from '../helpers/raw-client.js';
-import { findTool } from '../helpers/tools.js';
+import { findTool, NGINX, OPENSSL, TESTS_NEEDING_TOOLS, titleSayingWhy } from '../helpers/tools.js';
 import { echoApp, type Echo } from './echo-app.js';
 
-const nginx = findTool('nginx', ['/usr/sbin/nginx']);
-const openssl = findTool('openssl', ['/usr/bin/openssl']);
-const missing = [nginx === undefined && 'nginx', openssl === undefined && 'openssl'].filter(Boolean).join(' and ');
-const title =
-  missing === '' ? 'behind nginx' : `behind nginx: SKIPPED, ${missing} not installed (apt-get install -y nginx openssl; .ci/run does)`;
+const nginx = findTool(NGINX);
+const openssl = findTool(OPENSSL);
+const title = titleSayingWhy('behind nginx', TESTS_NEEDING_TOOLS['test/functional/nginx.test.ts']!);
+
+const root = fileURLToPath(new URL('../../', import.meta.url));
+/** The nginx config docs/usage.md shows; this test runs it as it is but for addresses and certificate. */
+const DEPLOY_CONF = 'examples/deploy/nginx.conf';
+
+/** `conf` with each `[from, to]` replaced; `from` must occur exactly once, so that the file cannot drift from what is tested. */
+function localised(conf: string, replacements: ReadonlyArray<readonly [string, string]>): string {
+  return replacements.reduce((text, [from, to]) => {
+    const count = text.split(from).length - 1;
+    if (count !== 1) throw new Error(`${DEPLOY_CONF} has ${count} \`${from}\` (1 expected): update test/functional/nginx.test.ts with it`);
+    return text.replace(from, to);
+  }, conf);
+}
 
 async function freePort(): Promise<number> {
   const probe = createServer();
@@ -63,7 +76,7 @@ function viaNginx(port: number, path: string, headers: Record<string, string>): 
   });
 }
 
-describe.skipIf(missing !== '')(title, () => {
+describe.skipIf(nginx === undefined || openssl === undefined)(title, () => {
   const dir = mkdtempSync(join(tmpdir(), 'waitstate-nginx-'));
   let server: ServerHandle;
   let proxy: ChildProcess;
@@ -99,6 +112,13 @@ describe.skipIf(missing !== '')(title, () => {
     );
     tlsPort = await freePort();
     for (const temp of ['body', 'proxy', 'fastcgi', 'uwsgi', 'scgi']) mkdirSync(join(dir, temp));
+    const site = localised(readFileSync(join(root, DEPLOY_CONF), 'utf8'), [
+      ['server 127.0.0.1:8080;', `server 127.0.0.1:${server.addresses[0]!.port};`],
+      ['listen 443 ssl;', `listen 127.0.0.1:${tlsPort} ssl;`],
+      ['ssl_certificate /etc/ssl/certs/shop.example.pem;', `ssl_certificate ${dir}/cert.pem;`],
+      ['ssl_certificate_key /etc/ssl/private/shop.example.key;', `ssl_certificate_key ${dir}/key.pem;`],
+    ]);
+    // What a packaged nginx has in nginx.conf around the site's file, kept in the temp directory.
     const conf = `
 error_log ${dir}/error.log;
 pid ${dir}/nginx.pid;
@@ -110,21 +130,7 @@ http {
   fastcgi_temp_path ${dir}/fastcgi;
   uwsgi_temp_path ${dir}/uwsgi;
   scgi_temp_path ${dir}/scgi;
-  server {
-    listen 127.0.0.1:${tlsPort} ssl;
-    ssl_certificate ${dir}/cert.pem;
-    ssl_certificate_key ${dir}/key.pem;
-    location / {
-      proxy_pass http://127.0.0.1:${server.addresses[0]!.port};
-      proxy_http_version 1.1;
-      proxy_set_header Connection "";
-      proxy_set_header Host $host;
-      proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
-      proxy_set_header X-Forwarded-Proto $scheme;
-      proxy_set_header X-Forwarded-Host $host;
-      proxy_set_header X-Forwarded-Port $server_port;
-    }
-  }
+${site}
 }
 `;
     writeFileSync(join(dir, 'nginx.conf'), conf);

@@ -11,7 +11,7 @@ import { readTrace, renderTimeline } from '../../src/cli/trace.js';
 import { DIAGRAMS, machineShape } from '../../src/observe/diagram.js';
 import { traceRequests } from '../../src/observe/trace-html.js';
 import { exchange, RawClient, startServer } from '../helpers/raw-client.js';
-import { findTool } from '../helpers/tools.js';
+import { CHROMIUM, findTool, TESTS_NEEDING_TOOLS, titleSayingWhy } from '../helpers/tools.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'waitstate-trace-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -134,9 +134,8 @@ describe('the requests of a connection in its trace', () => {
 });
 
 // The page is checked in a real browser: headless Chromium (Debian's chromium; .ci/run installs it).
-const chromium = findTool('chromium', ['/usr/bin/chromium', '/usr/bin/chromium-browser']);
-const pageTitle =
-  chromium === undefined ? 'the trace page: SKIPPED, chromium not installed (apt-get install -y chromium; .ci/run does)' : 'the trace page';
+const chromium = findTool(CHROMIUM);
+const pageTitle = titleSayingWhy('the trace page', TESTS_NEEDING_TOOLS['test/functional/trace.test.ts']!);
 
 /**
  * Run in the page after its own script (appended to a copy): what it drew, then the step list
