@@ -4,6 +4,7 @@
 // stay out of dependencies, and installing runs no script.
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { posix } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 
@@ -35,6 +36,19 @@ describe('the tarball', () => {
     const bins = Object.values(pkg.bin).map((path) => path.replace(/^\.\//, ''));
     expect(bins).toHaveLength(3);
     expect(files).toEqual(expect.arrayContaining(['LICENSE', 'README.md', 'dist/src/index.js', 'dist/src/index.d.ts', ...bins]));
+  });
+
+  it('holds what its documents link to: a relative link in a shipped .md file leads to a shipped file', () => {
+    const shipped = new Set(files);
+    const broken: string[] = [];
+    for (const doc of files.filter((path) => path.endsWith('.md'))) {
+      for (const [, target] of readFileSync(`${root}${doc}`, 'utf8').matchAll(/\]\(([^)#\s]+)(?:#[^)]*)?\)/g)) {
+        if (/^[a-z]+:/i.test(target!)) continue;
+        const path = posix.normalize(posix.join(posix.dirname(doc), target!)).replace(/\/$/, '');
+        if (!shipped.has(path) && !files.some((file) => file.startsWith(`${path}/`))) broken.push(`${doc} → ${target}`);
+      }
+    }
+    expect(broken).toEqual([]);
   });
 
   it('holds no source map and none of the doc generators', () => {
