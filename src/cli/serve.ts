@@ -4,14 +4,15 @@
 // Flags come from the options table (src/config/options.ts): `--max-request-body-size=N`,
 // `--expose-tracebacks` / `--no-expose-tracebacks`, `--listen` repeatable. MODULE:OBJECT names
 // the app (src/app-ref.ts); like waitress-serve it runs in 4 worker threads unless `--threads`
-// says otherwise (0 = inline). Sockets passed by systemd (LISTEN_FDS) are served instead of
-// --listen. Errors print one line and exit 1; SIGINT and SIGTERM close the server gracefully and
-// exit 0.
+// says otherwise (0 = inline). `--call` serves what OBJECT returns when called (a factory).
+// Sockets passed by systemd (LISTEN_FDS) are served instead of --listen. Errors print one line (an app that
+// cannot be loaded, also where it failed) and exit 1; SIGINT and SIGTERM close the server
+// gracefully and exit 0.
 
 import { realpathSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
-import { loadAppRef, resolveAppRef } from '../app-ref.js';
-import { OptionError } from '../errors.js';
+import { callingRef } from '../app-ref.js';
+import { OptionError, startupReport } from '../errors.js';
 import { flagOf, OPTIONS, readConfigFile, type OptionName } from '../config/options.js';
 import { serve } from '../server/serve.js';
 
@@ -32,6 +33,8 @@ function helpText(): string {
     lines.push(`  ${flag}`, `      ${spec.help}${def}`);
   }
   lines.push(
+    '  --call',
+    '      OBJECT is a factory: serve what calling it returns (awaited), as waitress-serve --call does.',
     '  --config=FILE',
     '      Read options from a JSON object (keys in snake_case, as Waitress spells them, or camelCase); flags win over it.',
     '  --help',
@@ -45,6 +48,7 @@ interface ParsedArgs {
   target: string | undefined;
   help: boolean;
   config: string | undefined;
+  call: boolean;
 }
 
 const byFlag = new Map(Object.keys(OPTIONS).map((name) => [flagOf(name), name as OptionName]));
@@ -54,10 +58,16 @@ function parseArgs(argv: readonly string[]): ParsedArgs {
   const positional: string[] = [];
   let help = false;
   let config: string | undefined;
+  let call = false;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     if (arg === '--help' || arg === '-h') {
       help = true;
+      continue;
+    }
+    // How the app is loaded, not how it is served: a flag of the command, not an option.
+    if (arg === '--call') {
+      call = true;
       continue;
     }
     if (!arg.startsWith('--')) {
@@ -106,7 +116,7 @@ function parseArgs(argv: readonly string[]): ParsedArgs {
     }
   }
   if (positional.length > 1) throw new OptionError('MODULE:OBJECT', `give one app, not ${positional.length} (${positional.join(' ')})`);
-  return { options, target: positional[0], help, config };
+  return { options, target: positional[0], help, config, call };
 }
 
 /** sd_listen_fds(3): the first descriptor systemd passes. */
@@ -136,6 +146,7 @@ async function main(argv: readonly string[], out: (line: string) => void = conso
     return 0;
   }
   if (args.target === undefined) throw new OptionError('MODULE:OBJECT', `specify an application. ${USAGE}`);
+  const target = args.call ? callingRef(args.target) : args.target;
   if (args.config !== undefined) args.options = { ...readConfigFile(args.config), ...args.options };
   const activated = systemdSockets(process.env, process.pid);
   if (activated.length > 0) {
@@ -146,10 +157,8 @@ async function main(argv: readonly string[], out: (line: string) => void = conso
     args.options['sockets'] = activated;
   }
   args.options['threads'] ??= CLI_DEFAULT_THREADS;
-  // With worker threads or processes, each imports the module itself; inline, we import it here.
-  const inline = String(args.options['threads']).trim() === '0' && String(args.options['processes'] ?? '1').trim() === '1';
-  const app = inline ? await loadAppRef(args.target, process.cwd()) : resolveAppRef(args.target, process.cwd());
-  const server = await serve(app, args.options);
+  // Inline, in worker threads or in processes, serve() imports the module where the app runs.
+  const server = await serve(target, args.options);
   for (const address of server.addresses) out(`Serving on ${address.url}`);
   if (server.inspector !== undefined) out(`Inspector on ${server.inspector} (open it in a browser)`);
   await new Promise<void>((resolveSignal) => {
@@ -172,9 +181,7 @@ if (invokedDirectly) {
       const message =
         error instanceof OptionError && error.option in OPTIONS
           ? `${flagOf(error.option)}: ${error.detail.replace(/\b[a-z]+(?:[A-Z][a-z0-9]*)+\b/g, (word) => (word in OPTIONS ? flagOf(word) : word))}`
-          : error instanceof Error
-            ? error.message
-            : String(error);
+          : startupReport(error);
       process.stderr.write(`waitstate-serve: error: ${message}\n`);
       process.exit(1);
     },

@@ -2,6 +2,7 @@
 // plan from the environment, report the addresses, close gracefully when told.
 import { CLUSTER_PLAN_ENV, type ClusterPlan, type FromClusterProcess, type ToClusterProcess } from './cluster.js';
 import { serve } from './serve.js';
+import { toWorkerError } from '../workers/protocol.js';
 
 const plan = JSON.parse(process.env[CLUSTER_PLAN_ENV] ?? 'null') as ClusterPlan | null;
 const send = (message: FromClusterProcess) => process.send?.(message);
@@ -19,7 +20,7 @@ try {
   process.on('disconnect', () => void server.close().then(() => process.exit(0)));
   send({ t: 'listening', addresses: [...server.addresses] });
 } catch (error) {
-  send({ t: 'failed', message: error instanceof Error ? error.message : String(error) });
+  send({ t: 'failed', error: toWorkerError(error) });
   process.exitCode = 1;
   process.disconnect?.();
 }
