@@ -10,7 +10,7 @@
 // line and caret, an error thrown while the module ran by its stack (src/errors.ts AppLoadError).
 
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { dirname, extname, isAbsolute, relative, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { AppLoadError, codeOf, OptionError } from './errors.js';
@@ -49,9 +49,11 @@ export function resolveAppRef(ref: string, cwd: string): string {
   return `${isAbsolute(modulePath) ? modulePath : resolve(cwd, modulePath)}:${objectPath.join('.')}${call ? CALL : ''}`;
 }
 
-/** The module file a reference names, absolute. */
-export function appModuleFile(ref: string, cwd: string): string {
-  return resolve(cwd, split(ref).modulePath);
+/** The module file a reference names, absolute; an OptionError, as the import's, when there is none. */
+export function existingAppModule(ref: string, cwd: string): string {
+  const file = resolve(cwd, split(ref).modulePath);
+  if (!existsSync(file)) throw new OptionError(WHAT, `cannot import ${shownPath(file)}: Cannot find module '${file}'`);
+  return file;
 }
 
 /** A file as messages name it: relative to the current directory when inside it, so every thread says the same. */

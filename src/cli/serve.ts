@@ -4,17 +4,19 @@
 // Flags come from the options table (src/config/options.ts): `--max-request-body-size=N`,
 // `--expose-tracebacks` / `--no-expose-tracebacks`, `--listen` repeatable. MODULE:OBJECT names
 // the app (src/app-ref.ts); like waitress-serve it runs in 4 worker threads unless `--threads`
-// says otherwise (0 = inline). `--call` serves what OBJECT returns when called (a factory).
-// Sockets passed by systemd (LISTEN_FDS) are served instead of --listen. Errors print one line (an app that
+// says otherwise (0 = inline). `--call` serves what OBJECT returns when called (a factory);
+// `--reload` restarts the server when the app's files change (src/cli/reload.ts). Sockets passed
+// by systemd (LISTEN_FDS) are served instead of --listen. Errors print one line (an app that
 // cannot be loaded, also where it failed) and exit 1; SIGINT and SIGTERM close the server
 // gracefully and exit 0.
 
 import { realpathSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
-import { callingRef } from '../app-ref.js';
+import { callingRef, existingAppModule } from '../app-ref.js';
 import { OptionError, startupReport } from '../errors.js';
-import { flagOf, OPTIONS, readConfigFile, type OptionName } from '../config/options.js';
+import { flagOf, OPTIONS, readConfigFile, resolveOptions, type OptionName } from '../config/options.js';
 import { serve } from '../server/serve.js';
+import { pinnedListeners, reportToReloader, serveReloading } from './reload.js';
 
 const USAGE = 'Usage: waitstate-serve [OPTIONS] MODULE:OBJECT';
 /** Like waitress-serve, the CLI runs the app in 4 worker threads unless told otherwise. */
@@ -35,6 +37,8 @@ function helpText(): string {
   lines.push(
     '  --call',
     '      OBJECT is a factory: serve what calling it returns (awaited), as waitress-serve --call does.',
+    '  --reload',
+    '      For development: restart the server when the app module or a file it imports changes.',
     '  --config=FILE',
     '      Read options from a JSON object (keys in snake_case, as Waitress spells them, or camelCase); flags win over it.',
     '  --help',
@@ -49,6 +53,7 @@ interface ParsedArgs {
   help: boolean;
   config: string | undefined;
   call: boolean;
+  reload: boolean;
 }
 
 const byFlag = new Map(Object.keys(OPTIONS).map((name) => [flagOf(name), name as OptionName]));
@@ -58,16 +63,16 @@ function parseArgs(argv: readonly string[]): ParsedArgs {
   const positional: string[] = [];
   let help = false;
   let config: string | undefined;
-  let call = false;
+  const how = { call: false, reload: false };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     if (arg === '--help' || arg === '-h') {
       help = true;
       continue;
     }
-    // How the app is loaded, not how it is served: a flag of the command, not an option.
-    if (arg === '--call') {
-      call = true;
+    // How the app is loaded, not how it is served: flags of the command, not options.
+    if (arg === '--call' || arg === '--reload') {
+      how[arg === '--call' ? 'call' : 'reload'] = true;
       continue;
     }
     if (!arg.startsWith('--')) {
@@ -116,7 +121,7 @@ function parseArgs(argv: readonly string[]): ParsedArgs {
     }
   }
   if (positional.length > 1) throw new OptionError('MODULE:OBJECT', `give one app, not ${positional.length} (${positional.join(' ')})`);
-  return { options, target: positional[0], help, config, call };
+  return { options, target: positional[0], help, config, ...how };
 }
 
 /** sd_listen_fds(3): the first descriptor systemd passes. */
@@ -148,6 +153,18 @@ async function main(argv: readonly string[], out: (line: string) => void = conso
   if (args.target === undefined) throw new OptionError('MODULE:OBJECT', `specify an application. ${USAGE}`);
   const target = args.call ? callingRef(args.target) : args.target;
   if (args.config !== undefined) args.options = { ...readConfigFile(args.config), ...args.options };
+  if (args.reload) {
+    if (process.env['LISTEN_FDS'] !== undefined) throw new OptionError('--reload', 'cannot serve sockets passed by systemd (LISTEN_FDS)');
+    resolveOptions(args.options); // a bad option fails here, not in every restart
+    // A mistyped module fails now: the reloader would wait for it to change.
+    const appFile = existingAppModule(target, process.cwd());
+    return serveReloading(
+      argv.filter((arg) => arg !== '--reload'),
+      appFile,
+      { out, err: (line) => process.stderr.write(line + '\n') },
+    );
+  }
+  args.options = pinnedListeners(args.options, process.env);
   const activated = systemdSockets(process.env, process.pid);
   if (activated.length > 0) {
     const where = ['listen', 'host', 'port', 'unixSocket', 'sockets'].find((name) => args.options[name] !== undefined);
@@ -161,12 +178,15 @@ async function main(argv: readonly string[], out: (line: string) => void = conso
   const server = await serve(target, args.options);
   for (const address of server.addresses) out(`Serving on ${address.url}`);
   if (server.inspector !== undefined) out(`Inspector on ${server.inspector} (open it in a browser)`);
+  let reloading = false;
   await new Promise<void>((resolveSignal) => {
     const stop = () => resolveSignal();
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
+    reloading = reportToReloader(server.addresses, stop);
   });
-  out('Shutting down: finishing requests in progress');
+  // Under --reload, the reloader's line says why this server stops.
+  if (!reloading) out('Shutting down: finishing requests in progress');
   await server.close();
   return 0;
 }
