@@ -62,6 +62,12 @@ function shownPath(file: string): string {
   return inside === '' || inside.startsWith('..') || isAbsolute(inside) ? file : inside;
 }
 
+/** A reference as messages name it, whichever thread or process says it: `app.mjs:createApp`, without the `()`. */
+export function shownRef(ref: string): string {
+  const { modulePath, objectPath } = split(ref);
+  return `${shownPath(resolve(modulePath))}:${objectPath.join('.')}`;
+}
+
 /** An app, and why the object it came from looks like a factory that should have been called (said at start-up). */
 export interface LoadedApp {
   app: App;

@@ -41,6 +41,7 @@ import { RunnableMachine, type InspectionObserver, type RunningMachine } from '.
 import type { Job, JobListener, WorkerPool } from '../workers/pool.js';
 import type { ConnectionInfo, FetchHandler } from '../app.js';
 import { APP_PROBLEM, AppResponseError, codeOf, ServerClosingError } from '../errors.js';
+import { shownRef } from '../app-ref.js';
 
 /** Reads of a file response, and the writes that follow them. */
 const FILE_CHUNK_BYTES = 256 * 1024;
@@ -655,6 +656,6 @@ async function openForSending(path: string): Promise<{ handle: FileHandle; size:
 /** What to do about an app that answered with an app: serve what the factory returns. */
 function factoryAdvice(appRef: string | undefined): string {
   if (appRef === undefined) return 'the app looks like a factory: serve what it returns, serve(factory())';
-  const bare = appRef.replace(/\(\)$/, '');
+  const bare = shownRef(appRef);
   return `${bare} looks like a factory: serve what it returns, with waitstate-serve --call ${bare} (or serve('${bare}()'))`;
 }
