@@ -105,13 +105,14 @@ interface ReloaderOutput {
 }
 
 /**
- * Serve `args` (the command line without --reload) in a child, restarted on changes to the app
- * module `appFile` and the files it imports. Resolves with the exit code once stopped by a signal.
+ * Serve `args` (the command line without --reload) in a child, restarted on changes to `files`
+ * (the app module, the config file) and the files the app imports. Resolves with the exit code
+ * once stopped by a signal.
  */
-export function serveReloading(args: readonly string[], appFile: string, output: ReloaderOutput): Promise<number> {
+export function serveReloading(args: readonly string[], files: readonly string[], output: ReloaderOutput): Promise<number> {
   return new Promise<number>((resolve) => {
     const reloader = new Reloader(args, output);
-    reloader.watch(appFile);
+    for (const file of files) reloader.watch(file);
     const stop = () => void reloader.stop().then(resolve);
     process.on('SIGINT', stop);
     process.on('SIGTERM', stop);

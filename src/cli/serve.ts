@@ -11,6 +11,7 @@
 // gracefully and exit 0.
 
 import { realpathSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { callingRef, existingAppModule } from '../app-ref.js';
 import { OptionError, startupReport } from '../errors.js';
@@ -158,9 +159,10 @@ async function main(argv: readonly string[], out: (line: string) => void = conso
     resolveOptions(args.options); // a bad option fails here, not in every restart
     // A mistyped module fails now: the reloader would wait for it to change.
     const appFile = existingAppModule(target, process.cwd());
+    const watched = args.config === undefined ? [appFile] : [appFile, resolve(args.config)];
     return serveReloading(
       argv.filter((arg) => arg !== '--reload'),
-      appFile,
+      watched,
       { out, err: (line) => process.stderr.write(line + '\n') },
     );
   }

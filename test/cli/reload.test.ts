@@ -104,12 +104,23 @@ describe('--reload', () => {
     expect(bad.stderr()).toMatch(/^waitstate-serve: error: --threads: must be at least 0\b[^\n]*\n$/);
   });
 
-  it('with processes: restarts them all, and Ctrl-C (SIGINT to the group) stops them all', async () => {
-    const proc = runCli(['--reload', '--threads=0', '--processes=2', '--listen=127.0.0.1:0', 'app.mjs:app'], dir, live, true);
+  it('with processes: restarts them all, on a change to the --config file too, and Ctrl-C (SIGINT to the group) stops them all', async () => {
+    writeFileSync(join(dir, 'config.json'), '{ "ident": "first" }');
+    const args = ['--reload', '--threads=0', '--processes=2', '--config=config.json', '--listen=127.0.0.1:0', 'app.mjs:app'];
+    const proc = runCli(args, dir, live, true);
     const port = await servingPort(proc);
     await answerMatching(port, /^v1 one \d+$/);
     edit('lib.mjs', () => "export const word = 'two';\n");
     await answerMatching(port, /^v1 two \d+$/);
+    expect((await exchange(port, get)).header('server')).toBe('first');
+    edit('config.json', () => '{ "ident": "second" }');
+    const ident = async () => (await exchange(port, get).catch(() => undefined))?.header('server');
+    let seen: string | undefined;
+    for (let waited = 0; waited < 15_000 && seen !== 'second'; waited += 100) {
+      seen = await ident();
+      if (seen !== 'second') await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(seen).toBe('second');
     await interrupt(proc, true);
   }, 60_000);
 });
