@@ -57,7 +57,7 @@ export function existingAppModule(ref: string, cwd: string): string {
 }
 
 /** A file as messages name it: relative to the current directory when inside it, so every thread says the same. */
-function shownPath(file: string): string {
+export function shownPath(file: string): string {
   const inside = relative(process.cwd(), file);
   return inside === '' || inside.startsWith('..') || isAbsolute(inside) ? file : inside;
 }

@@ -17,9 +17,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, fstatSync, mkdtempSync, openSync, readSync, rmSync, watch, writeFileSync, type FSWatcher } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, isAbsolute, join, relative } from 'node:path';
+import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { BoundAddress } from '../app.js';
+import { shownPath } from '../app-ref.js';
 import { builtScript } from '../built-script.js';
 import { RELOAD_REPORT_ENV } from './reload-hooks.js';
 
@@ -58,12 +59,6 @@ export function reportToReloader(addresses: readonly BoundAddress[], stop: () =>
 }
 
 // ---- in the reloader ----------------------------------------------------------------------
-
-/** A file as the restart line names it. */
-function shown(file: string): string {
-  const inside = relative(process.cwd(), file);
-  return inside.startsWith('..') || isAbsolute(inside) ? file : inside;
-}
 
 /** The watched files, by the directories that hold them: one fs.watch a directory. */
 class FileWatch {
@@ -211,7 +206,7 @@ class Reloader {
       this.#settle = setTimeout(() => void this.#restart(), SETTLE_MS);
       return;
     }
-    const names = this.#changes.map(shown);
+    const names = this.#changes.map(shownPath);
     this.#changes = [];
     this.#output.out(`waitstate-serve: ${names[0]}${names.length > 1 ? ` (and ${names.length - 1} more)` : ''} changed: restarting`);
     this.#restarting = this.#stopChild();
