@@ -54,6 +54,10 @@ export const APP_PROBLEM = Object.freeze({
   ),
   contentLength: problem('WS_ERR_APP_CONTENT_LENGTH', 'Content-Length must be one decimal length, the same if repeated. (RFC 9110 §8.6)'),
   file: problem('WS_ERR_APP_FILE', 'A file response must name a regular file the server can open.'),
+  factory: problem(
+    'WS_ERR_APP_FACTORY',
+    'An app answers with a Response; one that returns an app (a function, or an object with a fetch method) is a factory, to be called once at start-up (--call).',
+  ),
 });
 
 type AppProblemName = keyof typeof APP_PROBLEM;
@@ -71,6 +75,32 @@ export class AppResponseError extends Error {
     // The fault is in what the app returned: where the server noticed it would only be noise.
     this.stack = `${this.name}: ${message}`;
   }
+}
+
+/**
+ * An app module that cannot be loaded: it does not compile, it threw while it ran, or its
+ * factory (--call) threw. The stack is where the app failed, not where waitstate noticed it: the
+ * file, line and caret of a syntax error as node prints them, or the frames of the app's code.
+ */
+export class AppLoadError extends Error {
+  readonly code = 'WS_ERR_APP_LOAD';
+  constructor(message: string, where: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'AppLoadError';
+    this.stack = where === '' ? `${this.name}: ${message}` : `${this.name}: ${message}\n${where}`;
+  }
+}
+
+/**
+ * What to print of an error that stopped the start-up: its message, and for an app that could
+ * not be loaded, where it failed (read from the stack, so an AppLoadError rebuilt in another
+ * thread or process, with its name, code and stack, reads the same).
+ */
+export function startupReport(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  const heading = `${error.name}: ${error.message}`;
+  if (codeOf(error) !== 'WS_ERR_APP_LOAD' || error.stack === undefined || !error.stack.startsWith(heading)) return error.message;
+  return error.message + error.stack.slice(heading.length);
 }
 
 /** A request the app never got: the server stopped while it waited for a worker thread. */

@@ -4,19 +4,23 @@
 // Flags come from the options table (src/config/options.ts): `--max-request-body-size=N`,
 // `--expose-tracebacks` / `--no-expose-tracebacks`, `--listen` repeatable. MODULE:OBJECT names
 // the app (src/app-ref.ts); like waitress-serve it runs in 4 worker threads unless `--threads`
-// says otherwise (0 = inline). Sockets passed by systemd (LISTEN_FDS) are served instead of
-// --listen. `--config FILE` reads options from a JSON object or a Waitress PasteDeploy .ini
-// (src/config/config-file.ts), under the flags. Every message names an option as it was written.
-// Errors print one line and exit 1; SIGINT and SIGTERM close the server gracefully and exit 0.
+// says otherwise (0 = inline). `--call` serves what OBJECT returns when called (a factory);
+// `--reload` restarts the server when the app's files change (src/cli/reload.ts). Sockets passed
+// by systemd (LISTEN_FDS) are served instead of --listen. `--config FILE` reads options from a
+// JSON object or a Waitress PasteDeploy .ini (src/config/config-file.ts), under the flags. Every
+// message names an option as it was written. Errors print one line (an app that cannot be loaded,
+// also where it failed) and exit 1; SIGINT and SIGTERM close the server gracefully and exit 0.
 
 import { existsSync, readFileSync, realpathSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { loadAppRef, resolveAppRef } from '../app-ref.js';
-import { OptionError } from '../errors.js';
+import { callingRef, existingAppModule } from '../app-ref.js';
+import { OptionError, startupReport } from '../errors.js';
 import { readConfigFile, underFlags } from '../config/config-file.js';
 import { didYouMean } from '../config/did-you-mean.js';
 import { ADDRESS_OPTIONS, flagOf, OPTIONS, resolveOptions, spell, spellIn, type OptionName, type Spelling } from '../config/options.js';
 import { startServing } from '../server/serve.js';
+import { pinnedListeners, reportToReloader, serveReloading } from './reload.js';
 
 const USAGE = 'Usage: waitstate-serve [OPTIONS] MODULE:OBJECT';
 /** The inspector page is Stately's, served from the internet; a trace holds the same events offline. */
@@ -38,6 +42,12 @@ interface CommandFlag {
 
 /** The command's own flags; each also appears in --help and among the "did you mean" candidates. */
 const COMMAND_FLAGS = {
+  '--call': { help: 'OBJECT is a factory: serve what calling it returns (awaited), as waitress-serve --call does.' },
+  '--reload': {
+    help:
+      'For development: run the server in a child process and restart it when the app module, a file it imports or the ' +
+      '--config file changes.',
+  },
   '--config': {
     value: 'FILE',
     help:
@@ -225,6 +235,23 @@ function gatherOptions(args: ParsedArgs): { options: Record<string, unknown>; sp
   return { options, spelling, notes: file?.notes ?? [] };
 }
 
+/** --reload: check what can be checked once, then serve from a child process restarted on changes. */
+function reload(argv: readonly string[], target: string, args: ParsedArgs): Promise<number> {
+  if (process.env['LISTEN_FDS'] !== undefined) throw new OptionError('--reload', 'cannot serve sockets passed by systemd (LISTEN_FDS)');
+  const { options, spelling } = gatherOptions(args);
+  // A bad option fails here, not in every restart; so does a mistyped module, which the reloader
+  // would otherwise wait on to change.
+  const { logger } = resolveOptions(options, spelling);
+  const appFile = existingAppModule(target, process.cwd());
+  const config = args.command['--config'];
+  const watched = typeof config === 'string' ? [appFile, resolve(config)] : [appFile];
+  return serveReloading(
+    argv.filter((arg) => arg !== '--reload'),
+    watched,
+    { out: (line) => logger.info(line), err: (line) => logger.error(line) },
+  );
+}
+
 async function main(argv: readonly string[], out: (line: string) => void = console.log): Promise<number> {
   const args = parseArgs(argv);
   if (args.command['--help'] !== undefined) {
@@ -236,11 +263,13 @@ async function main(argv: readonly string[], out: (line: string) => void = conso
     return 0;
   }
   if (args.target === undefined) throw new OptionError('MODULE:OBJECT', `specify an application. ${USAGE}`);
-  const { options, spelling, notes } = gatherOptions(args);
-  // With worker threads or processes, each imports the module itself; inline, we import it here.
-  const inline = String(options['threads']).trim() === '0' && String(options['processes'] ?? '1').trim() === '1';
-  const app = inline ? await loadAppRef(args.target, process.cwd()) : resolveAppRef(args.target, process.cwd());
-  const server = await startServing(app, options, { spelling, notes });
+  const target = args.command['--call'] !== undefined ? callingRef(args.target) : args.target;
+  if (args.command['--reload'] !== undefined) return reload(argv, target, args);
+  const gathered = gatherOptions(args);
+  const { spelling, notes } = gathered;
+  const options = pinnedListeners(gathered.options, process.env);
+  // Inline, in worker threads or in processes, the server imports the module where the app runs.
+  const server = await startServing(target, options, { spelling, notes });
   // The server's own lines, stamped as its log lines are (logFormat, logLevel), on the same stream.
   const { logger } = resolveOptions(options, spelling);
   for (const address of server.addresses) logger.info(`Serving on ${address.url}`);
@@ -248,12 +277,15 @@ async function main(argv: readonly string[], out: (line: string) => void = conso
     logger.info(`Inspector on ${server.inspector} (open it in a browser)`);
     logger.info(INSPECTOR_OFFLINE);
   }
+  let reloading = false;
   await new Promise<void>((resolveSignal) => {
     const stop = () => resolveSignal();
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
+    reloading = reportToReloader(server.addresses, stop);
   });
-  logger.info('Shutting down: finishing requests in progress');
+  // Under --reload, the reloader's line says why this server stops.
+  if (!reloading) logger.info('Shutting down: finishing requests in progress');
   await server.close();
   return 0;
 }
@@ -264,8 +296,9 @@ if (invokedDirectly) {
   main(process.argv.slice(2)).then(
     (code) => process.exit(code),
     (error: unknown) => {
-      // Option errors name the option as it was written (a flag, a config file's key) already.
-      process.stderr.write(`waitstate-serve: error: ${error instanceof Error ? error.message : String(error)}\n`);
+      // Option errors name the option as it was written (a flag, a config file's key) already; an
+      // app that cannot be loaded is shown where it failed.
+      process.stderr.write(`waitstate-serve: error: ${startupReport(error)}\n`);
       process.exit(1);
     },
   );

@@ -140,6 +140,8 @@ export function renderFromWaitressDoc(): string {
     '| `create_server(app, **kw)`, `.run()`, `.close()` | `serve()` returns `{ addresses, connections, close() }`; `close()` is graceful (`shutdownTimeout`) |',
     '| a WSGI callable | a Fetch handler `(request, info) => Response`, or an object with `fetch` (Hono, …), or `"module:export"` |',
     '| `waitress-serve [OPTS] module:app` | `waitstate-serve [OPTS] module.mjs:app` |',
+    '| `waitress-serve --call module:create_app` | `waitstate-serve --call module.mjs:createApp`, awaited if it returns a promise; each worker thread and process calls it once. In `serve()`: `"module.mjs:createApp()"` |',
+    "| `pserve --reload` (hupper; waitress-serve has none) | `waitstate-serve --reload`, waitstate's own: the server runs in a child process, restarted when the app module or a file it imports changes; for development |",
     '| `environ["REMOTE_ADDR"]`, `REMOTE_PORT` | `info.remoteAddress`, `info.remotePort` |',
     '| `environ["wsgi.url_scheme"]`, `SERVER_NAME`, `SERVER_PORT` | `info.urlScheme`, `info.serverName`, `info.serverPort`; `request.url` holds the scheme, host and port the client used |',
     '| `SCRIPT_NAME`, `PATH_INFO` | `info.scriptName`; `request.url` without the prefix |',

@@ -40,7 +40,8 @@ import { RealResponse } from '../fetch/response.js';
 import { RunnableMachine, type InspectionObserver, type RunningMachine } from '../runtime/machine.js';
 import type { Job, JobListener, WorkerPool } from '../workers/pool.js';
 import type { ConnectionInfo, FetchHandler } from '../app.js';
-import { AppResponseError, codeOf, ServerClosingError } from '../errors.js';
+import { APP_PROBLEM, AppResponseError, codeOf, ServerClosingError } from '../errors.js';
+import { shownRef } from '../app-ref.js';
 
 /** Reads of a file response, and the writes that follow them. */
 const FILE_CHUNK_BYTES = 256 * 1024;
@@ -93,6 +94,11 @@ export interface TaskConfig {
   readonly handlerTimeoutMs: number;
   /** The (field name, route) pairs whose drop from an app's response was logged (bounded here, MAX_LOGGED_DROPS). */
   readonly droppedFieldsLogged: Set<string>;
+  /**
+   * The app as the log names it (`MODULE:OBJECT` as given, or undefined for an app passed as a
+   * value), and whether the log has said yet that it looks like a factory: once a server.
+   */
+  readonly factoryHint: { readonly appRef: string | undefined; said: boolean };
 }
 
 /** How a task ends, as the channel machine hears it. */
@@ -364,6 +370,12 @@ export class Task implements JobListener, ExchangeFacts {
     }
     const where = phase === 'before-head' ? 'before the response head (answered 500)' : 'after the response head (connection closed)';
     const code = codeOf(error);
+    const hint = this.#host.config.factoryHint;
+    if (code === APP_PROBLEM.factory.code && !hint.said && error instanceof Error) {
+      hint.said = true;
+      logger.error(`${request}: app error ${where}: ${code}: ${error.message}; ${factoryAdvice(hint.appRef)}`);
+      return;
+    }
     logger.error(`${request}: app error ${where}:${code === undefined ? '' : ` ${code}:`}`, error);
   }
 
@@ -644,4 +656,11 @@ async function openForSending(path: string): Promise<{ handle: FileHandle; size:
     await handle.close();
     throw error;
   }
+}
+
+/** What to do about an app that answered with an app: serve what the factory returns. */
+function factoryAdvice(appRef: string | undefined): string {
+  if (appRef === undefined) return 'the app looks like a factory: serve what it returns, serve(factory())';
+  const bare = shownRef(appRef);
+  return `${bare} looks like a factory: serve what it returns, with waitstate-serve --call ${bare} (or serve('${bare}()'))`;
 }

@@ -45,6 +45,11 @@ export interface ResponseParts {
 /** Take apart what an app returned, or say why it cannot be sent; never throws. */
 export function readResponse(value: unknown): ResponseParts | AppResponseError {
   if (!(value instanceof RealResponse)) {
+    // An app returned where a Response was due: what is served makes apps (a factory to call once).
+    if (typeof value === 'function') return new AppResponseError('factory', 'the app returned a function, not a Response');
+    if (value !== null && typeof value === 'object' && typeof (value as { fetch?: unknown }).fetch === 'function') {
+      return new AppResponseError('factory', 'the app returned an app (an object with a fetch method), not a Response');
+    }
     return new AppResponseError('notAResponse', `the app returned ${value === null ? 'null' : typeof value}, not a Response`);
   }
   try {

@@ -3,6 +3,7 @@
 // the start-up warnings once for all; a process says only what goes wrong in it.
 import { CLUSTER_PLAN_ENV, type ClusterPlan, type FromClusterProcess, type ToClusterProcess } from './cluster.js';
 import { startServing } from './serve.js';
+import { toWorkerError } from '../workers/protocol.js';
 
 const plan = JSON.parse(process.env[CLUSTER_PLAN_ENV] ?? 'null') as ClusterPlan | null;
 const send = (message: FromClusterProcess) => process.send?.(message);
@@ -20,7 +21,7 @@ try {
   process.on('disconnect', () => void server.close().then(() => process.exit(0)));
   send({ t: 'listening', addresses: [...server.addresses] });
 } catch (error) {
-  send({ t: 'failed', message: error instanceof Error ? error.message : String(error) });
+  send({ t: 'failed', error: toWorkerError(error) });
   process.exitCode = 1;
   process.disconnect?.();
 }

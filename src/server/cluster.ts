@@ -15,6 +15,7 @@ import { builtScript } from '../built-script.js';
 import { optionError, type ResolvedOptions, type ServeOptions, type Spelling } from '../config/options.js';
 import { clearStaleSocket } from './listeners.js';
 import type { BoundAddress, ServerHandle } from '../app.js';
+import { fromWorkerError, type WorkerError } from '../workers/protocol.js';
 
 /** What a cluster process is told (in its environment) and tells back (over IPC). */
 export interface ClusterPlan {
@@ -23,7 +24,8 @@ export interface ClusterPlan {
   /** How the user spelled the options, so that a process's errors name them as the primary's do. */
   spelling: Spelling;
 }
-export type FromClusterProcess = { t: 'listening'; addresses: BoundAddress[] } | { t: 'failed'; message: string };
+/** A failed start-up's error crosses as between threads, so the primary reports it as one process would. */
+export type FromClusterProcess = { t: 'listening'; addresses: BoundAddress[] } | { t: 'failed'; error: WorkerError };
 export type ToClusterProcess = { t: 'shutdown' };
 
 export const CLUSTER_PLAN_ENV = 'WAITSTATE_CLUSTER_PLAN';
@@ -45,7 +47,7 @@ export async function serveCluster(app: unknown, options: ServeOptions, settings
       live.add(worker);
       worker.on('message', (message: FromClusterProcess) => {
         if (message.t === 'listening') resolve(message.addresses);
-        else reject(new Error(message.message));
+        else reject(fromWorkerError(message.error));
       });
       worker.once('exit', (code, signal) => {
         live.delete(worker);

@@ -215,6 +215,7 @@ function channelConfig(settings: ResolvedOptions, services: Services, onClosed: 
     deadlines: channelDeadlines(settings),
     handlerTimeoutMs: settings.handlerTimeout * 1000,
     droppedFieldsLogged: new Set(),
+    factoryHint: { appRef: services.appRef, said: false },
     accessLog: services.accessLog?.output,
     inspect: services.observer,
     onClosed,

@@ -35,6 +35,8 @@ export class OpenedResources {
 export interface Services {
   /** The app, called inline; with worker threads, a handler that is never called. */
   readonly handler: FetchHandler;
+  /** The app's reference (`MODULE:OBJECT`) as given, for the log; undefined for an app given as a value. */
+  readonly appRef: string | undefined;
   /** The worker threads running the app, when `threads` > 0. */
   readonly pool: WorkerPool | undefined;
   readonly accessLog: OpenedLog | undefined;
@@ -87,10 +89,12 @@ export async function openServices(app: App | string, settings: ResolvedOptions,
         ),
       );
       await pool.start();
-      return { handler: unreachableHandler, pool, accessLog, inspector, observer };
+      return { handler: unreachableHandler, appRef: app as string, pool, accessLog, inspector, observer };
     }
-    const handler = toHandler(typeof app === 'string' ? await loadAppRef(app, process.cwd()) : app);
-    return { handler, pool: undefined, accessLog, inspector, observer };
+    if (typeof app !== 'string') return { handler: toHandler(app), appRef: undefined, pool: undefined, accessLog, inspector, observer };
+    const loaded = await loadAppRef(app, process.cwd());
+    if (loaded.factoryHint !== undefined) logger.warn(loaded.factoryHint);
+    return { handler: toHandler(loaded.app), appRef: app, pool: undefined, accessLog, inspector, observer };
   } catch (error) {
     await opened.closeAll();
     throw error;

@@ -242,7 +242,9 @@ export class WorkerPool {
   async start(): Promise<void> {
     const workers = Array.from({ length: this.#threads }, () => this.#spawn());
     try {
-      await Promise.all(workers.map((worker) => this.#whenReady(worker)));
+      const hints = await Promise.all(workers.map((worker) => this.#whenReady(worker)));
+      // Every worker loaded the same object: one warning, not one a thread.
+      if (hints[0] !== undefined) this.#logger.warn(hints[0]);
     } catch (error) {
       this.#closing = true;
       await Promise.all(workers.map((worker) => worker.thread.terminate()));
@@ -425,14 +427,17 @@ export class WorkerPool {
     return worker;
   }
 
-  async #whenReady(worker: PoolWorker): Promise<void> {
+  /** Resolves once the worker has loaded the app, to the hint that it looks like a factory, if any. */
+  async #whenReady(worker: PoolWorker): Promise<string | undefined> {
     let onExit: (code: number) => void = () => {};
     const exited = new Promise<never>((_, reject) => {
       onExit = (code) => reject(new WorkerExitedError(`worker ${worker.index} exited with code ${code} while starting`));
       worker.thread.once('exit', onExit);
     });
     try {
-      await Promise.race([worker.api.ready(), exited]);
+      const started = await Promise.race([worker.api.ready(), exited]);
+      if ('error' in started) throw fromWorkerError(started.error);
+      return started.factoryHint;
     } finally {
       worker.thread.off('exit', onExit);
     }

@@ -92,8 +92,8 @@ export function unpackRequest(packed: PackedRequest): WorkerRequest {
   };
 }
 
-/** An error as it crosses threads: comlink and structured clone lose class and fields. */
-interface WorkerError {
+/** An error as it crosses threads (or processes): comlink and structured clone lose class and fields. */
+export interface WorkerError {
   name: string;
   message: string;
   stack: string | undefined;
@@ -126,10 +126,16 @@ export type FromWorker =
   | { t: 'done'; id: number; last: true }
   | { t: 'awaiting'; ids: number[] };
 
+/**
+ * How loading the app went in a worker. A load error is returned, not thrown: comlink would
+ * pass only its message and stack, and the main thread reports it as an inline load would.
+ */
+export type WorkerStart = { error: WorkerError } | { factoryHint: string | undefined };
+
 /** The worker's comlink API. */
 export interface WorkerApi {
-  /** Resolves once the app module is loaded; rejects with the load error. */
-  ready(): Promise<void>;
+  /** Resolves once the app module is loaded, or could not be. */
+  ready(): Promise<WorkerStart>;
 }
 
 export interface WorkerData {

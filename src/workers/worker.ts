@@ -24,6 +24,7 @@ import {
   type WorkerApi,
   type WorkerData,
   type WorkerRequest,
+  type WorkerStart,
 } from './protocol.js';
 import { toHandler, type FetchHandler } from '../app.js';
 import { AppResponseError } from '../errors.js';
@@ -36,15 +37,17 @@ if (data.overrideGlobalObjects) installLiteResponse();
 let app: FetchHandler = () => {
   throw new Error('waitstate: the app is not loaded yet');
 };
-const loading: Promise<void> = loadAppRef(data.appRef, '/').then((loaded) => {
-  app = toHandler(loaded);
-});
-// Keep a rejected load from becoming an unhandled rejection before ready() is called.
-loading.catch(() => {});
+const loading: Promise<WorkerStart> = loadAppRef(data.appRef, '/').then(
+  (loaded) => {
+    app = toHandler(loaded.app);
+    return { factoryHint: loaded.factoryHint };
+  },
+  (error: unknown) => ({ error: toWorkerError(error) }),
+);
 
 const api: WorkerApi = {
-  async ready() {
-    await loading;
+  ready() {
+    return loading;
   },
 };
 Comlink.expose(api, nodeEndpoint(parentPort!));

@@ -1,16 +1,14 @@
 // waitstate-serve over real processes: it must load an app by path, print what it serves on,
 // answer, stop on SIGTERM with exit 0, and fail with one clear line on bad input.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { type ChildProcess } from 'node:child_process';
 import { createServer, type AddressInfo } from 'node:net';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { exchange } from '../helpers/raw-client.js';
+import { cli, printed, root, runCli, servingPort, type CliProcess } from '../helpers/cli-process.js';
+import { exchange, freePort } from '../helpers/raw-client.js';
 
-const root = fileURLToPath(new URL('../..', import.meta.url));
-const cli = `${root}dist/src/cli/serve.js`;
 const children: ChildProcess[] = [];
 
 beforeAll(() => {
@@ -22,53 +20,9 @@ afterEach(() => {
 const dir = mkdtempSync(join(tmpdir(), 'waitstate-cli-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-/** A port nothing listens on just now. */
-async function freePort(): Promise<number> {
-  const probe = createServer();
-  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-  const { port } = probe.address() as AddressInfo;
-  await new Promise((resolve) => probe.close(resolve));
-  return port;
-}
-
-/** Wait for `pattern` in what `output` returns, or fail saying what was printed. */
-async function printed(proc: ReturnType<typeof run>, pattern: RegExp, stream: 'stdout' | 'stderr' = 'stdout'): Promise<RegExpExecArray> {
-  for (let i = 0; i < 100; i++) {
-    const m = pattern.exec(proc[stream]());
-    if (m !== null) return m;
-    if (proc.child.exitCode !== null) break;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`no ${pattern}; stdout ${proc.stdout()} stderr ${proc.stderr()}`);
-}
-
-/**
- * Run waitstate-serve. With `systemdFd`, as systemd socket activation starts it: that descriptor
- * as fd 3, LISTEN_FDS=1 and LISTEN_PID its own pid (a shell sets it, then execs node in place).
- */
-function run(
-  args: string[],
-  { cwd = root, systemdFd }: { cwd?: string; systemdFd?: number } = {},
-): { child: ChildProcess; stdout: () => string; stderr: () => string; exit: Promise<number | null> } {
-  const child =
-    systemdFd === undefined
-      ? spawn(process.execPath, [cli, ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'] })
-      : spawn('/bin/sh', ['-c', 'LISTEN_PID=$$ LISTEN_FDS=1 exec "$0" "$@"', process.execPath, cli, ...args], {
-          cwd,
-          stdio: ['ignore', 'pipe', 'pipe', systemdFd],
-        });
-  children.push(child);
-  let out = '';
-  let err = '';
-  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
-  const exit = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  return { child, stdout: () => out, stderr: () => err, exit };
-}
-
-async function servingPort(proc: ReturnType<typeof run>): Promise<number> {
-  // The server's own lines are log lines, on stderr with the rest of its log.
-  return Number((await printed(proc, /Serving on http:\/\/127\.0\.0\.1:(\d+)/, 'stderr'))[1]);
+/** Run waitstate-serve from the repository (or `cwd`), as systemd would with `systemdFd`. */
+function run(args: string[], { cwd = root, systemdFd }: { cwd?: string; systemdFd?: number } = {}): CliProcess {
+  return runCli(args, cwd, children, systemdFd === undefined ? {} : { systemdFd });
 }
 
 describe('waitstate-serve', () => {

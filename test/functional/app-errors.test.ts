@@ -42,6 +42,9 @@ const routes: Record<string, () => Response | Promise<Response>> = {
     throw Object.assign(new Error('no database'), { code: 'ERR_X' });
   },
   '/unreadable': () => new UnreadableResponse(),
+  // What a factory served as the app answers: an app.
+  '/returns-handler': () => (() => new Response('x')) as unknown as Response,
+  '/returns-app': async () => ({ fetch: () => new Response('x') }) as unknown as Response,
 };
 
 /** A Response whose fields cannot be read (undici's: the class is taken before serve() installs its own). */
@@ -119,6 +122,18 @@ describe('what the log says of an app error: its code', () => {
     log.lines.length = 0;
     expect((await exchange(t.port, get(path))).status).toBe(500);
     expect(log.lines).toEqual([`error: waitstate: GET ${path}: app error before the response head (answered 500): ${code}: ${message}`]);
+  });
+  it('an app that returns an app: WS_ERR_APP_FACTORY, and the first time, that the app looks like a factory', async () => {
+    log.lines.length = 0;
+    for (const path of ['/returns-handler', '/returns-app', '/returns-handler'])
+      expect((await exchange(t.port, get(path))).status).toBe(500);
+    const prefix = (path: string) =>
+      `error: waitstate: GET ${path}: app error before the response head (answered 500): WS_ERR_APP_FACTORY:`;
+    expect(log.lines).toEqual([
+      `${prefix('/returns-handler')} the app returned a function, not a Response; the app looks like a factory: serve what it returns, serve(factory())`,
+      `${prefix('/returns-app')} the app returned an app (an object with a fetch method), not a Response`,
+      `${prefix('/returns-handler')} the app returned a function, not a Response`,
+    ]);
   });
   it('an error without a code is logged as it was', async () => {
     log.lines.length = 0;

@@ -7,14 +7,14 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request as httpsRequest } from 'node:https';
-import { connect, createServer, type AddressInfo } from 'node:net';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ServerHandle } from '../../src/index.js';
 import { serve } from '../../src/index.js';
-import { quietLogger } from '../helpers/raw-client.js';
+import { freePort, quietLogger } from '../helpers/raw-client.js';
 import { findTool, NGINX, OPENSSL, TESTS_NEEDING_TOOLS, titleSayingWhy } from '../helpers/tools.js';
 import { echoApp, type Echo } from './echo-app.js';
 
@@ -33,14 +33,6 @@ function localised(conf: string, replacements: ReadonlyArray<readonly [string, s
     if (count !== 1) throw new Error(`${DEPLOY_CONF} has ${count} \`${from}\` (1 expected): update test/functional/nginx.test.ts with it`);
     return text.replace(from, to);
   }, conf);
-}
-
-async function freePort(): Promise<number> {
-  const probe = createServer();
-  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-  const { port } = probe.address() as AddressInfo;
-  await new Promise((resolve) => probe.close(resolve));
-  return port;
 }
 
 async function untilListening(port: number, child: ChildProcess, log: string): Promise<void> {

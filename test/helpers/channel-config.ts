@@ -18,6 +18,7 @@ export function channelConfig(app: FetchHandler, options: ServeOptions = {}, onC
     deadlines: channelDeadlines(settings),
     handlerTimeoutMs: settings.handlerTimeout * 1000,
     droppedFieldsLogged: new Set(),
+    factoryHint: { appRef: undefined, said: false },
     accessLog: undefined,
     inspect: undefined,
     onClosed,

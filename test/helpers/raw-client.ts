@@ -1,6 +1,6 @@
 // test/helpers/raw-client.ts: a deliberately dumb HTTP/1.1 client over a raw socket, so nothing
 // normalises the bytes on either side (never fetch/undici for edge cases), plus a server fixture.
-import { connect, type Socket } from 'node:net';
+import { connect, createServer, type AddressInfo, type Socket } from 'node:net';
 import { serve, type App, type ServeOptions, type ServerHandle } from '../../src/index.js';
 
 export const quietLogger = { error() {}, warn() {}, info() {} };
@@ -254,4 +254,13 @@ export function overUnixSocket(path: string, request: string): Promise<string> {
     socket.on('error', reject);
     socket.write(request);
   });
+}
+
+/** A port nothing listens on just now. */
+export async function freePort(): Promise<number> {
+  const probe = createServer();
+  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+  const { port } = probe.address() as AddressInfo;
+  await new Promise((resolve) => probe.close(resolve));
+  return port;
 }
