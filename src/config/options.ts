@@ -313,7 +313,8 @@ export const OPTIONS = {
     default: false,
     help:
       `Watch the machines live in Stately's inspector on this port (${DEFAULT_INSPECT_PORT} when just switched on: --inspect, or true); ` +
-      'open http://127.0.0.1:PORT. Runs the machines as xstate actors.',
+      "open http://127.0.0.1:PORT (the page embeds Stately's hosted inspector: the browser needs internet access). Runs the " +
+      'machines as xstate actors. Needs the optional packages @statelyai/inspect and ws (npm i @statelyai/inspect ws).',
     library: 'The library also takes a function receiving each inspection event.',
     own: true,
   } as OptionSpec<InspectOption>,
