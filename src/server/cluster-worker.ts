@@ -13,7 +13,8 @@ if (plan === null) {
   process.exit(2);
 }
 try {
-  const server = await startServing(plan.appRef, plan.options, { spelling: plan.spelling, said: true });
+  const warn = (text: string) => send({ t: 'warning', text });
+  const server = await startServing(plan.appRef, plan.options, { spelling: plan.spelling, said: true, warn });
   process.on('message', (message: ToClusterProcess) => {
     if (message.t === 'shutdown') void server.close().then(() => process.exit(0));
   });

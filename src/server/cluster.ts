@@ -25,7 +25,11 @@ export interface ClusterPlan {
   spelling: Spelling;
 }
 /** A failed start-up's error crosses as between threads, so the primary reports it as one process would. */
-export type FromClusterProcess = { t: 'listening'; addresses: BoundAddress[] } | { t: 'failed'; error: WorkerError };
+export type FromClusterProcess =
+  | { t: 'listening'; addresses: BoundAddress[] }
+  | { t: 'failed'; error: WorkerError }
+  /** A warning found while starting (the app looks like a factory): the primary says each once, not once a process. */
+  | { t: 'warning'; text: string };
 export type ToClusterProcess = { t: 'shutdown' };
 
 export const CLUSTER_PLAN_ENV = 'WAITSTATE_CLUSTER_PLAN';
@@ -39,6 +43,11 @@ export async function serveCluster(app: unknown, options: ServeOptions, settings
   const env = { [CLUSTER_PLAN_ENV]: JSON.stringify(plan) };
   let closing = false;
   const live = new Set<ClusterWorker>();
+  const said = new Set<string>();
+  const sayOnce = (warning: string) => {
+    if (!said.has(warning)) logger.warn(warning);
+    said.add(warning);
+  };
 
   const startProcess = (): Promise<BoundAddress[]> =>
     new Promise((resolve, reject) => {
@@ -47,6 +56,7 @@ export async function serveCluster(app: unknown, options: ServeOptions, settings
       live.add(worker);
       worker.on('message', (message: FromClusterProcess) => {
         if (message.t === 'listening') resolve(message.addresses);
+        else if (message.t === 'warning') sayOnce(message.text);
         else reject(fromWorkerError(message.error));
       });
       worker.once('exit', (code, signal) => {

@@ -8,6 +8,7 @@ import { LIBRARY_SPELLING, spell, resolveOptions, type ResolvedOptions, type Ser
 import { serveCluster } from './cluster.js';
 import { listeningInfo, readServeCall, type ListeningListener, type NodeServerOptions } from './serve-call.js';
 import { startServer } from './server.js';
+import type { StartupWarn } from './services.js';
 
 /** Descriptors a process needs besides its connections: listeners, worker threads' pipes, temp files, logs. */
 const OPEN_FILES_RESERVE = 64;
@@ -79,6 +80,8 @@ export interface OptionsOrigin {
   readonly notes?: readonly string[];
   /** A cluster process: its primary said the start-up warnings and notes already. */
   readonly said?: boolean;
+  /** Where warnings found while starting go (the app looks like a factory): a cluster process sends them to its primary, which says each once. */
+  readonly warn?: StartupWarn;
 }
 
 /**
@@ -93,7 +96,7 @@ export async function startServing(app: App | string, options: ServeOptions, ori
     warnNearOpenFileLimit(settings);
   }
   // One process serves in-process; more are a cluster of such processes, each one running this.
-  return settings.processes > 1 ? serveCluster(app, options, settings) : startServer(app, settings);
+  return settings.processes > 1 ? serveCluster(app, options, settings) : startServer(app, settings, origin.warn);
 }
 
 /** Past the open-file limit the kernel refuses connections before connection_limit can shed one. */

@@ -20,7 +20,7 @@ import { installLiteResponse } from '../fetch/response.js';
 import type { App, BoundAddress, ServerHandle } from '../app.js';
 import { Admission } from './admission.js';
 import { bindAll } from './listeners.js';
-import { openServices, OpenedResources, type Services } from './services.js';
+import { openServices, OpenedResources, type Services, type StartupWarn } from './services.js';
 import { startSupervisor, type Supervisor } from './supervisor.js';
 
 /**
@@ -36,9 +36,9 @@ import { startSupervisor, type Supervisor } from './supervisor.js';
 export type ServerState = 'starting' | 'serving' | 'draining' | 'closed';
 
 /** Serve in this process, with options already resolved (and their warnings said). */
-export async function startServer(app: App | string, settings: ResolvedOptions): Promise<ServerHandle> {
+export async function startServer(app: App | string, settings: ResolvedOptions, warn?: StartupWarn): Promise<ServerHandle> {
   const opened = new OpenedResources();
-  const services = await openServices(app, settings, opened);
+  const services = await openServices(app, settings, opened, warn);
   const server = new InProcessServer(settings, services, opened);
   await server.listen();
   return {

@@ -32,6 +32,9 @@ export class OpenedResources {
 }
 
 /** What the channels are served with. */
+/** Where a warning found while starting goes (the app looks like a factory): the log, or a cluster's primary. */
+export type StartupWarn = (warning: string) => void;
+
 export interface Services {
   /** The app, called inline; with worker threads, a handler that is never called. */
   readonly handler: FetchHandler;
@@ -55,7 +58,12 @@ const unreachableHandler: FetchHandler = () => {
  * path that cannot be written fails start-up before any worker starts. If anything fails, what
  * was opened is closed before the error is thrown.
  */
-export async function openServices(app: App | string, settings: ResolvedOptions, opened: OpenedResources): Promise<Services> {
+export async function openServices(
+  app: App | string,
+  settings: ResolvedOptions,
+  opened: OpenedResources,
+  warn: StartupWarn = (warning) => settings.logger.warn(warning),
+): Promise<Services> {
   const { logger } = settings;
   if (settings.threads > 0 && typeof app !== 'string') {
     throw optionError(
@@ -88,12 +96,13 @@ export async function openServices(app: App | string, settings: ResolvedOptions,
           observer,
         ),
       );
-      await pool.start();
+      const factoryHint = await pool.start();
+      if (factoryHint !== undefined) warn(factoryHint);
       return { handler: unreachableHandler, appRef: app as string, pool, accessLog, inspector, observer };
     }
     if (typeof app !== 'string') return { handler: toHandler(app), appRef: undefined, pool: undefined, accessLog, inspector, observer };
     const loaded = await loadAppRef(app, process.cwd());
-    if (loaded.factoryHint !== undefined) logger.warn(loaded.factoryHint);
+    if (loaded.factoryHint !== undefined) warn(loaded.factoryHint);
     return { handler: toHandler(loaded.app), appRef: app, pool: undefined, accessLog, inspector, observer };
   } catch (error) {
     await opened.closeAll();

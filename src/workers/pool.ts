@@ -238,20 +238,23 @@ export class WorkerPool {
     );
   }
 
-  /** Start every worker; rejects (with every worker stopped) if the app cannot be loaded. */
-  async start(): Promise<void> {
+  /**
+   * Start every worker; rejects (with every worker stopped) if the app cannot be loaded. Resolves
+   * to the warning that the app looks like a factory, if it does: every worker loaded the same
+   * object, so one warning, not one a thread.
+   */
+  async start(): Promise<string | undefined> {
     const workers = Array.from({ length: this.#threads }, () => this.#spawn());
     try {
       const hints = await Promise.all(workers.map((worker) => this.#whenReady(worker)));
-      // Every worker loaded the same object: one warning, not one a thread.
-      if (hints[0] !== undefined) this.#logger.warn(hints[0]);
+      for (const worker of workers) worker.ready = true;
+      this.#offerFreeSlots();
+      return hints[0];
     } catch (error) {
       this.#closing = true;
       await Promise.all(workers.map((worker) => worker.thread.terminate()));
       throw error;
     }
-    for (const worker of workers) worker.ready = true;
-    this.#offerFreeSlots();
   }
 
   /** Where worker exits and failed starts are reported (the supervisor). */

@@ -98,13 +98,13 @@ describe('a factory served without --call', () => {
         advice,
     );
   });
-  it('with processes: each process says it, naming the app as it was given', async () => {
+  it('with processes: the primary says it once for all, and each process its first 500 naming the app as it was given', async () => {
     const proc = serve(['--threads=1', '--processes=2', `${FACTORIES}:createApp`]);
     const port = await servingPort(proc);
     expect((await exchange(port, get)).status).toBe(500);
     proc.child.kill('SIGTERM');
     await proc.exit;
-    expect(proc.stderr()).toContain(startupWarning);
+    expect(proc.stderr().split(startupWarning)).toHaveLength(2);
     expect(proc.stderr()).toContain(`not a Response; ${advice} ${FACTORIES}:createApp (or serve('${FACTORIES}:createApp()'))\n`);
   });
   it('no warning for a handler, whatever its name', async () => {
