@@ -29,6 +29,10 @@
 //    the guards here judge against the limits in the context. A late request gets 408 and the
 //    connection closes; a request already running is never cut by these (its own limit is the
 //    task's handler_timeout).
+// 7. A connection the app takes over (upgradeWebSocket(), `task.upgraded`) leaves HTTP for good
+//    (RFC 9110 §7.8, RFC 6455 §4.2.2): `upgraded` parses no request again, and channel_timeout,
+//    the deadlines and shedding no longer apply; ws keeps its liveness (pings). A shutdown closes
+//    it with 1001, Going Away (RFC 6455 §7.4.1); it ends when its socket closes.
 //
 //   reading ──request.head [wantsContinue]──▶ awaiting-continue
 //      │ ▲                                          │
@@ -38,6 +42,8 @@
 //
 //   request.invalid / deadline.check [late] / server.shedding [begun] / task.failed / task.done [isClosing]
 //      ──▶ pending-close ──output.ended──▶ lingering ──linger.expired──▶ closed
+//
+//   dispatched ──task.upgraded──▶ upgraded ──socket.closed──▶ closed
 //
 //   reading:  input.incomplete [hasPeerEnded] ──▶ pending-close (the response before it is sent)
 //   reading:  socket.ended, server.closing [isIdle], server.shedding ──▶ closed
@@ -82,6 +88,13 @@ export interface ChannelEffects<R extends ChannelRequest = ChannelRequest> {
   /** The client half-closed while its request runs: abort request.signal, keep the task. */
   signalClientLeft(): void;
   abortTask(): void;
+  /**
+   * The app answered with upgradeWebSocket()'s 101: stop reading HTTP and give the socket, with
+   * the bytes that followed the handshake, to the WebSocket layer, which writes the 101.
+   */
+  upgradeConnection(): void;
+  /** Close the WebSocket with 1001, Going Away (RFC 6455 §7.4.1). */
+  closeWebSocket(): void;
   /** Stop parsing and discard input, flush what is written, end the write side once it is sent (then `output.ended`). */
   closeWhenFlushed(): void;
   /** The write side is ended: keep discarding input, and send `linger.expired` after a while. */
@@ -177,6 +190,8 @@ export type ChannelEvent<R extends ChannelRequest = ChannelRequest> =
   /** The task's response is written; what it says about persistence, and whether output is backed up. */
   | ({ type: 'task.done'; backlog: boolean } & ExchangeFacts)
   | { type: 'task.failed' }
+  /** The app answered with upgradeWebSocket()'s 101: the task is over and the connection is the WebSocket's. */
+  | { type: 'task.upgraded' }
   /** Output backed up after a response has drained; `pipelined`: bytes of a later request are buffered. */
   | { type: 'output.drained'; pipelined: boolean }
   /** The write side of the socket is ended: our FIN follows everything written. */
@@ -206,6 +221,7 @@ export const channelMachine = setup({
     hasOutputBacklog: ({ event }) => event.type === 'task.done' && event.backlog,
     isIdle: ({ event }) => event.type === 'server.closing' && event.idle,
     hasPeerEnded: ({ context }) => context.peerEnded,
+    isServerClosing: ({ context }) => context.serverClosing,
     // RFC 9112 §9.6: output drained, and nothing more will be answered: the client half-closed or
     // the server is stopping, and no later request is buffered.
     isIdleAtEnd: ({ context, event }) =>
@@ -225,6 +241,8 @@ export const channelMachine = setup({
     startTask: notProvided('channel', 'startTask'),
     signalClientLeft: notProvided('channel', 'signalClientLeft'),
     abortTask: notProvided('channel', 'abortTask'),
+    upgradeConnection: notProvided('channel', 'upgradeConnection'),
+    closeWebSocket: notProvided('channel', 'closeWebSocket'),
     closeWhenFlushed: notProvided('channel', 'closeWhenFlushed'),
     linger: notProvided('channel', 'linger'),
     release: notProvided('channel', 'release'),
@@ -364,6 +382,21 @@ export const channelMachine = setup({
           description:
             'The task failed: its 500 or 503 says Connection: close, or its response was cut short, which only closing can tell the client (RFC 9112 §6.3).',
         },
+        'task.upgraded': [
+          {
+            guard: 'isServerClosing',
+            target: 'upgraded',
+            actions: ['upgradeConnection', 'closeWebSocket'],
+            description:
+              'The app accepted a WebSocket while the server stops: the 101 goes out, then a close with 1001, Going Away (RFC 6455 §7.4.1).',
+          },
+          {
+            target: 'upgraded',
+            actions: 'upgradeConnection',
+            description:
+              'The app accepted a WebSocket opening handshake: the 101 goes out and the connection leaves HTTP for the WebSocket protocol (RFC 6455 §4.2.2, RFC 9110 §7.8); the task is over.',
+          },
+        ],
         'socket.ended': {
           actions: ['notePeerEnded', 'signalClientLeft'],
           description:
@@ -392,6 +425,20 @@ export const channelMachine = setup({
           },
           { target: 'reading', description: 'Drained: read the next request (RFC 9112 §9.3.2).' },
         ],
+      },
+    },
+    upgraded: {
+      description:
+        'A WebSocket: ws frames the connection and keeps it alive (pings, idleTimeout); no HTTP request is parsed on it again (RFC 9110 §7.8), and channel_timeout, the deadlines and shedding do not apply.',
+      on: {
+        'server.closing': {
+          actions: ['noteServerClosing', 'closeWebSocket'],
+          description:
+            'The server stops: the WebSocket is closed with 1001, Going Away (RFC 6455 §7.4.1); the connection ends when the closing handshake does, or at shutdown_timeout.',
+        },
+        'channel.timeout': {
+          description: "A WebSocket is not idle by HTTP's measure (RFC 9112 §9.5): its liveness is ws's pings (idleTimeout).",
+        },
       },
     },
     'pending-close': {

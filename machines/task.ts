@@ -10,13 +10,18 @@
 //    reporting to the channel are named actions that src/ provides.
 // 3. A task is created per request and ends in a final state; the channel learns the outcome
 //    from the final state's entry action.
-// 4. The client leaving is two facts: `client.left` (a FIN) only aborts request.signal, and the
+// 4. An app may take the connection over (upgradeWebSocket(), RFC 6455): answered with that 101,
+//    the task ends in `upgraded` and the channel hands the connection over; it holds nothing of
+//    the connection (nor a worker's slot) from then on. An opening handshake upgradeWebSocket()
+//    refused, escaping the app, is the client's fault: answered 400 or 426 (RFC 6455 §4.2.2), not 500.
+// 5. The client leaving is two facts: `client.left` (a FIN) only aborts request.signal, and the
 //    task goes on, since whatever the app answers is still sent; `client.gone` (a reset, or the
 //    connection closed) ends the task, and nothing more is sent. handler_timeout bounds the app
 //    (`deadline.check` from the supervisor's sweep): 503 before the head, a close after it.
 
 import { setup } from 'xstate';
 import { notProvided } from './stubs.js';
+import type { HandshakeRefusal } from '../src/http/websocket.js';
 
 /** What the shell must do for a task. `response` is whatever the app returned, unchecked. */
 export interface TaskEffects {
@@ -36,8 +41,12 @@ export interface TaskEffects {
   logHandlerTimeout(): void;
   /** 503: the app did not answer within handler_timeout. */
   writeUnavailable(): void;
+  /** Log at info and answer the refusal of a WebSocket opening handshake (400, or 426). */
+  refuseHandshake(refusal: HandshakeRefusal): void;
   reportDone(): void;
   reportFailed(): void;
+  /** The app answered with upgradeWebSocket()'s 101: the channel hands the connection over. */
+  reportUpgraded(): void;
 }
 
 export interface TaskContext {
@@ -51,6 +60,10 @@ export type TaskEvent =
   /** What the app answered was read; `problem` says why it cannot be sent (an error with a `code`), if it cannot. */
   | { type: 'app.responded'; problem: Error | undefined }
   | { type: 'app.threw'; error: unknown }
+  /** The app answered with the 101 of upgradeWebSocket() for this request, with fields that can be sent. */
+  | { type: 'app.upgraded' }
+  /** What escaped the app is upgradeWebSocket()'s refusal of the client's opening handshake. */
+  | { type: 'app.refused'; refusal: HandshakeRefusal }
   | { type: 'body.finished'; short: boolean }
   | { type: 'body.failed'; error: unknown }
   /** The client half-closed (FIN): it may still read the answer. */
@@ -83,8 +96,10 @@ export const taskMachine = setup({
     cancelApp: notProvided('task', 'cancelApp'),
     logHandlerTimeout: notProvided('task', 'logHandlerTimeout'),
     writeUnavailable: notProvided('task', 'writeUnavailable'),
+    refuseHandshake: notProvided('task', 'refuseHandshake'),
     reportDone: notProvided('task', 'reportDone'),
     reportFailed: notProvided('task', 'reportFailed'),
+    reportUpgraded: notProvided('task', 'reportUpgraded'),
   },
 }).createMachine({
   id: 'task',
@@ -111,6 +126,17 @@ export const taskMachine = setup({
           target: 'failed',
           actions: ['logAppError', 'writeServerError'],
           description: 'The app failed before a response head existed: answer 500 (RFC 9110 §15.6.1).',
+        },
+        'app.upgraded': {
+          target: 'upgraded',
+          description:
+            'The app accepted a WebSocket opening handshake: its 101 goes out as the connection is handed over (RFC 6455 §4.2.2, RFC 9110 §15.2.2).',
+        },
+        'app.refused': {
+          target: 'failed',
+          actions: 'refuseHandshake',
+          description:
+            'upgradeWebSocket() refused the opening handshake and the app let it escape: the client is at fault, 400, or 426 naming the version spoken (RFC 6455 §4.2.2, §4.4).',
         },
         'client.left': {
           actions: 'signalClientLeft',
@@ -154,5 +180,10 @@ export const taskMachine = setup({
     },
     done: { type: 'final', entry: 'reportDone' },
     failed: { type: 'final', entry: 'reportFailed' },
+    upgraded: {
+      type: 'final',
+      entry: 'reportUpgraded',
+      description: "The connection leaves HTTP for the WebSocket protocol: nothing more of it is this task's (RFC 9110 §7.8).",
+    },
   },
 });

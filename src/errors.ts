@@ -112,6 +112,23 @@ export class ServerClosingError extends Error {
   }
 }
 
+/**
+ * upgradeWebSocket() refused the client's opening handshake (RFC 6455 §4.2.1): the client's
+ * fault. An app may catch it and answer as it likes; one that lets it escape has the server
+ * answer `status` (400, or 426 with the version it speaks) instead of a 500, logged at info.
+ * A TypeError, as Deno's Deno.upgradeWebSocket() throws for a request it cannot upgrade.
+ */
+export class WebSocketHandshakeError extends TypeError {
+  readonly code: string;
+  readonly status: 400 | 426;
+  constructor(refusal: { readonly status: 400 | 426; readonly code: string; readonly reason: string }) {
+    super(refusal.reason);
+    this.name = 'WebSocketHandshakeError';
+    this.code = refusal.code;
+    this.status = refusal.status;
+  }
+}
+
 /** A worker thread that exited under a request, or while it started. */
 export class WorkerExitedError extends Error {
   readonly code = 'WS_ERR_WORKER_EXITED';

@@ -5,6 +5,9 @@ export type { App, BoundAddress, ConnectionInfo, FetchHandler, RequestInfo, Serv
 export type { ListeningInfo, ListeningListener, NodeServerOptions } from './server/serve-call.js';
 export { OPTIONS } from './config/options.js';
 export type { Logger, ServeOptions } from './config/options.js';
-export { OptionError } from './errors.js';
+export { OptionError, WebSocketHandshakeError } from './errors.js';
+export { upgradeWebSocket } from './websocket/upgrade.js';
+export type { UpgradeWebSocketOptions, WebSocketUpgrade } from './websocket/upgrade.js';
+export type { CloseEvent, ErrorEvent, UpgradedWebSocket, WebSocketData } from './websocket/socket.js';
 export { LiteResponse } from './fetch/response.js';
 export { fileResponse } from './fetch/file-response.js';

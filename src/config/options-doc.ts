@@ -150,6 +150,7 @@ export function renderFromWaitressDoc(): string {
     "| Paste's TransLogger | the `accessLog` option |",
     '| the `waitress` logger of Python logging (`INFO:waitress:Serving on …` on stderr, no time unless configured) | the `logger` option; without one, lines with an ISO 8601 time and a level on stderr, as text or pino JSON (`logFormat`), at least `logLevel` |',
     '| `environ["wsgi.input"]`, on any method | `request.body`, `text()`, `json()`, … on any method, GET and HEAD included |',
+    "| none: Waitress has no WebSockets (a WSGI app cannot take its connection over) | `upgradeWebSocket(request)`, Deno's API: a standard WebSocket and the 101 to answer with; closed with 1001 at shutdown ([usage.md](usage.md#websockets)) |",
     '',
     '## Protocol answers where waitstate departs',
     '',

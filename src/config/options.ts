@@ -314,7 +314,7 @@ export const OPTIONS = {
     help:
       `Watch the machines live in Stately's inspector on this port (${DEFAULT_INSPECT_PORT} when just switched on: --inspect, or true); ` +
       "open http://127.0.0.1:PORT (the page embeds Stately's hosted inspector: the browser needs internet access). Runs the " +
-      'machines as xstate actors. Needs the optional packages @statelyai/inspect and ws (npm i @statelyai/inspect ws).',
+      'machines as xstate actors. Needs the optional package @statelyai/inspect (npm i @statelyai/inspect).',
     library: 'The library also takes a function receiving each inspection event.',
     own: true,
   } as OptionSpec<InspectOption>,

@@ -8,9 +8,12 @@
 // on their way in and hands each over as a value, a Task (src/connection/task.ts) runs one in the
 // app, and an OutputBuffer (src/connection/output-buffer.ts) batches what goes out. This class
 // carries out the lifecycle between them: starting tasks, closing (the linger timer), shedding,
-// shutdown, and reporting a request's progress to the deadline sweep.
+// shutdown, and reporting a request's progress to the deadline sweep. When the app takes the
+// connection over (upgradeWebSocket()), it stops reading HTTP and gives the socket to the
+// WebSocket layer (src/websocket/hub.ts); it still counts as a connection until the socket closes.
 
 import type { Socket } from 'node:net';
+import type { WebSocket } from 'ws';
 import {
   channelMachine,
   type ChannelContext,
@@ -35,10 +38,13 @@ import {
   type RequestReaderHost,
 } from './request-reader.js';
 import { Task, type TaskConfig, type TaskHost } from './task.js';
+import { GOING_AWAY, type WebSocketHub } from '../websocket/hub.js';
 
 /** How long a closing connection keeps draining the client's bytes before it is destroyed (RFC 9112 §9.6). */
 const LINGER_MS = 2_000;
 const CONTINUE = 'HTTP/1.1 100 Continue\r\n\r\n';
+/** The reason of the 1001 a shutdown closes WebSockets with. */
+const SHUTTING_DOWN = 'The server is shutting down';
 
 /** The channel machine's events as this shell sends them: request.complete carries a ReceivedRequest. */
 type ConnectionEvent = ChannelEvent<ReceivedRequest>;
@@ -67,6 +73,8 @@ const runnableChannel = new RunnableMachine<ChannelContext<ReceivedRequest>, Con
       },
       signalClientLeft: ({ context }) => context.shell.signalClientLeft(),
       abortTask: ({ context }) => context.shell.abortTask(),
+      upgradeConnection: ({ context }) => context.shell.upgradeConnection(),
+      closeWebSocket: ({ context }) => context.shell.closeWebSocket(),
       closeWhenFlushed: ({ context }) => context.shell.closeWhenFlushed(),
       linger: ({ context }) => context.shell.linger(),
       release: ({ context }) => context.shell.release(),
@@ -78,6 +86,8 @@ const runnableChannel = new RunnableMachine<ChannelContext<ReceivedRequest>, Con
 export interface ChannelConfig extends TaskConfig, RequestReaderConfig {
   /** The deadlines of requests on their way in (header_timeout, body_min_rate). */
   readonly deadlines: ChannelDeadlines;
+  /** Where connections the app takes over go (upgradeWebSocket()). */
+  readonly websockets: WebSocketHub;
   onClosed(channel: Channel): void;
 }
 
@@ -116,6 +126,12 @@ export class Channel implements RequestReaderHost, OutputHost, TaskHost {
   /** The status of the error response this channel wrote itself, for traces (0: none). */
   #statusSent = 0;
   #lingerTimer: NodeJS.Timeout | undefined;
+  /** Once the connection is a WebSocket: ws's socket, which frames it. */
+  #websocket: WebSocket | undefined;
+  // The socket listeners of HTTP, removed when the connection leaves it.
+  readonly #onDataListener = (chunk: Buffer): void => this.#onData(chunk);
+  readonly #onEndListener = (): void => this.#onEnd();
+  readonly #onErrorListener = (error: Error): void => this.#onSocketError(error);
 
   constructor(socket: Socket, config: ChannelConfig) {
     this.socket = socket;
@@ -128,9 +144,9 @@ export class Channel implements RequestReaderHost, OutputHost, TaskHost {
       (error) => this.fail(error),
       config.inspect,
     );
-    socket.on('data', (chunk: Buffer) => this.#onData(chunk));
-    socket.on('end', () => this.#onEnd());
-    socket.on('error', (error) => this.#onSocketError(error));
+    socket.on('data', this.#onDataListener);
+    socket.on('end', this.#onEndListener);
+    socket.on('error', this.#onErrorListener);
     socket.on('close', () => this.#send({ type: 'socket.closed' }));
   }
 
@@ -152,6 +168,11 @@ export class Channel implements RequestReaderHost, OutputHost, TaskHost {
       this.#send({ type: 'deadline.check', now, headSince, bodySince, bodyBytes: reader.bodyBytes });
     }
     this.#task?.checkDeadline(now);
+  }
+
+  /** The connection is a WebSocket (upgradeWebSocket()): the sweeps leave it to ws. */
+  get upgraded(): boolean {
+    return this.#websocket !== undefined;
   }
 
   /** Still waiting for a whole head (idle between requests, or part of a head in): may be shed at connection_limit. */
@@ -321,6 +342,28 @@ export class Channel implements RequestReaderHost, OutputHost, TaskHost {
 
   abortTask(): void {
     this.#task?.abandon();
+  }
+
+  upgradeConnection(): void {
+    const handOver = this.#task?.handOver;
+    this.#task = undefined;
+    if (handOver === undefined) throw new Error('upgradeConnection: the task has nothing to hand over');
+    const socket = this.socket;
+    // Responses pipelined before the handshake leave first: ws writes the 101 straight to the socket.
+    this.#output.flush();
+    this.#output.detach();
+    socket.off('data', this.#onDataListener);
+    socket.off('end', this.#onEndListener);
+    socket.off('error', this.#onErrorListener);
+    // RFC 6455 §4.2.2: what the client sent after the handshake is the start of its frames.
+    const pending = this.#reader.takePending();
+    this.#websocket = this.config.websockets.handOver(socket, handOver.head, pending, handOver.lines, handOver.takeover);
+    // A reader that paused the socket for flow control leaves it to ws now.
+    socket.resume();
+  }
+
+  closeWebSocket(): void {
+    this.#websocket?.close(GOING_AWAY, SHUTTING_DOWN);
   }
 
   closeWhenFlushed(): void {

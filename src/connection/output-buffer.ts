@@ -40,6 +40,7 @@ export class OutputBuffer {
   #bytes = 0;
   #flushQueued = false;
   readonly #flushAtEndOfTurn = (): void => this.flush();
+  readonly #onDrainListener = (): void => this.#onDrain();
   #drainWaiters: (() => void)[] = [];
   /** Output waiting for a slow client beyond outbuf_overflow, on disk; see #pumpSpill. */
   #spill: OutputSpill | undefined;
@@ -52,7 +53,12 @@ export class OutputBuffer {
     this.#socket = socket;
     this.#host = host;
     this.#overflowBytes = overflowBytes;
-    socket.on('drain', () => this.#onDrain());
+    socket.on('drain', this.#onDrainListener);
+  }
+
+  /** The socket is someone else's now (a WebSocket): stop watching its drains. Flush first. */
+  detach(): void {
+    this.#socket.off('drain', this.#onDrainListener);
   }
 
   /** Queue a latin1 string (a head, or a body known to be ASCII). */

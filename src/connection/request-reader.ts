@@ -220,6 +220,20 @@ export class RequestReader {
     this.#resume();
   }
 
+  /**
+   * The connection leaves HTTP (upgradeWebSocket()): what was received after the last request,
+   * which belongs to the new protocol, taken out; nothing is read here again.
+   */
+  takePending(): Buffer {
+    const input = this.#input;
+    const pending = input.bytes.subarray(input.start);
+    // Nothing writes into those bytes again: the buffer is let go, not reused.
+    input.clear();
+    this.#discarding = true;
+    this.#paused = false;
+    return pending;
+  }
+
   /** The connection is released: throw away a body being read or spooled. */
   discard(): void {
     this.#body?.discard();

@@ -30,18 +30,21 @@ import {
   serializeResponseHead,
 } from '../http/response.js';
 import type { RequestHead, ResponseFraming } from '../http/types.js';
+import { handshakeRefusalOf, switchingProtocolsLines, type HandshakeRefusal } from '../http/websocket.js';
 import { persists, type ChannelEvent, type ConnectionFacts, type ExchangeFacts } from '../../machines/channel.js';
 import type { LogOutput, Logger, Settings } from '../config/options.js';
 import type { OutputBuffer } from './output-buffer.js';
 import type { ReceivedRequest } from './request-reader.js';
 import { IncomingRequest } from '../fetch/request.js';
 import { cancelResponse, readResponse, type ResponseParts } from '../fetch/read-response.js';
-import { RealResponse } from '../fetch/response.js';
+import { RealResponse, upgradeOf } from '../fetch/response.js';
 import { RunnableMachine, type InspectionObserver, type RunningMachine } from '../runtime/machine.js';
 import type { Job, JobListener, WorkerPool } from '../workers/pool.js';
 import type { ConnectionInfo, FetchHandler } from '../app.js';
 import { APP_PROBLEM, AppResponseError, codeOf, ServerClosingError } from '../errors.js';
 import { shownRef } from '../app-ref.js';
+import { localTakeover, type Takeover } from '../websocket/hub.js';
+import type { PendingWebSocket, UpgradeConnection } from '../websocket/upgrade.js';
 
 /** Reads of a file response, and the writes that follow them. */
 const FILE_CHUNK_BYTES = 256 * 1024;
@@ -72,8 +75,12 @@ const runnableTask = new RunnableMachine<TaskContext, TaskEvent>(
       cancelApp: ({ context, event }) => context.shell.cancelApp(event.type === 'deadline.check'),
       logHandlerTimeout: ({ context }) => context.shell.logHandlerTimeout(),
       writeUnavailable: ({ context }) => context.shell.writeUnavailable(),
+      refuseHandshake: ({ context, event }) => {
+        if (event.type === 'app.refused') context.shell.refuseHandshake(event.refusal);
+      },
       reportDone: ({ context }) => context.shell.reportDone(),
       reportFailed: ({ context }) => context.shell.reportFailed(),
+      reportUpgraded: ({ context }) => context.shell.reportUpgraded(),
     },
   }),
 );
@@ -102,7 +109,15 @@ export interface TaskConfig {
 }
 
 /** How a task ends, as the channel machine hears it. */
-export type TaskOutcome = Extract<ChannelEvent, { type: 'task.done' | 'task.failed' }>;
+export type TaskOutcome = Extract<ChannelEvent, { type: 'task.done' | 'task.failed' | 'task.upgraded' }>;
+
+/** What the channel hands over once the app answered with upgradeWebSocket()'s 101. */
+export interface HandOver {
+  readonly takeover: Takeover;
+  readonly head: RequestHead;
+  /** The lines the 101 carries besides the handshake's own (src/http/websocket.ts). */
+  readonly lines: readonly string[];
+}
 
 /** What a task needs of the connection it answers on (its response goes to an OutputBuffer). */
 export interface TaskHost {
@@ -118,7 +133,7 @@ export interface TaskHost {
   destroy(): void;
 }
 
-export class Task implements JobListener, ExchangeFacts {
+export class Task implements JobListener, ExchangeFacts, UpgradeConnection {
   readonly #host: TaskHost;
   readonly #output: OutputBuffer;
   readonly #head: RequestHead;
@@ -154,6 +169,12 @@ export class Task implements JobListener, ExchangeFacts {
   readonly #receivedAt: number;
   #statusSent = 0;
   #bodyBytes = 0;
+  /** The socket upgradeWebSocket() gave the app for this request, until the connection is handed over. */
+  #takeover: { readonly mark: object; readonly takeover: Takeover } | undefined;
+  /** Once the app answered with the 101: what the channel hands over. */
+  #handOver: HandOver | undefined;
+  /** The app returned or threw: upgradeWebSocket() comes too late. */
+  #answered = false;
 
   constructor(host: TaskHost, output: OutputBuffer, request: ReceivedRequest) {
     this.#host = host;
@@ -244,20 +265,20 @@ export class Task implements JobListener, ExchangeFacts {
       this.#job = pool.submit({ head: this.#head, url: this.#url, body: this.#body, info: this.#info }, this);
       return;
     }
-    const incoming = new IncomingRequest(this.#head, this.#url, this.#body);
+    const incoming = new IncomingRequest(this.#head, this.#url, this.#body, this);
     this.#request = incoming;
     const request = incoming as unknown as Request;
     let result: unknown;
     try {
       result = config.app(request, this.#info);
     } catch (error) {
-      this.#send({ type: 'app.threw', error });
+      this.#threw(error);
       return;
     }
     if (result !== null && typeof result === 'object' && typeof (result as PromiseLike<unknown>).then === 'function') {
       (result as PromiseLike<unknown>).then(
         (response) => this.#responded(response),
-        (error: unknown) => this.#send({ type: 'app.threw', error }),
+        (error: unknown) => this.#threw(error),
       );
     } else {
       this.#responded(result);
@@ -416,7 +437,15 @@ export class Task implements JobListener, ExchangeFacts {
     this.#statusSent = 503;
   }
 
+  refuseHandshake(refusal: HandshakeRefusal): void {
+    const { logger, ident } = this.#host.config;
+    logger.info(`waitstate: ${this.#head.method} ${this.#head.target}: ${refusal.status} ${refusal.code}: ${refusal.reason}`);
+    this.#output.writeBytes(errorResponse(refusal, '1.1', httpDate(Date.now()), ident));
+    this.#statusSent = refusal.status;
+  }
+
   reportDone(): void {
+    this.#takeover?.takeover.abandon();
     removeSpooled(this.#body);
     this.#logAccess();
     // The channel machine asks persists() again: a FIN or a shutdown may have come since the head.
@@ -430,9 +459,41 @@ export class Task implements JobListener, ExchangeFacts {
   }
 
   reportFailed(): void {
+    this.#takeover?.takeover.abandon();
     removeSpooled(this.#body);
     this.#logAccess();
     this.#host.send({ type: 'task.failed' });
+  }
+
+  reportUpgraded(): void {
+    removeSpooled(this.#body);
+    this.#statusSent = 101;
+    this.#logAccess();
+    this.#host.send({ type: 'task.upgraded' });
+  }
+
+  /** The request as read, for upgradeWebSocket(). */
+  get requestHead(): RequestHead {
+    return this.#head;
+  }
+
+  /** What the channel hands over, once the task is `upgraded`. */
+  get handOver(): HandOver | undefined {
+    return this.#handOver;
+  }
+
+  // ---- from upgradeWebSocket() (UpgradeConnection) -------------------------------------------
+
+  takeOver(pending: PendingWebSocket): void {
+    if (this.#takeover !== undefined || this.#handOver !== undefined)
+      throw new TypeError('upgradeWebSocket(): the request was upgraded already');
+    if (this.#answered) throw new TypeError('upgradeWebSocket(): the request was answered already');
+    if (this.#abandoned) throw new TypeError('upgradeWebSocket(): the client is gone');
+    this.#takeover = { mark: pending, takeover: localTakeover(pending) };
+  }
+
+  reportListenerError(error: unknown): void {
+    this.#host.config.logger.error(`waitstate: WebSocket ${this.#head.target}: a listener threw:`, error);
   }
 
   // ---- helpers -------------------------------------------------------------------------------
@@ -469,18 +530,41 @@ export class Task implements JobListener, ExchangeFacts {
 
   onFailure(error: Error, unsendable: boolean): void {
     if (this.#abandoned) return;
-    this.#send(unsendable ? { type: 'app.responded', problem: error } : { type: 'app.threw', error });
+    if (unsendable) this.#send({ type: 'app.responded', problem: error });
+    else this.#threw(error);
+  }
+
+  /** The app threw: a refused WebSocket handshake is the client's fault, anything else the app's. */
+  #threw(error: unknown): void {
+    this.#answered = true;
+    const refusal = handshakeRefusalOf(codeOf(error));
+    this.#send(refusal === undefined ? { type: 'app.threw', error } : { type: 'app.refused', refusal });
   }
 
   /** Check what the app returned; the machine decides what a problem means. */
   #responded(value: unknown): void {
+    this.#answered = true;
     if (this.#abandoned) {
       if (value instanceof RealResponse) cancelResponse(value);
       return;
     }
     const parts = readResponse(value);
     if (parts instanceof AppResponseError) this.#send({ type: 'app.responded', problem: parts });
+    else if (this.#takeover !== undefined && upgradeOf(value) === this.#takeover.mark) this.#upgrade(this.#takeover.takeover, parts);
     else this.#take(parts);
+  }
+
+  /** The app answered with its 101: check the fields it carries, then hand the connection over. */
+  #upgrade(takeover: Takeover, parts: ResponseParts): void {
+    const accepted = acceptAppFields(parts.headers);
+    if ('refused' in accepted) {
+      this.#send({ type: 'app.responded', problem: new AppResponseError(accepted.refused, accepted.detail) });
+      return;
+    }
+    this.#takeover = undefined;
+    const { ident } = this.#host.config;
+    this.#handOver = { takeover, head: this.#head, lines: switchingProtocolsLines(accepted.fields, httpDate(Date.now()), ident) };
+    this.#send({ type: 'app.upgraded' });
   }
 
   /** Report the response to the machine; a file response is opened first, for its size. */

@@ -21,6 +21,11 @@ import { RealResponse } from './response.js';
 
 const RealRequest: typeof Request = globalThis.Request;
 
+// Symbol.for, as fileResponse()'s marker: upgradeWebSocket() must find the connection of a request
+// made by another copy of waitstate in the same process (an app that imports its own, or built
+// and source modules side by side in tests).
+const kConnection = Symbol.for('waitstate.connection');
+
 /** The Body mixin's readers, the same on Request and Response (`bytes()` only where Node has it). */
 const BODY_READERS = ['arrayBuffer', 'blob', 'bytes', 'formData', 'json', 'text'] as const;
 
@@ -115,6 +120,8 @@ function parseUrl(input: string): string | undefined {
  */
 export interface AppHead {
   readonly method: string;
+  /** The request line's version (RFC 9112 §2.3): upgradeWebSocket() reads it. */
+  readonly version: RequestHead['version'];
   readonly headers: string[];
   /** Only whether the body came chunked matters: the app then sees a Content-Length instead. */
   readonly framing: { readonly kind: RequestHead['framing']['kind'] };
@@ -159,11 +166,24 @@ export class IncomingRequest {
   /** Created with the real Request; aborted when the client goes away (`request.signal`). */
   #abort: AbortController | undefined;
   #gone = false;
+  /**
+   * What answers this request on its connection, for upgradeWebSocket(): the task inline, the
+   * call in a worker thread. Opaque here: src/websocket/ names what it does.
+   */
+  readonly [kConnection]: object | undefined;
 
-  constructor(head: AppHead, url: string, body: RequestBody) {
+  constructor(head: AppHead, url: string, body: RequestBody, connection?: object) {
     this.#head = head;
     this.#url = url;
     this.#body = body;
+    this[kConnection] = connection;
+  }
+
+  /** What answers a request this server made, for upgradeWebSocket(); undefined for any other value. */
+  static connectionOf(request: unknown): object | undefined {
+    if (typeof request !== 'object' || request === null) return undefined;
+    const connection = (request as { [kConnection]?: unknown })[kConnection];
+    return typeof connection === 'object' && connection !== null ? connection : undefined;
   }
 
   get method(): string {
@@ -189,7 +209,7 @@ export class IncomingRequest {
     const holder = this.#bodyHolder();
     if (holder !== this.#ownBody) return this.materialize().clone();
     if (holder.bodyUsed) throw new TypeError('Request.clone: Body has already been consumed.');
-    const copy = new IncomingRequest(this.#head, this.#url, this.#body);
+    const copy = new IncomingRequest(this.#head, this.#url, this.#body, this[kConnection]);
     // The real Request's clone brings copied headers and a signal that follows this one's.
     copy.#real = this.materialize().clone();
     copy.#ownBody = holder.clone();

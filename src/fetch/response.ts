@@ -32,6 +32,35 @@ function checkStatus(status: number, hasBody: boolean): void {
   }
 }
 
+// What a 101 answer completes, on the answer (and on a LiteResponse copy of it). Symbol.for, as
+// fileResponse()'s marker: an app may import its own copy of waitstate.
+const kUpgrade = Symbol.for('waitstate.upgrade');
+
+/**
+ * A 101 (Switching Protocols) answer that completes `upgrade` (RFC 9110 §15.2.2), for
+ * upgradeWebSocket(): the app returns it and the server hands the connection over. Fetch lets no
+ * Response be made with a 1xx status, so it is a real Response whose status reads 101, marked
+ * for the server. Its headers stay mutable: what the app or a framework adds (Set-Cookie) goes
+ * out with the 101.
+ */
+export function switchingProtocols(upgrade: object, headers: NonNullable<HeadersInitArg>): Response {
+  const response = new RealResponse(null, { headers });
+  Object.defineProperties(response, {
+    status: { value: 101 },
+    statusText: { value: 'Switching Protocols' },
+    ok: { value: false },
+  });
+  Object.defineProperty(response, kUpgrade, { value: upgrade });
+  return response;
+}
+
+/** What a 101 answer of switchingProtocols() completes; undefined for any other value. */
+export function upgradeOf(response: unknown): object | undefined {
+  if (typeof response !== 'object' || response === null) return undefined;
+  const upgrade = (response as { [kUpgrade]?: unknown })[kUpgrade];
+  return typeof upgrade === 'object' && upgrade !== null ? upgrade : undefined;
+}
+
 /** The part of the ResponseInit a LiteResponse keeps without building anything. */
 interface LiteInit {
   status?: number;
@@ -51,7 +80,11 @@ export class LiteResponse {
     const simpleInit =
       init === undefined || (typeof init === 'object' && init !== null && Object.getPrototypeOf(init) === Object.prototype);
     if (!isSimpleBody(body) || !simpleInit) {
-      this.#real = new RealResponse(body, init);
+      // A framework that copies a response to add fields (Hono: `new Response(res.body, res)`)
+      // copies a 101 too, which Fetch would refuse: the copy completes the same upgrade.
+      const upgrade = body === null || body === undefined ? upgradeOf(init) : undefined;
+      if (upgrade !== undefined) Object.defineProperty(this, kUpgrade, { value: upgrade });
+      this.#real = upgrade !== undefined ? switchingProtocols(upgrade, (init as Response).headers) : new RealResponse(body, init);
       this.#body = null;
       this.#status = this.#real.status;
       this.#statusText = this.#real.statusText;

@@ -8,10 +8,12 @@
 // https://stately.ai/inspect and passes it the events, and forwards every event to the other
 // WebSocket clients (a browser tab, a test, another tool).
 //
-// @statelyai/inspect and ws are optional peer dependencies (with superjson they weigh about 7 MB,
-// for a debugging aid): they are imported here, when the relay starts, and never statically.
+// @statelyai/inspect is an optional peer dependency (with superjson it weighs about 7 MB, for a
+// debugging aid): it is imported here, when the relay starts, and never statically. ws is one of
+// waitstate's dependencies (it frames WebSockets, src/websocket/).
 
 import { createServer } from 'node:http';
+import { WebSocket, WebSocketServer } from 'ws';
 import type { InspectionEvent, Observer } from 'xstate';
 import { codeOf } from '../errors.js';
 import { optionError, type InspectionCallback, type InspectOption, type Spelling } from '../config/options.js';
@@ -47,23 +49,18 @@ const page = (port: number) => `<!DOCTYPE html>
   };
 </script></body></html>`;
 
-interface Peers {
-  readonly statelyInspect: typeof import('@statelyai/inspect');
-  readonly ws: typeof import('ws');
-}
+type StatelyInspect = typeof import('@statelyai/inspect');
 
-async function loadPeers(spelling: Spelling): Promise<Peers> {
+async function loadStatelyInspect(spelling: Spelling): Promise<StatelyInspect> {
   try {
-    const [statelyInspect, ws] = await Promise.all([import('@statelyai/inspect'), import('ws')]);
-    return { statelyInspect, ws };
+    return await import('@statelyai/inspect');
   } catch (error) {
     if (codeOf(error) !== 'ERR_MODULE_NOT_FOUND') throw error;
-    throw optionError(spelling, 'inspect', 'needs the optional packages @statelyai/inspect and ws: npm i @statelyai/inspect ws');
+    throw optionError(spelling, 'inspect', 'needs the optional package @statelyai/inspect: npm i @statelyai/inspect');
   }
 }
 
-async function startRelay({ ws }: Peers, port: number, spelling: Spelling): Promise<{ port: number; stop(): Promise<void> }> {
-  const { WebSocket, WebSocketServer } = ws;
+async function startRelay(port: number, spelling: Spelling): Promise<{ port: number; stop(): Promise<void> }> {
   const http = createServer((_, res) => {
     res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
     res.end(page((http.address() as { port: number }).port));
@@ -106,9 +103,9 @@ function sanitizeContext(context: Record<string, unknown>): Record<string, unkno
 export async function startInspector(option: InspectOption, spelling: Spelling): Promise<Inspector | undefined> {
   if (option === false) return undefined;
   if (typeof option === 'function') return { observer: option, url: undefined, close: async () => {} };
-  const peers = await loadPeers(spelling);
-  const relay = await startRelay(peers, option, spelling);
-  const inspector = peers.statelyInspect.createWebSocketInspector({ url: `ws://127.0.0.1:${relay.port}`, sanitizeContext });
+  const statelyInspect = await loadStatelyInspect(spelling);
+  const relay = await startRelay(option, spelling);
+  const inspector = statelyInspect.createWebSocketInspector({ url: `ws://127.0.0.1:${relay.port}`, sanitizeContext });
   return {
     observer: inspector.inspect,
     url: `http://127.0.0.1:${relay.port}`,

@@ -65,7 +65,9 @@ const REFUSED_NODE_SERVER_KEYS: Readonly<Record<string, string>> = {
     "are node:http's createServer options, which waitstate does not use; its own options cover that ground " +
     '(maxRequestHeaderSize for maxHeaderSize, headerTimeout and bodyMinRate for headersTimeout and requestTimeout, ' +
     'channelTimeout for keepAliveTimeout; docs/options.md), and TLS (key, cert) belongs to a proxy in front',
-  websocket: 'waitstate does not upgrade connections to WebSocket; serve WebSockets from another server or behind a proxy that routes them',
+  websocket:
+    "is a ws server for @hono/node-server's own upgradeWebSocket, which needs node:http's request objects; " +
+    "waitstate upgrades with its upgradeWebSocket() (Deno's API), needing no server to pass (docs/usage.md, WebSockets)",
 };
 
 const describeValue = (value: unknown): string =>

@@ -22,6 +22,7 @@ import { Admission } from './admission.js';
 import { bindAll } from './listeners.js';
 import { openServices, OpenedResources, type Services, type StartupWarn } from './services.js';
 import { startSupervisor, type Supervisor } from './supervisor.js';
+import { WebSocketHub } from '../websocket/hub.js';
 
 /**
  * Where a server is in its life:
@@ -153,15 +154,18 @@ export class InProcessServer {
       {
         sweepIdleChannels: () => {
           // The channel machine decides whether a timeout closes it (never while its task runs).
+          // A WebSocket's liveness is ws's pings (idleTimeout), not channel_timeout.
           const deadline = Date.now() - settings.channelTimeout * 1000;
-          for (const channel of this.#channels) if (channel.lastActivity < deadline) channel.send({ type: 'channel.timeout' });
+          for (const channel of this.#channels) {
+            if (channel.lastActivity < deadline && !channel.upgraded) channel.send({ type: 'channel.timeout' });
+          }
         },
         sweepDeadlines: () => {
           // Connections that wait at connection_limit get in as soon as one can be shed.
           this.#admitWaiting();
           if (!this.#checksDeadlines) return;
           const now = Date.now();
-          for (const channel of this.#channels) channel.checkDeadlines(now);
+          for (const channel of this.#channels) if (!channel.upgraded) channel.checkDeadlines(now);
         },
         replaceWorkers: () => this.#services.pool?.replaceWorkers(),
       },
@@ -191,12 +195,13 @@ export class InProcessServer {
 
   /**
    * Requests still running after the grace period lose their connections (their apps see
-   * request.signal abort), as a client reset would do.
+   * request.signal abort), as a client reset would do; so do WebSockets whose client has not
+   * answered the 1001 close (their apps see a close event, 1006).
    */
   #closeLingering(): void {
     if (this.#channels.size === 0) return;
     this.#settings.logger.warn(
-      `waitstate: closing ${this.#channels.size} connection(s) whose requests did not finish within shutdown_timeout (${this.#settings.shutdownTimeout} s)`,
+      `waitstate: closing ${this.#channels.size} connection(s) whose requests or WebSocket closes did not finish within shutdown_timeout (${this.#settings.shutdownTimeout} s)`,
     );
     for (const channel of this.#channels) channel.socket.destroy();
   }
@@ -213,6 +218,7 @@ function channelConfig(settings: ResolvedOptions, services: Services, onClosed: 
     ident: settings.ident === '' ? undefined : settings.ident,
     proxy: proxyPolicy(settings),
     deadlines: channelDeadlines(settings),
+    websockets: new WebSocketHub(),
     handlerTimeoutMs: settings.handlerTimeout * 1000,
     droppedFieldsLogged: new Set(),
     factoryHint: { appRef: services.appRef, said: false },

@@ -79,7 +79,7 @@ export async function openServices(
     const trace = opened.keep(
       openLogOutput('trace', settings.trace, (error) => logger.error('waitstate: trace:', error), settings.spelling),
     );
-    // Loaded only when asked for: @statelyai/inspect and ws cost start-up time and memory.
+    // Loaded only when asked for: @statelyai/inspect costs start-up time and memory.
     const inspector =
       settings.inspect === false
         ? undefined

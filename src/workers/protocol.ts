@@ -43,7 +43,8 @@ type PackedRequest = [
   method: string,
   url: string,
   headers: string[],
-  chunked: boolean,
+  /** HEAD_CHUNKED and HEAD_HTTP10, or'ed: what of the head's framing and version the app's side needs. */
+  flags: number,
   body: RequestBody,
   remoteAddress: string,
   remotePort: number,
@@ -52,6 +53,11 @@ type PackedRequest = [
   serverName: string,
   serverPort: number,
 ];
+
+/** The body came chunked: the app then sees a Content-Length instead (src/fetch/request.ts). */
+const HEAD_CHUNKED = 1;
+/** The request line said HTTP/1.0 (upgradeWebSocket() reads the version). */
+const HEAD_HTTP10 = 2;
 
 export interface WorkerRequest {
   id: number;
@@ -69,7 +75,7 @@ export function packRequest({ id, head, url, body, info }: WorkerRequest): Packe
     head.method,
     url,
     head.headers,
-    head.framing.kind === 'chunked',
+    (head.framing.kind === 'chunked' ? HEAD_CHUNKED : 0) | (head.version === '1.0' ? HEAD_HTTP10 : 0),
     body,
     info.remoteAddress,
     info.remotePort,
@@ -81,11 +87,16 @@ export function packRequest({ id, head, url, body, info }: WorkerRequest): Packe
 }
 
 export function unpackRequest(packed: PackedRequest): WorkerRequest {
-  const [id, method, url, headers, chunked, body, remoteAddress, remotePort, urlScheme, scriptName, serverName, serverPort] = packed;
+  const [id, method, url, headers, flags, body, remoteAddress, remotePort, urlScheme, scriptName, serverName, serverPort] = packed;
   return {
     id,
     // Non-chunked framing needs no more detail on this side than that it is not chunked.
-    head: { method, headers, framing: { kind: chunked ? 'chunked' : 'none' } },
+    head: {
+      method,
+      version: (flags & HEAD_HTTP10) !== 0 ? '1.0' : '1.1',
+      headers,
+      framing: { kind: (flags & HEAD_CHUNKED) !== 0 ? 'chunked' : 'none' },
+    },
     url,
     body,
     info: { remoteAddress, remotePort, urlScheme, scriptName, serverName, serverPort },

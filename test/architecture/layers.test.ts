@@ -21,13 +21,14 @@ const MAY_IMPORT: Readonly<Record<string, readonly string[]>> = {
   config: ['ground', 'http'],
   runtime: ['ground', 'config'],
   fetch: ['ground', 'http'],
+  websocket: ['ground', 'http', 'fetch'],
   observe: ['ground', 'config', 'runtime', 'machines'],
   workers: ['ground', 'config', 'http', 'fetch', 'runtime', 'machines'],
-  connection: ['ground', 'config', 'http', 'fetch', 'runtime', 'machines', 'observe', 'workers'],
-  server: ['ground', 'config', 'http', 'fetch', 'runtime', 'machines', 'observe', 'workers', 'connection'],
+  connection: ['ground', 'config', 'http', 'fetch', 'runtime', 'machines', 'observe', 'workers', 'websocket'],
+  server: ['ground', 'config', 'http', 'fetch', 'runtime', 'machines', 'observe', 'workers', 'connection', 'websocket'],
   cli: ['ground', 'config', 'observe', 'server'],
   audit: [],
-  index: ['ground', 'config', 'fetch', 'server'],
+  index: ['ground', 'config', 'fetch', 'server', 'websocket'],
 };
 /** Layers that are sans-I/O: no node: module, no timer, no clock, no process. */
 const PURE = new Set(['http', 'machines']);

@@ -182,7 +182,11 @@ describe('what the style cannot honour is an OptionError', () => {
       () => serve({ fetch, serverOptions: { maxHeaderSize: 1 } } as never),
       /^serverOptions: .*maxRequestHeaderSize for maxHeaderSize/,
     ],
-    ['websocket', () => serve({ fetch, websocket: { server: {} } } as never), /^websocket: waitstate does not upgrade/],
+    [
+      'websocket',
+      () => serve({ fetch, websocket: { server: {} } } as never),
+      /^websocket: is a ws server for @hono\/node-server's own upgradeWebSocket.*waitstate upgrades with its upgradeWebSocket\(\)/,
+    ],
     ['autoCleanupIncoming: false', () => serve({ fetch, autoCleanupIncoming: false } as never), /^autoCleanupIncoming: can only be true/],
     [
       'hostname and host',

@@ -2,7 +2,8 @@
 // docs/usage.md shows, examples/deploy/nginx.conf, moved to a free port and a throwaway
 // certificate: TLS terminated by nginx, X-Forwarded-* set the way nginx deployments set them.
 // The app must see the client's scheme, host and port in request.url and the client's address in
-// info, and a client cannot pass itself off as someone else with its own X-Forwarded-For.
+// info, and a client cannot pass itself off as someone else with its own X-Forwarded-For. A
+// WebSocket opens through it, and ordinary requests still reuse nginx's connections to waitstate.
 // .ci/run installs nginx and openssl, so CI always runs this; without them it is skipped, saying why.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -12,8 +13,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { WebSocket } from 'ws';
 import type { ServerHandle } from '../../src/index.js';
-import { serve } from '../../src/index.js';
+import { serve, upgradeWebSocket } from '../../src/index.js';
 import { freePort, quietLogger } from '../helpers/raw-client.js';
 import { findTool, NGINX, OPENSSL, TESTS_NEEDING_TOOLS, titleSayingWhy } from '../helpers/tools.js';
 import { echoApp, type Echo } from './echo-app.js';
@@ -75,7 +77,15 @@ describe.skipIf(nginx === undefined || openssl === undefined)(title, () => {
   let tlsPort = 0;
 
   beforeAll(async () => {
-    server = await serve(echoApp, {
+    // The echo app, and on /ws a WebSocket that says where the client is, then echoes.
+    const app = (request: Request, info: Parameters<typeof echoApp>[1]) => {
+      if (new URL(request.url).pathname !== '/ws') return echoApp(request, info);
+      const { socket, response } = upgradeWebSocket(request);
+      socket.onopen = () => socket.send(`${socket.url} ${info.remoteAddress}`);
+      socket.onmessage = (event) => socket.send((event as MessageEvent).data as string);
+      return response;
+    };
+    server = await serve(app, {
       listen: ['127.0.0.1:0'],
       trustedProxy: '127.0.0.1',
       trustedProxyHeaders: ['x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host', 'x-forwarded-port'],
@@ -151,6 +161,27 @@ ${site}
     expect(status).toBe(200);
     expect(echo.url).toBe(`https://shop.test:${tlsPort}/shop/cart?item=7`);
     expect(echo.info).toMatchObject({ remoteAddress: '127.0.0.2', urlScheme: 'https', serverName: 'shop.test', serverPort: tlsPort });
+  });
+
+  it('a WebSocket opens through nginx, the app seeing the client as for any request', async () => {
+    const ws = new WebSocket(`wss://127.0.0.1:${tlsPort}/ws`, {
+      rejectUnauthorized: false,
+      localAddress: '127.0.0.2',
+      headers: { Host: 'shop.test' },
+    });
+    const messages: string[] = [];
+    ws.on('message', (data: Buffer) => messages.push(data.toString()));
+    await new Promise((resolve, reject) => {
+      ws.on('open', resolve);
+      ws.on('error', reject);
+    });
+    ws.send('through nginx');
+    for (let i = 0; i < 100 && messages.length < 2; i++) await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(messages).toEqual([`wss://shop.test:${tlsPort}/ws 127.0.0.2`, 'through nginx']);
+    ws.close(4000);
+    await new Promise((resolve) => ws.on('close', resolve));
+    // An ordinary request after it still gets through, on a connection without Upgrade.
+    expect((await viaNginx(tlsPort, '/after', { Host: 'shop.test' })).status).toBe(200);
   });
 
   it('a client cannot choose its address with its own X-Forwarded-For', async () => {

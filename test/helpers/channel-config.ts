@@ -4,6 +4,7 @@ import { channelDeadlines, proxyPolicy, type ChannelConfig } from '../../src/con
 import { resolveOptions, type ServeOptions } from '../../src/config/options.js';
 import { quietLogger } from './raw-client.js';
 import type { FetchHandler } from '../../src/app.js';
+import { WebSocketHub } from '../../src/websocket/hub.js';
 
 export function channelConfig(app: FetchHandler, options: ServeOptions = {}, onClosed: () => void = () => {}): ChannelConfig {
   const settings = resolveOptions({ logger: quietLogger, ...options });
@@ -16,6 +17,7 @@ export function channelConfig(app: FetchHandler, options: ServeOptions = {}, onC
     ident: 'waitstate',
     proxy: proxyPolicy(settings),
     deadlines: channelDeadlines(settings),
+    websockets: new WebSocketHub(),
     handlerTimeoutMs: settings.handlerTimeout * 1000,
     droppedFieldsLogged: new Set(),
     factoryHint: { appRef: undefined, said: false },

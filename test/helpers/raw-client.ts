@@ -215,6 +215,14 @@ export class RawClient {
     return { closed: this.#ended, extra: this.#buffer.toString('latin1') };
   }
 
+  /** Read exactly `count` bytes that follow what was read (the frames after a 101, say). */
+  async readBytes(count: number, timeoutMs = 5000): Promise<Buffer> {
+    await this.#waitFor(() => (this.#buffer.length >= count ? true : undefined), `${count} bytes`, timeoutMs);
+    const bytes = Buffer.from(this.#buffer.subarray(0, count));
+    this.#buffer = this.#buffer.subarray(count);
+    return bytes;
+  }
+
   /** Bytes received and not yet read as a response. */
   get unread(): string {
     return this.#buffer.toString('latin1');

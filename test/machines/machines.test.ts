@@ -8,6 +8,7 @@ import { dispatcherMachine, type DispatcherEvent } from '../../machines/dispatch
 import { parserMachine, type ParserEvent } from '../../machines/parser.js';
 import { taskMachine, type TaskEvent } from '../../machines/task.js';
 import { complete, error, head } from './fixtures.js';
+import { HANDSHAKE } from '../../src/http/websocket.js';
 
 const deadlines = { headerTimeoutMs: 30_000, bodyMinRate: 240, bodyGraceMs: 5_000 };
 const input = { shell: {} as never, deadlines, handlerTimeoutMs: 1000 };
@@ -62,6 +63,32 @@ describe('channel machine', () => {
   it('never times out a running task; closes idle channels', () => {
     expect(c(complete, { type: 'channel.timeout' }).state).toBe('dispatched');
     expect(c({ type: 'channel.timeout' })).toEqual({ state: 'closed', actions: ['release'] });
+  });
+  describe('a connection the app takes over (upgradeWebSocket(), RFC 6455)', () => {
+    const upgraded: ChannelEvent = { type: 'task.upgraded' };
+    it('hands the connection over when the task ends upgraded, and parses no request again', () => {
+      expect(c(complete, upgraded)).toEqual({ state: 'upgraded', actions: ['upgradeConnection'] });
+      expect(c(complete, upgraded, { type: 'socket.data' })).toEqual({ state: 'upgraded', actions: [] });
+    });
+    it('is left to ws: no channel_timeout, deadline or shedding', () => {
+      expect(c(complete, upgraded, { type: 'channel.timeout' })).toEqual({ state: 'upgraded', actions: [] });
+      const late = { type: 'deadline.check', now: 100_000, headSince: 1, bodySince: 0, bodyBytes: 0 } as const;
+      expect(c(complete, upgraded, late)).toEqual({ state: 'upgraded', actions: [] });
+      expect(c(complete, upgraded, { type: 'server.shedding', requestBegun: false })).toEqual({ state: 'upgraded', actions: [] });
+    });
+    it('closes the WebSocket with 1001 when the server stops, also one upgraded while it was stopping (RFC 6455 §7.4.1)', () => {
+      expect(c(complete, upgraded, { type: 'server.closing', idle: true })).toEqual({
+        state: 'upgraded',
+        actions: ['closeWebSocket'],
+      });
+      expect(c(complete, { type: 'server.closing', idle: false }, upgraded)).toEqual({
+        state: 'upgraded',
+        actions: ['upgradeConnection', 'closeWebSocket'],
+      });
+    });
+    it('ends when its socket closes', () => {
+      expect(c(complete, upgraded, { type: 'socket.closed' })).toEqual({ state: 'closed', actions: ['release'] });
+    });
   });
   it('tells the app a half-closed client left, and keeps it until its response is out (RFC 9112 §9.6)', () => {
     expect(c(complete, { type: 'socket.ended' })).toEqual({ state: 'dispatched', actions: ['signalClientLeft'] });
@@ -151,6 +178,16 @@ describe('task machine', () => {
     expect(k(start, { type: 'app.responded', problem: new Error('status 0') })).toEqual({
       state: 'failed',
       actions: ['logAppError', 'writeServerError', 'cancelBody', 'reportFailed'],
+    });
+  });
+  it('ends upgraded when the app answers with the 101 of upgradeWebSocket()', () => {
+    expect(k(start, { type: 'app.upgraded' })).toEqual({ state: 'upgraded', actions: ['reportUpgraded'] });
+    expect(k(start, { type: 'app.responded', problem: undefined }, { type: 'app.upgraded' }).state).toBe('streaming');
+  });
+  it("answers a refused WebSocket handshake that escaped the app as the client's fault, not with 500 (RFC 6455 §4.2.2)", () => {
+    expect(k(start, { type: 'app.refused', refusal: HANDSHAKE.version })).toEqual({
+      state: 'failed',
+      actions: ['refuseHandshake', 'reportFailed'],
     });
   });
   it('tells the app when the client half-closes, and goes on to answer it', () => {

@@ -1,7 +1,7 @@
 // test/package/pack.test.ts: what `npm pack` puts in the tarball and what package.json promises an
 // installer: the built code, its types, the three bins, LICENSE and README, and no dead weight
-// (source maps without their sources, the doc generators only scripts/ run); the optional peers
-// stay out of dependencies, and installing runs no script.
+// (source maps without their sources, the doc generators only scripts/ run); the optional peer
+// stays out of dependencies, ws is one of them (it frames WebSockets), and installing runs no script.
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { posix } from 'node:path';
@@ -19,7 +19,7 @@ const pkg = JSON.parse(readFileSync(`${root}package.json`, 'utf8')) as {
   peerDependencies?: Record<string, string>;
   peerDependenciesMeta?: Record<string, { optional?: boolean }>;
 };
-const OPTIONAL_PEERS = ['@statelyai/inspect', 'ws'];
+const OPTIONAL_PEERS = ['@statelyai/inspect'];
 
 /** The files `npm pack` would put in the tarball, from the build `npm test` made (no prepack here). */
 function packedFiles(): string[] {
@@ -64,13 +64,19 @@ describe('package.json', () => {
     expect(readFileSync(`${root}LICENSE`, 'utf8')).toMatch(/^MIT License\n\nCopyright \(c\) \d{4} /);
   });
 
-  it('makes the inspector packages optional peers, installed for the tests only', () => {
+  it('makes the inspector package an optional peer, installed for the tests only', () => {
     for (const name of OPTIONAL_PEERS) {
       expect(pkg.dependencies).not.toHaveProperty([name]);
       expect(pkg.peerDependencies).toHaveProperty([name]);
       expect(pkg.peerDependenciesMeta?.[name]?.optional).toBe(true);
       expect(pkg.devDependencies[name]).toBe(pkg.peerDependencies?.[name]);
     }
+  });
+
+  it('depends on ws, small and without dependencies of its own, for WebSockets', () => {
+    expect(pkg.dependencies['ws']).toMatch(/^\^8\./);
+    expect(pkg.devDependencies).not.toHaveProperty(['ws']);
+    expect(pkg.peerDependencies).not.toHaveProperty(['ws']);
   });
 
   it('builds when packing, not when installing; the first commands of the README build first', () => {

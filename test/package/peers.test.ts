@@ -1,6 +1,6 @@
-// test/package/peers.test.ts: @statelyai/inspect and ws are optional peers, needed by `inspect`
-// alone. No module imports them statically, so without them the package loads and serves; asking
-// for the inspector then fails with one line naming the packages to install.
+// test/package/peers.test.ts: @statelyai/inspect is an optional peer, needed by `inspect` alone.
+// No module imports it statically, so without it the package loads and serves (WebSockets too:
+// ws is a dependency); asking for the inspector then fails with one line naming the package.
 import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
@@ -8,9 +8,9 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
-/** `node --import` this to run as if the optional peers were not installed. */
+/** `node --import` this to run as if the optional peer were not installed. */
 const withoutPeers = ['--import', join(root, 'test/fixtures/without-peers.mjs')];
-const NEEDS_PEERS = 'inspect: needs the optional packages @statelyai/inspect and ws: npm i @statelyai/inspect ws';
+const NEEDS_PEERS = 'inspect: needs the optional package @statelyai/inspect: npm i @statelyai/inspect';
 
 function sources(dir: string): string[] {
   return readdirSync(dir).flatMap((name) => {
@@ -19,14 +19,14 @@ function sources(dir: string): string[] {
   });
 }
 
-/** The static imports in `source` of a value (not `import type`) from ws or @statelyai/inspect. */
+/** The static imports in `source` of a value (not `import type`) from @statelyai/inspect. */
 function staticPeerImports(source: string): string[] {
   const statements = source.matchAll(/^\s*(?:import|export)(\s+type\b)?[^'";]*?(?:from\s+)?['"]([^'"]+)['"]/gm);
-  return [...statements].filter((m) => m[1] === undefined && /^(ws|@statelyai\/inspect)(\/|$)/.test(m[2]!)).map((m) => m[0].trim());
+  return [...statements].filter((m) => m[1] === undefined && /^@statelyai\/inspect(\/|$)/.test(m[2]!)).map((m) => m[0].trim());
 }
 
-describe('the optional peers', () => {
-  it('are imported statically nowhere in src/ or machines/', () => {
+describe('the optional peer', () => {
+  it('is imported statically nowhere in src/ or machines/', () => {
     const found = [...sources(join(root, 'src')), ...sources(join(root, 'machines'))].flatMap((file) =>
       staticPeerImports(readFileSync(file, 'utf8')).map((line) => `${relative(root, file)}: ${line}`),
     );
@@ -34,11 +34,15 @@ describe('the optional peers', () => {
   });
 
   it('the check finds a static import, and lets a type import and a dynamic import() pass', () => {
-    expect(staticPeerImports("import { WebSocket } from 'ws';\nimport '@statelyai/inspect';\n")).toHaveLength(2);
-    expect(staticPeerImports("import type { WebSocket } from 'ws';\nconst ws = await import('ws');\n")).toEqual([]);
+    expect(staticPeerImports("import { createBrowserInspector } from '@statelyai/inspect';\nimport '@statelyai/inspect';\n")).toHaveLength(
+      2,
+    );
+    expect(
+      staticPeerImports("import type { Inspector } from '@statelyai/inspect';\nconst s = await import('@statelyai/inspect');\n"),
+    ).toEqual([]);
   });
 
-  it('without them, the package serves; inspect fails naming them', () => {
+  it('without it, the package serves; inspect fails naming it', () => {
     const script = `
       import { serve } from 'waitstate';
       const server = await serve(() => new Response('no peers needed'), { listen: ['127.0.0.1:0'], threads: 0 });
@@ -58,7 +62,7 @@ describe('the optional peers', () => {
     expect(result.stdout).toBe(`no peers needed\nWS_ERR_OPTION ${NEEDS_PEERS}\n`);
   });
 
-  it('without them, waitstate-serve --inspect exits 1 with one line naming them', () => {
+  it('without it, waitstate-serve --inspect exits 1 with one line naming it', () => {
     const args = ['dist/src/cli/serve.js', '--listen=127.0.0.1:0', '--threads=0', '--inspect=0', 'test/fixtures/apps.mjs:plain'];
     const result = spawnSync(process.execPath, [...withoutPeers, ...args], { cwd: root, encoding: 'utf8', timeout: 15_000 });
     expect(result.stderr).toBe(`waitstate-serve: error: --${NEEDS_PEERS}\n`);

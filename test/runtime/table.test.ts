@@ -33,6 +33,7 @@ import { RunnableMachine, type RunningMachine } from '../../src/runtime/machine.
 import type { MachineRuntime } from '../../src/config/options.js';
 import { compileMachine, MachineRunner } from '../../src/runtime/table.js';
 import { complete, error, head } from '../machines/fixtures.js';
+import { HANDSHAKE } from '../../src/http/websocket.js';
 
 type AnyEvent = { readonly type: string };
 
@@ -52,6 +53,7 @@ const channelPayloads: Payloads<ChannelEvent> = {
   'input.incomplete': none,
   'task.done': fc.record({ keepAlive: fc.boolean(), closeDelimited: fc.boolean(), pipelined: fc.boolean(), backlog: fc.boolean() }),
   'task.failed': none,
+  'task.upgraded': none,
   'output.drained': fc.record({ pipelined: fc.boolean() }),
   'output.ended': none,
   'linger.expired': none,
@@ -82,6 +84,8 @@ const taskPayloads: Payloads<TaskEvent> = {
   'task.start': none,
   'app.responded': fc.record({ problem: fc.option(fc.constant(new Error('bad')), { nil: undefined }) }),
   'app.threw': fc.constant({ error: new Error('x') }),
+  'app.upgraded': none,
+  'app.refused': fc.constant({ refusal: HANDSHAKE.key }),
   'body.finished': fc.record({ short: fc.boolean() }),
   'body.failed': fc.constant({ error: new Error('y') }),
   'client.left': none,
