@@ -46,7 +46,8 @@ const files = [...walk(join(root, 'src')), ...walk(join(root, 'machines'))];
 function layerOf(file: string): string {
   const [top, second] = relative(root, file).split('/');
   if (top === 'machines') return 'machines';
-  if (second === 'index.ts') return 'index';
+  // The package's entry points: 'waitstate' and 'waitstate/hono'.
+  if (second === 'index.ts' || second === 'hono.ts') return 'index';
   return second!.endsWith('.ts') ? 'ground' : second!;
 }
 

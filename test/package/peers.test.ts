@@ -1,4 +1,5 @@
-// test/package/peers.test.ts: @statelyai/inspect is an optional peer, needed by `inspect` alone.
+// test/package/peers.test.ts: @statelyai/inspect is an optional peer, needed by `inspect` alone, and
+// hono one needed by the waitstate/hono entry alone.
 // No module imports it statically, so without it the package loads and serves (WebSockets too:
 // ws is a dependency); asking for the inspector then fails with one line naming the package.
 import { spawnSync } from 'node:child_process';
@@ -60,6 +61,20 @@ describe('the optional peer', () => {
     });
     expect(result.stderr).toBe('');
     expect(result.stdout).toBe(`no peers needed\nWS_ERR_OPTION ${NEEDS_PEERS}\n`);
+  });
+
+  it('hono is loaded by the waitstate/hono entry alone: without it, that entry fails naming it, and the package serves', () => {
+    const honoImports = [...sources(join(root, 'src')), ...sources(join(root, 'machines'))]
+      .filter((file) => /from ['"]hono(\/|['"])/.test(readFileSync(file, 'utf8')))
+      .map((file) => relative(root, file));
+    expect(honoImports).toEqual(['src/hono.ts']);
+    const script = `import('waitstate/hono').then(() => console.log('loaded'), (error) => console.log(error.code, error.message));`;
+    const result = spawnSync(process.execPath, [...withoutPeers, '--input-type=module', '-e', script], {
+      cwd: root,
+      encoding: 'utf8',
+      timeout: 15_000,
+    });
+    expect(result.stdout).toBe("ERR_MODULE_NOT_FOUND Cannot find package 'hono/ws'\n");
   });
 
   it('without it, waitstate-serve --inspect exits 1 with one line naming it', () => {
