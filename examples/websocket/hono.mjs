@@ -1,7 +1,7 @@
 // examples/websocket/hono.mjs: WebSockets in a Hono app served by waitstate. Hono's
 // upgradeWebSocket helpers are one per runtime (hono/deno, hono/bun, …); this one is waitstate's,
 // made with Hono's defineWebSocketHelper over waitstate's upgradeWebSocket() (Deno's API). Serve with
-//   npx waitstate-serve --threads=0 --listen=127.0.0.1:8080 examples/websocket/hono.mjs:app
+//   npx waitstate-serve --listen=127.0.0.1:8080 examples/websocket/hono.mjs:app
 // test/functional/websocket.test.ts opens a socket on it.
 import { Hono } from 'hono';
 import { cors } from 'hono/cors';
