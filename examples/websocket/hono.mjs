@@ -1,7 +1,7 @@
 // examples/websocket/hono.mjs: WebSockets in a Hono app served by waitstate. Hono's
 // upgradeWebSocket helpers are one per runtime (hono/deno, hono/bun, …); waitstate's is
-// waitstate/hono. Serve with
-//   npx waitstate-serve --threads=0 --listen=127.0.0.1:8080 examples/websocket/hono.mjs:app
+// waitstate/hono. Serve with (worker threads too)
+//   npx waitstate-serve --listen=127.0.0.1:8080 examples/websocket/hono.mjs:app
 // test/functional/websocket.test.ts opens a socket on it.
 import { Hono } from 'hono';
 import { cors } from 'hono/cors';

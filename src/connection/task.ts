@@ -528,6 +528,15 @@ export class Task implements JobListener, ExchangeFacts, UpgradeConnection {
     this.#take(parts);
   }
 
+  onUpgrade(headers: string[], takeover: Takeover): void {
+    if (this.#abandoned) {
+      takeover.abandon();
+      return;
+    }
+    this.#answered = true;
+    this.#upgrade(takeover, headers);
+  }
+
   onFailure(error: Error, unsendable: boolean): void {
     if (this.#abandoned) return;
     if (unsendable) this.#send({ type: 'app.responded', problem: error });
@@ -550,18 +559,20 @@ export class Task implements JobListener, ExchangeFacts, UpgradeConnection {
     }
     const parts = readResponse(value);
     if (parts instanceof AppResponseError) this.#send({ type: 'app.responded', problem: parts });
-    else if (this.#takeover !== undefined && upgradeOf(value) === this.#takeover.mark) this.#upgrade(this.#takeover.takeover, parts);
+    else if (this.#takeover !== undefined && upgradeOf(value) === this.#takeover.mark)
+      this.#upgrade(this.#takeover.takeover, parts.headers);
     else this.#take(parts);
   }
 
   /** The app answered with its 101: check the fields it carries, then hand the connection over. */
-  #upgrade(takeover: Takeover, parts: ResponseParts): void {
-    const accepted = acceptAppFields(parts.headers);
+  #upgrade(takeover: Takeover, headers: string[]): void {
+    this.#takeover = undefined;
+    const accepted = acceptAppFields(headers);
     if ('refused' in accepted) {
+      takeover.abandon();
       this.#send({ type: 'app.responded', problem: new AppResponseError(accepted.refused, accepted.detail) });
       return;
     }
-    this.#takeover = undefined;
     const { ident } = this.#host.config;
     this.#handOver = { takeover, head: this.#head, lines: switchingProtocolsLines(accepted.fields, httpDate(Date.now()), ident) };
     this.#send({ type: 'app.upgraded' });

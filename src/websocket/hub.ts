@@ -164,7 +164,7 @@ export function joinSocket(ws: WebSocket, driver: SocketDriver, idleTimeoutMs: n
     driver.closed(GOING_AWAY, NO_PONG, false);
   });
   const link: SocketLink = {
-    send: (data) => ws.send(data),
+    send: (data, written) => ws.send(data, written),
     close: (code, reason) => ws.close(code, reason),
     get bufferedAmount() {
       return ws.bufferedAmount;

@@ -29,8 +29,11 @@ export type WebSocketData = string | ArrayBufferLike | ArrayBufferView | Blob;
 
 /** What the socket sends through: bytes (binary) or a string (text), and the close. */
 export interface SocketLink {
-  /** A text message (a string) or a binary one (bytes the link may keep: they are a copy). */
-  send(data: string | Uint8Array): void;
+  /**
+   * A text message (a string) or a binary one (bytes the link may keep: they are a copy);
+   * `written`, when given, is called once it is written to the network (or failed to be).
+   */
+  send(data: string | Uint8Array, written?: () => void): void;
   /** Start the closing handshake (RFC 6455 §7.1.2); undefined code: a close frame without one. */
   close(code: number | undefined, reason: string): void;
   /** Bytes sent and not yet written to the network. */

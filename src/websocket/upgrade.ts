@@ -5,8 +5,10 @@
 // The handshake is read by src/http/websocket.ts and refused with a WebSocketHandshakeError
 // (400, or 426 for a version this server does not speak, RFC 6455 §4.2.2). The request leads to
 // its connection: an IncomingRequest is made with what answers it (an UpgradeConnection: the
-// task of an inline app), which takes the pending socket over and, when the app answers with its
-// response, hands the connection over (src/websocket/hub.ts). It touches no socket itself.
+// task inline, the call in a worker thread), which takes the pending socket over and, when the
+// app answers with its response, hands the connection over (src/websocket/hub.ts on the main
+// thread, across a port from a worker: src/websocket/port-link.ts). Runs wherever the app runs:
+// it touches no socket.
 
 import { createHash } from 'node:crypto';
 import { WebSocketHandshakeError } from '../errors.js';
@@ -50,8 +52,8 @@ export interface PendingWebSocket {
 }
 
 /**
- * What answers a request on its connection, as the server makes an IncomingRequest with it: the
- * task of an inline app (src/connection/task.ts).
+ * What answers a request on its connection, as the server makes every IncomingRequest with it:
+ * the task inline (src/connection/task.ts), the call in a worker thread (src/workers/worker.ts).
  */
 export interface UpgradeConnection {
   /** The request as read: its method, version and fields (flat, lower-case names). */
@@ -86,11 +88,11 @@ function idleTimeoutMs(value: number | undefined): number {
  * server did not receive (a copy made with `new Request()`) or one already upgraded.
  */
 export function upgradeWebSocket(request: Request, options: UpgradeWebSocketOptions = {}): WebSocketUpgrade {
-  // The server makes the IncomingRequest of an inline app with its task, an UpgradeConnection.
+  // Every IncomingRequest the server makes has an UpgradeConnection: the task inline, the call in a worker.
   const connection = IncomingRequest.connectionOf(request) as UpgradeConnection | undefined;
   if (connection === undefined) {
     throw new TypeError(
-      'upgradeWebSocket(): the request must be one the server gave the app inline (threads: 0); a copy made with new Request() cannot be upgraded, nor yet a request in a worker thread',
+      'upgradeWebSocket(): the request must be one the server gave the app (a copy made with new Request() cannot be upgraded)',
     );
   }
   const head = connection.requestHead;

@@ -35,6 +35,8 @@ import { RunnableMachine, type RunningMachine, type InspectionObserver } from '.
 import { forPosting, fromWorkerError, packRequest, type FromWorker, type ToWorker, type WorkerApi, type WorkerData } from './protocol.js';
 import type { ConnectionInfo } from '../app.js';
 import { ServerClosingError, WorkerExitedError } from '../errors.js';
+import type { Takeover } from '../websocket/hub.js';
+import { portTakeover } from '../websocket/port-link.js';
 
 /** At most one "tasks are waiting" warning per this many ms (Waitress warns on every task). */
 const QUEUE_WARNING_INTERVAL_MS = 5_000;
@@ -55,6 +57,12 @@ const WINDOW_BUDGET_MS = 2;
 const SERVICE_TIME_WEIGHT = 1 / 8;
 /** Body chunks a worker may send ahead of what the channel has taken. */
 const BODY_CHUNKS_AHEAD = 4;
+/**
+ * How long close() waits for the worker threads to see their WebSockets' close events (each
+ * closes its port once it has) before it ends the threads: the sockets themselves are closed by
+ * then, so only an app stuck in a loop keeps it waiting.
+ */
+const SOCKETS_GONE_MS = 1_000;
 
 const runnableDispatcher = new RunnableMachine<DispatcherContext, DispatcherEvent>(
   dispatcherMachine.provide({
@@ -92,6 +100,8 @@ export interface JobListener {
    * before a response head: `unsendable` when the app answered something that cannot be sent.
    */
   onFailure(error: Error, unsendable: boolean): void;
+  /** The app answered with upgradeWebSocket()'s 101 (`headers` its fields); its socket is across `takeover`. */
+  onUpgrade(headers: string[], takeover: Takeover): void;
 }
 
 export class Job {
@@ -214,6 +224,9 @@ export class WorkerPool {
   #report: (event: SupervisorEvent) => void = () => {};
   #lastWarning = -QUEUE_WARNING_INTERVAL_MS;
   #waitedSinceWarning = 0;
+  /** WebSockets whose app is in a worker thread and has not closed its port yet. */
+  #sockets = 0;
+  #socketsGone: (() => void) | undefined;
 
   constructor(
     appRef: string,
@@ -310,6 +323,13 @@ export class WorkerPool {
   async close(): Promise<void> {
     this.#closing = true;
     this.#machine.send({ type: 'pool.closing' });
+    if (this.#sockets > 0) {
+      // Their close events are on their way to the apps: let them be seen first.
+      await new Promise<void>((resolve) => {
+        this.#socketsGone = resolve;
+        setTimeout(resolve, SOCKETS_GONE_MS).unref();
+      });
+    }
     await Promise.all([...this.#workers].map((worker) => worker.thread.terminate()));
   }
 
@@ -490,6 +510,10 @@ export class WorkerPool {
       this.#offerFreeSlots();
       return;
     }
+    if (message.t === 'listener') {
+      this.#logger.error(`waitstate: WebSocket ${message.target}: a listener threw:`, fromWorkerError(message.error));
+      return;
+    }
     const job = worker.slots[message.id];
     if (job === undefined) return;
     if (message.t !== 'chunk' && message.last) {
@@ -532,10 +556,23 @@ export class WorkerPool {
       }
       case 'done':
         return;
+      case 'upgrade':
+        this.#upgraded(job, message);
+        return;
     }
     const pulled = job.pulled;
     job.pulled = undefined;
     pulled?.();
+  }
+
+  /** The app answered with the 101: its socket, in the worker, is joined across the port that came with it. */
+  #upgraded(job: Job, message: Extract<FromWorker, { t: 'upgrade' }>): void {
+    this.#sockets++;
+    const takeover = portTakeover(message.port, message.protocol, message.idleTimeoutMs, () => {
+      if (--this.#sockets === 0) this.#socketsGone?.();
+    });
+    if (job.cancelled) takeover.abandon();
+    else job.listener.onUpgrade(message.headers, takeover);
   }
 
   /** The response body as a stream that asks the worker for one chunk per pull. */

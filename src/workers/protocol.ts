@@ -18,12 +18,16 @@
 //   pull {id}  (one per body chunk wanted) ─▶
 //                                       ◀─ chunk {id, bytes} … end {id} | fail {id, after the head}
 //                                       ◀─ fail {id} (app threw / unsendable, before the head)
+//                                       ◀─ upgrade {id, headers, protocol, idleTimeoutMs, port}
+//                                          (the app answered with upgradeWebSocket()'s 101: the
+//                                          port carries its socket, src/websocket/port-link.ts)
+//                                       ◀─ listener {target, error} (a WebSocket listener threw)
 //                                       ◀─ awaiting {ids}  (started, and still pending at the end of the turn)
 //   abort {id}  (the client half-closed: request.signal aborts, the answer is still wanted) ─▶
 //   cancel {id} (the client is gone, or handler_timeout: request.signal aborts, the answer is not wanted) ─▶
 //                                       ◀─ done {id}  (after a cancel, when nothing else was last)
 // The worker is free of a request after the message marked `last`: a head with its whole body,
-// an end, a fail, or a done; nothing more is sent for that id, and the main thread may give the
+// an end, a fail, an upgrade (the socket holds no slot), or a done; nothing more is sent for that id, and the main thread may give the
 // id to the next request it sends this worker (ids are slots, reused). It counts the requests it has started in shared memory
 // (WorkerData.started), so that when it dies the main thread knows exactly which of the ones it
 // was given never started, and gives those to another worker.
@@ -135,7 +139,20 @@ export type FromWorker =
   | { t: 'end'; id: number; last: true }
   | { t: 'fail'; id: number; error: WorkerError; unsendable: boolean; last: true }
   | { t: 'done'; id: number; last: true }
-  | { t: 'awaiting'; ids: number[] };
+  | {
+      t: 'upgrade';
+      id: number;
+      /** The 101's fields as the app left them, flat; checked on the main thread. */
+      headers: string[];
+      protocol: string;
+      idleTimeoutMs: number;
+      /** The app's socket is on the other end (moved with this message). */
+      port: MessagePort;
+      last: true;
+    }
+  | { t: 'awaiting'; ids: number[] }
+  /** A listener of a WebSocket threw (the request it came with may be long over). */
+  | { t: 'listener'; target: string; error: WorkerError };
 
 /**
  * How loading the app went in a worker. A load error is returned, not thrown: comlink would

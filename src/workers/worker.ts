@@ -6,15 +6,19 @@
 // acknowledged at the end of the turn (`awaiting`), so the main thread can send more while it
 // waits. Each response goes back as the head with a known body in one message, or the head and
 // then body chunks, one per `pull` from the main thread (so a slow client slows the app's stream
-// only once the main thread has buffered outbuf_high_watermark of it). See protocol.ts.
+// only once the main thread has buffered outbuf_high_watermark of it). See protocol.ts. An app
+// that answers with upgradeWebSocket()'s 101 keeps its socket here, joined over a port of its own
+// to ws's on the main thread (src/websocket/port-link.ts); its call is over, and frees its slot.
 
-import { parentPort, workerData } from 'node:worker_threads';
+import { MessageChannel, parentPort, workerData, type TransferListItem } from 'node:worker_threads';
 import * as Comlink from 'comlink';
 import { loadAppRef } from '../app-ref.js';
 import { nodeEndpoint } from './comlink-node.js';
-import { IncomingRequest } from '../fetch/request.js';
+import { IncomingRequest, type AppHead } from '../fetch/request.js';
 import { readResponse } from '../fetch/read-response.js';
-import { installLiteResponse } from '../fetch/response.js';
+import { installLiteResponse, upgradeOf } from '../fetch/response.js';
+import { linkOverPort } from '../websocket/port-link.js';
+import type { PendingWebSocket, UpgradeConnection } from '../websocket/upgrade.js';
 import {
   forPosting,
   toWorkerError,
@@ -52,17 +56,47 @@ const api: WorkerApi = {
 };
 Comlink.expose(api, nodeEndpoint(parentPort!));
 
-interface AppCall {
-  /** Its id on the port: a slot the main thread reuses once this call's `last` message is in. */
-  id: number;
+/** One request in the app; what upgradeWebSocket() reaches through its request. */
+class AppCall implements UpgradeConnection {
   /** The answer is not wanted any more: stop a streamed body. */
-  cancelled: boolean;
-  request: IncomingRequest | undefined;
+  cancelled = false;
+  request: IncomingRequest | undefined = undefined;
   /** A message marked `last` went out: the main thread knows the worker is free of it. */
-  finished: boolean;
+  finished = false;
   /** Resolves the body pump's wait for the next `pull`. */
-  wake: (() => void) | undefined;
-  credit: number;
+  wake: (() => void) | undefined = undefined;
+  credit = 0;
+  /** The app returned or threw: upgradeWebSocket() comes too late. */
+  answered = false;
+  /** The socket upgradeWebSocket() gave the app, until its 101 goes to the main thread. */
+  pending: PendingWebSocket | undefined = undefined;
+
+  constructor(
+    /** Its id on the port: a slot the main thread reuses once this call's `last` message is in. */
+    readonly id: number,
+    readonly requestHead: AppHead,
+    readonly url: string,
+  ) {}
+
+  takeOver(pending: PendingWebSocket): void {
+    if (this.pending !== undefined) throw new TypeError('upgradeWebSocket(): the request was upgraded already');
+    if (this.answered) throw new TypeError('upgradeWebSocket(): the request was answered already');
+    if (this.cancelled) throw new TypeError('upgradeWebSocket(): the client is gone');
+    this.pending = pending;
+  }
+
+  reportListenerError(error: unknown): void {
+    // The request's target as the log names it inline: the URL from its path on.
+    const url = this.url;
+    post({ t: 'listener', target: url.slice(url.indexOf('/', url.indexOf('//') + 2)), error: toWorkerError(error) });
+  }
+
+  /** The socket will not open: the app answered otherwise, failed, or the client is gone. */
+  abandonSocket(): void {
+    const pending = this.pending;
+    this.pending = undefined;
+    pending?.driver.abandon();
+  }
 }
 const calls = new Map<number, AppCall>();
 
@@ -72,11 +106,11 @@ let started = 0;
 /** Requests started in this turn and still pending: acknowledged together when it ends. */
 let pendingThisTurn: AppCall[] = [];
 
-function post(message: FromWorker, transfer: ArrayBuffer[] = []): void {
+function post(message: FromWorker, transfer: TransferListItem[] = []): void {
   port.postMessage(message, transfer);
 }
 
-function finish(call: AppCall, message: FromWorker & { last: true }, transfer: ArrayBuffer[] = []): void {
+function finish(call: AppCall, message: FromWorker & { last: true }, transfer: TransferListItem[] = []): void {
   call.finished = true;
   post(message, transfer);
 }
@@ -106,11 +140,11 @@ function receive(message: ToWorker): void {
 function start(message: WorkerRequest): void {
   const { id } = message;
   Atomics.store(startedCount, 0, ++started);
-  const call: AppCall = { id, cancelled: false, request: undefined, finished: false, wake: undefined, credit: 0 };
+  const call = new AppCall(id, message.head, message.url);
   calls.set(id, call);
   let pending: Promise<void> | undefined;
   try {
-    call.request = new IncomingRequest(message.head, message.url, message.body);
+    call.request = new IncomingRequest(message.head, message.url, message.body, call);
     const result: unknown = app(call.request as unknown as Request, message.info);
     if (result !== null && typeof result === 'object' && typeof (result as PromiseLike<unknown>).then === 'function') {
       pending = Promise.resolve(result).then(
@@ -149,22 +183,38 @@ function settle(call: AppCall): void {
 
 function fail(call: AppCall, error: unknown): void {
   const { id } = call;
+  call.answered = true;
+  call.abandonSocket();
   finish(call, { t: 'fail', id, error: toWorkerError(error), unsendable: false, last: true });
 }
 
 /** Send the response; returns a promise only while a streamed body is being pumped. */
 function respond(call: AppCall, result: unknown): Promise<void> | undefined {
   const { id } = call;
+  call.answered = true;
   const parts = readResponse(result);
   if (parts instanceof AppResponseError) {
+    call.abandonSocket();
     finish(call, { t: 'fail', id, error: toWorkerError(parts), unsendable: true, last: true });
     return undefined;
   }
   const { status, statusText, headers, body, stream, file } = parts;
   if (call.cancelled) {
+    call.abandonSocket();
     stream?.cancel().catch(() => {});
     return undefined;
   }
+  const upgrade = call.pending;
+  if (upgrade !== undefined && upgradeOf(result) === upgrade) {
+    call.pending = undefined;
+    // The app's socket stays here, on one end of a channel of its own; the other end goes with the 101.
+    const channel = new MessageChannel();
+    linkOverPort(channel.port1, upgrade.driver);
+    const { protocol, idleTimeoutMs } = upgrade;
+    finish(call, { t: 'upgrade', id, headers, protocol, idleTimeoutMs, port: channel.port2, last: true }, [channel.port2]);
+    return undefined;
+  }
+  call.abandonSocket();
   if (stream !== undefined) {
     post({ t: 'head', id, status, statusText, headers, body: null, streaming: true, file: undefined, last: false });
     return pump(call, stream);

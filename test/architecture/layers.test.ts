@@ -23,7 +23,7 @@ const MAY_IMPORT: Readonly<Record<string, readonly string[]>> = {
   fetch: ['ground', 'http'],
   websocket: ['ground', 'http', 'fetch'],
   observe: ['ground', 'config', 'runtime', 'machines'],
-  workers: ['ground', 'config', 'http', 'fetch', 'runtime', 'machines'],
+  workers: ['ground', 'config', 'http', 'fetch', 'runtime', 'machines', 'websocket'],
   connection: ['ground', 'config', 'http', 'fetch', 'runtime', 'machines', 'observe', 'workers', 'websocket'],
   server: ['ground', 'config', 'http', 'fetch', 'runtime', 'machines', 'observe', 'workers', 'connection', 'websocket'],
   cli: ['ground', 'config', 'observe', 'server'],

@@ -1,7 +1,8 @@
 // test/functional/websocket.test.ts: WebSocket upgrades (upgradeWebSocket(), RFC 6455) over real
 // sockets, with ws's client, and raw sockets for the handshake's edge cases and bytes pipelined
-// after it. The app (test/fixtures/websocket-app.mjs) reports what its sockets see on a
-// BroadcastChannel, which reaches this file from the app's thread whichever it is.
+// after it; each suite runs with the app inline (threads: 0) and in worker threads (threads: 2),
+// where it must behave the same. The app (test/fixtures/websocket-app.mjs) reports what its
+// sockets see on a BroadcastChannel, which reaches this file from the app's thread whichever it is.
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -112,7 +113,7 @@ async function readFrame(client: RawClient): Promise<{ opcode: number; payload: 
 const reports = new Reports();
 afterAll(() => reports.close());
 
-describe.each([{ threads: 0 }])('WebSockets, threads: $threads', ({ threads }) => {
+describe.each([{ threads: 0 }, { threads: 2 }])('WebSockets, threads: $threads', ({ threads }) => {
   let t: TestServer;
   let log: ReturnType<typeof recordingLogger>;
   beforeAll(async () => {
@@ -228,7 +229,9 @@ describe.each([{ threads: 0 }])('WebSockets, threads: $threads', ({ threads }) =
     expect(shortKey.status).toBe(400);
     const noConnection = await exchange(t.port, handshake('/ws').replace('Connection: Upgrade', 'Connection: keep-alive'));
     expect(noConnection.status).toBe(400);
-    await until(() => log.lines.filter((line) => line.includes('WS_ERR_WEBSOCKET_')).length >= 5);
+    const http10 = await exchange(t.port, handshake('/ws').replace('HTTP/1.1', 'HTTP/1.0'));
+    expect([http10.status, http10.body.toString()]).toEqual([400, expect.stringContaining('an HTTP/1.1 request')]);
+    await until(() => log.lines.filter((line) => line.includes('WS_ERR_WEBSOCKET_')).length >= 6);
     const lines = log.lines.filter((line) => line.includes('WS_ERR_WEBSOCKET_'));
     expect(lines.every((line) => line.startsWith('info: '))).toBe(true);
     expect(lines).toContain(
@@ -386,7 +389,7 @@ describe.each([{ threads: 0 }])('WebSockets, threads: $threads', ({ threads }) =
   }, 30_000);
 });
 
-describe.each([{ threads: 0 }])('WebSockets and the server around them, threads: $threads', ({ threads }) => {
+describe.each([{ threads: 0 }, { threads: 2 }])('WebSockets and the server around them, threads: $threads', ({ threads }) => {
   it('a shutdown closes every WebSocket with 1001 and waits for their close', async () => {
     const t = await startServer(APP, { threads });
     const id = nextId();
@@ -448,9 +451,37 @@ describe.each([{ threads: 0 }])('WebSockets and the server around them, threads:
   });
 });
 
-describe('a Hono app (examples/websocket/hono.mjs)', () => {
+describe('WebSockets of an app in worker threads', () => {
+  it('hold no slot of their worker (thread_concurrency) once the 101 is out', async () => {
+    const t = await startServer(APP, { threads: 1, threadConcurrency: 1 });
+    const clients = await Promise.all([Client.open(t.port, '/ws'), Client.open(t.port, '/ws'), Client.open(t.port, '/ws')]);
+    const r = await exchange(t.port, 'GET /plain HTTP/1.1\r\nHost: a\r\n\r\n');
+    expect([r.status, r.body.toString()]).toEqual([200, 'plain']);
+    clients[2]!.ws.send('and still echoes');
+    expect(await clients[2]!.text()).toBe('and still echoes');
+    for (const client of clients) client.ws.close();
+    await t.close();
+  });
+
+  it('are closed with 1011 when the worker thread running their app exits, and the worker is replaced', async () => {
+    const log = recordingLogger();
+    const t = await startServer(APP, { threads: 1, logger: log });
+    const [doomed, bystander] = await Promise.all([Client.open(t.port, '/ws'), Client.open(t.port, '/ws')]);
+    doomed.ws.send('!exit');
+    expect(await doomed.closed).toEqual({ code: 1011, reason: 'The worker thread exited' });
+    expect(await bystander.closed).toMatchObject({ code: 1011 });
+    expect(await until(() => log.lines.some((line) => line.includes('starting a replacement')))).toBe(true);
+    const again = await Client.open(t.port, '/ws');
+    again.ws.send('new thread');
+    expect(await again.text()).toBe('new thread');
+    again.ws.close();
+    await t.close();
+  });
+});
+
+describe.each([{ threads: 0 }, { threads: 2 }])('a Hono app (examples/websocket/hono.mjs), threads: $threads', ({ threads }) => {
   it("upgrades through Hono's defineWebSocketHelper, its middleware's fields on the 101", async () => {
-    const t = await startServer('examples/websocket/hono.mjs:app', { threads: 0 });
+    const t = await startServer('examples/websocket/hono.mjs:app', { threads });
     const client = await Client.open(t.port, '/ws', [], { headers: { Origin: 'https://shop.example' } });
     expect(client.headers['access-control-allow-origin']).toBe('https://shop.example');
     expect(await client.text()).toBe('welcome');

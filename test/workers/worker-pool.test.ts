@@ -55,6 +55,7 @@ function submit(pool: WorkerPool, path: string): { job: Job; outcome: Promise<Ou
           void body.then((text) => resolve({ status: parts.status, text, at: Date.now() }));
         },
         onFailure: (error) => resolve({ status: 500, text: error.message, at: Date.now() }),
+        onUpgrade: () => resolve({ status: 101, text: '', at: Date.now() }),
       },
     );
   });
