@@ -48,7 +48,7 @@ export const LAYOUT = {
   /** The advance of a monospace character, in ems (DejaVu Sans Mono, Menlo: 0.60; a little to spare). */
   charWidth: 0.62,
   boxHeight: 28,
-  gap: 28,
+  gap: 18,
   margin: 8,
 } as const;
 
