@@ -7,6 +7,7 @@ import { flagOf, OPTIONS, snakeOf } from './options.js';
 const cell = (text: string) => text.replace(/\|/g, '\\|');
 
 function shownDefault(value: unknown): string {
+  if (value === undefined) return '';
   if (Array.isArray(value)) return value.length === 0 ? '' : `\`${value.join(' ')}\``;
   if (value === '') return '""';
   return `\`${String(value)}\``;
@@ -40,7 +41,11 @@ export function renderOptionsDoc(): string {
     let help = 'library' in spec && spec.library !== undefined ? `${spec.help} ${spec.library}` : spec.help;
     if ('ignored' in spec && spec.ignored !== undefined) help += ` **No effect on Node** (a warning says so): ${spec.ignored}.`;
     if ('precedent' in spec && spec.precedent !== undefined) help += ` *Why this default:* ${spec.precedent}.`;
-    return `| \`${name}\` | \`${flagOf(name)}\` | \`${snakeOf(name)}\` | ${spec.kind} | ${shownDefault(spec.default)} | ${cell(help)} |`;
+    const noFlag = 'noFlag' in spec ? spec.noFlag : undefined;
+    if (noFlag !== undefined) help += ` No flag: ${noFlag}.`;
+    const flag = noFlag === undefined ? `\`${flagOf(name)}\`` : '—';
+    const kind = spec.kind === 'tls' ? 'object' : spec.kind;
+    return `| \`${name}\` | ${flag} | \`${snakeOf(name)}\` | ${kind} | ${shownDefault(spec.default)} | ${cell(help)} |`;
   };
   const names = Object.keys(OPTIONS);
   const own = (name: string) => 'own' in OPTIONS[name as keyof typeof OPTIONS];
