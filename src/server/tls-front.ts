@@ -46,6 +46,8 @@ export class TlsFront {
   /** Connections in the engine's hands whose handshake has not ended. */
   #handshaking = 0;
   #closed = false;
+  /** The peer of the connection whose close is being reported right now (see #handOver). */
+  #closingPeer: string | undefined;
 
   constructor(options: TlsOptions, logger: Logger, onSecure: (socket: TLSSocket) => void, onGone: () => void) {
     this.#engine = createServer(options);
@@ -60,7 +62,8 @@ export class TlsFront {
     });
     this.#engine.on('tlsClientError', (error: Error, socket: TLSSocket) => {
       this.#handshaking--;
-      if (!this.#closed) this.#logger.info(`waitstate: TLS handshake with ${peerOf(socket)} failed: ${failure(error)}`);
+      const peer = socket.remoteAddress === undefined ? (this.#closingPeer ?? 'a client') : peerOf(socket);
+      if (!this.#closed) this.#logger.info(`waitstate: TLS handshake with ${peer} failed: ${failure(error)}`);
       socket.destroy();
       onGone();
     });
@@ -77,14 +80,17 @@ export class TlsFront {
     const onClose = () => {
       if (this.#held.delete(socket)) this.#onGone();
     };
-    // Nothing sent in time: closed quietly, as a connection that never sent a byte is when shed.
-    const onTimeout = () => socket.destroy();
+    // Nothing sent in time, or the client's side closed first: closed quietly, as a connection
+    // that never sent a byte is when shed.
+    const leave = () => socket.destroy();
     socket.on('error', ignore); // a reset before the first byte; 'close' follows
     socket.once('close', onClose);
-    socket.setTimeout(this.#timeoutMs, onTimeout);
+    socket.once('end', leave);
+    socket.setTimeout(this.#timeoutMs, leave);
     socket.once('data', (chunk: Buffer) => {
       socket.pause();
-      socket.setTimeout(0, onTimeout);
+      socket.setTimeout(0, leave);
+      socket.off('end', leave);
       if (startsRequestLine(chunk[0]!)) {
         this.#answerPlainHttp(socket);
         return;
@@ -92,14 +98,25 @@ export class TlsFront {
       this.#held.delete(socket);
       socket.off('close', onClose);
       socket.off('error', ignore);
-      // The engine reads what is buffered first. Not half-open during the handshake: a client that
-      // closes its side then cannot finish it, and its connection closes at once.
-      socket.unshift(chunk);
-      socket.allowHalfOpen = false;
-      this.#handshaking++;
-      this.#engine.emit('connection', socket);
+      socket.unshift(chunk); // the engine reads what is buffered first
+      this.#handOver(socket);
     });
     socket.resume();
+  }
+
+  #handOver(socket: Socket): void {
+    // Not half-open during the handshake: a client that closes its side cannot finish it, and its
+    // connection closes at once.
+    socket.allowHalfOpen = false;
+    // A client that leaves mid-handshake is reported ('tlsClientError') once its TLSSocket has
+    // lost its address, from within the close of this socket: the address is lent for that moment.
+    const peer = peerOf(socket);
+    socket.once('close', () => {
+      this.#closingPeer = peer;
+      queueMicrotask(() => (this.#closingPeer = undefined));
+    });
+    this.#handshaking++;
+    this.#engine.emit('connection', socket);
   }
 
   /** The server is closing: connections held here are closed; handshakes under way end as they end. */
