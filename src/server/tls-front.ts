@@ -63,7 +63,7 @@ export class TlsFront {
     this.#engine.on('tlsClientError', (error: Error, socket: TLSSocket) => {
       this.#handshaking--;
       const peer = socket.remoteAddress === undefined ? (this.#closingPeer ?? 'a client') : peerOf(socket);
-      if (!this.#closed) this.#logger.info(`waitstate: TLS handshake with ${peer} failed: ${failure(error)}`);
+      if (!this.#closed) this.#logger.info(`waitstate: TLS handshake with ${peer} failed: ${failure(error, socket)}`);
       socket.destroy();
       onGone();
     });
@@ -144,8 +144,10 @@ function peerOf(socket: Socket): string {
   return `${address.includes(':') ? `[${address}]` : address}:${socket.remotePort}`;
 }
 
-/** Why a handshake failed, in a few words and a code: OpenSSL's reason, a timeout, or a client that left. */
-function failure(error: Error): string {
+/** Why a handshake failed, in a few words and a code: OpenSSL's reason, a timeout, a client certificate refused, or a client that left. */
+function failure(error: Error, socket: TLSSocket): string {
+  // With requestCert, a certificate that does not verify ends a finished handshake without an error of its own.
+  if (socket.authorizationError !== null) return `its certificate was refused (${String(socket.authorizationError)})`;
   const code = codeOf(error) ?? error.name;
   if (code === 'ECONNRESET') return `the client closed the connection (${code})`;
   const reason = (error as { reason?: unknown }).reason;

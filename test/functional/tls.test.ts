@@ -8,7 +8,7 @@
 // skipped, saying why.
 import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { request as httpsRequest, type RequestOptions } from 'node:https';
+import { createServer as createHttpsServer, request as httpsRequest, type RequestOptions } from 'node:https';
 import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -201,6 +201,37 @@ describe.skipIf(openssl === undefined)(titleSayingWhy('HTTPS', [OPENSSL]), () =>
     });
   });
 
+  describe('client certificates (requestCert)', () => {
+    it('serves a client whose certificate chains to ca, and refuses one whose does not, or who has none, with a line each', async () => {
+      const log = recordingLogger();
+      const tls = { key: site.key, cert: site.cert, ca: other.cert, requestCert: true };
+      const t = await startServer(echoApp, { tls, logger: log });
+      try {
+        const client = await RawClient.connectTls(t.port, { ca: site.cert, key: other.key, cert: other.cert });
+        client.write('GET /mine HTTP/1.1\r\nHost: localhost\r\n\r\n');
+        expect((await client.readResponse()).status).toBe(200);
+        client.destroy();
+        const refusals = [{ key: site.key, cert: site.cert }, {}];
+        for (const credentials of refusals) {
+          const refused = await RawClient.connectTls(t.port, { ca: site.cert, ...credentials }).then(
+            async (c) => (await c.expectClosed()).closed,
+            () => true,
+          );
+          expect(refused).toBe(true);
+        }
+        expect(await until(() => log.lines.length >= 2)).toBe(true);
+        expect(log.lines).toEqual([
+          expect.stringMatching(/^info: waitstate: TLS handshake with 127\.0\.0\.1:\d+ failed: its certificate was refused \([A-Z_]+\)$/),
+          expect.stringMatching(
+            /^info: waitstate: TLS handshake with 127\.0\.0\.1:\d+ failed: peer did not return a certificate \(ERR_SSL_[A-Z_]+\)$/,
+          ),
+        ]);
+      } finally {
+        await t.close();
+      }
+    });
+  });
+
   describe('deadlines and connection_limit', () => {
     it('closes a connection that sends nothing quietly, and one stalled in its handshake with a line, after header_timeout', async () => {
       const log = recordingLogger();
@@ -346,6 +377,30 @@ describe.skipIf(openssl === undefined)(titleSayingWhy('HTTPS', [OPENSSL]), () =>
       } finally {
         await server?.close();
       }
+    });
+  });
+
+  describe("@hono/node-server's way: createServer from node:https, serverOptions", () => {
+    it('serves HTTPS with serverOptions as tls, and refuses node:http options among them', async () => {
+      const handle = await serve({
+        fetch: echoApp,
+        port: 0,
+        hostname: '127.0.0.1',
+        createServer: createHttpsServer,
+        serverOptions: { key: site.key, cert: site.cert },
+        logger: recordingLogger(),
+      });
+      try {
+        expect(handle.addresses[0]!.url).toMatch(/^https:\/\//);
+        const { body } = await httpsGet({ port: handle.addresses[0]!.port, path: '/h', ca: site.cert });
+        expect(parseEcho(body).info.urlScheme).toBe('https');
+      } finally {
+        await handle.close();
+      }
+      const serverOptions = { key: site.key, cert: site.cert, keepAliveTimeout: 5000 };
+      await expect(serve({ fetch: echoApp, port: 0, createServer: createHttpsServer, serverOptions })).rejects.toThrow(
+        /^serverOptions\.keepAliveTimeout: are node:http's createServer options, .*channelTimeout for keepAliveTimeout/,
+      );
     });
   });
 
