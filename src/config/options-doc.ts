@@ -155,6 +155,9 @@ export function renderFromWaitressDoc(): string {
     "| Paste's TransLogger | the `accessLog` option |",
     '| the `waitress` logger of Python logging (`INFO:waitress:Serving on …` on stderr, no time unless configured) | the `logger` option; without one, lines with an ISO 8601 time and a level on stderr, as text or pino JSON (`logFormat`), at least `logLevel` |',
     '| `environ["wsgi.input"]`, on any method | `request.body`, `text()`, `json()`, … on any method, GET and HEAD included |',
+    '| no TLS: a proxy in front terminates it, and `url_scheme = https` (or a trusted `X-Forwarded-Proto`) tells the app | ' +
+      "waitstate's own: `certfile` and `keyfile` (gunicorn's names; `--certfile`, `--keyfile`), or `tls` in the library, serve HTTPS " +
+      'directly, and `url_scheme` is then https by itself; HTTP/2 still needs a proxy ([usage.md](usage.md#tls)) |',
     '',
     '## Protocol answers where waitstate departs',
     '',
