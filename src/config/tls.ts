@@ -68,6 +68,11 @@ export function resolveTls(input: TlsInput, names: TlsNames, warnings: string[])
   for (const key of Object.keys(tls ?? {})) {
     if (Object.hasOwn(REFUSED, key)) throw names.refuse({ key }, REFUSED[key]!);
   }
+  const timeout: unknown = tls?.handshakeTimeout;
+  // node:tls takes 0 for its own default and a negative number for none: a handshake is never left unbounded here.
+  if (timeout !== undefined && !(typeof timeout === 'number' && Number.isFinite(timeout) && timeout > 0)) {
+    throw names.refuse({ key: 'handshakeTimeout' }, `must be a number of milliseconds above 0 (got ${JSON.stringify(timeout)})`);
+  }
   const key = piece(input, names, 'key');
   const cert = piece(input, names, 'cert');
   const ca = piece(input, names, 'ca');
@@ -209,9 +214,9 @@ function warnIfOutOfDate(cert: Piece, names: TlsNames, warnings: string[]): void
   const { validFrom, validTo } = new X509Certificate(first);
   const now = Date.now();
   if (Date.parse(validTo) < now)
-    warnings.push(`the certificate in ${names.name(cert.source)} expired on ${validTo}: clients will refuse it`);
+    warnings.push(`waitstate: the certificate in ${names.name(cert.source)} expired on ${validTo}: clients will refuse it`);
   else if (Date.parse(validFrom) > now)
-    warnings.push(`the certificate in ${names.name(cert.source)} is not valid before ${validFrom}: clients will refuse it`);
+    warnings.push(`waitstate: the certificate in ${names.name(cert.source)} is not valid before ${validFrom}: clients will refuse it`);
 }
 
 /** OpenSSL's reason (`key values mismatch`), or the message of an error Node raised itself. */

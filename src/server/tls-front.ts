@@ -149,7 +149,8 @@ function failure(error: Error, socket: TLSSocket): string {
   // With requestCert, a certificate that does not verify ends a finished handshake without an error of its own.
   if (socket.authorizationError !== null) return `its certificate was refused (${String(socket.authorizationError)})`;
   const code = codeOf(error) ?? error.name;
-  if (code === 'ECONNRESET') return `the client closed the connection (${code})`;
+  // Node's clients, among others, close without an alert when they do not trust the certificate.
+  if (code === 'ECONNRESET') return `the client closed the connection (${code}; a client that does not trust the certificate may)`;
   const reason = (error as { reason?: unknown }).reason;
   return `${typeof reason === 'string' ? reason : error.message.split('\n')[0]} (${code})`;
 }

@@ -13,7 +13,7 @@ import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect as connectTls } from 'node:tls';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { resolveOptions } from '../../src/config/options.js';
 import { OptionError, serve, type ServerHandle } from '../../src/index.js';
 import { selfSignedCertificate, type Certificate } from '../helpers/certificates.js';
@@ -169,7 +169,7 @@ describe.skipIf(openssl === undefined)(titleSayingWhy('HTTPS', [OPENSSL]), () =>
       expect(await until(() => linesAbout(port).length > 0)).toBe(true);
       await new Promise((resolve) => setTimeout(resolve, 100));
       expect(linesAbout(port)).toEqual([
-        `info: waitstate: TLS handshake with 127.0.0.1:${port} failed: the client closed the connection (ECONNRESET)`,
+        `info: waitstate: TLS handshake with 127.0.0.1:${port} failed: the client closed the connection (ECONNRESET; a client that does not trust the certificate may)`,
       ]);
     });
 
@@ -324,9 +324,30 @@ describe.skipIf(openssl === undefined)(titleSayingWhy('HTTPS', [OPENSSL]), () =>
       expect(refused({ tls: { key: site.key, cert: site.cert, ALPNProtocols: ['h2', 'http/1.1'] } })).toBe(
         'tls.ALPNProtocols: waitstate speaks HTTP/1.1 only, and advertises http/1.1 through ALPN itself',
       );
+      expect(refused({ tls: { key: site.key, cert: site.cert, handshakeTimeout: -1 } })).toBe(
+        'tls.handshakeTimeout: must be a number of milliseconds above 0 (got -1)',
+      );
       expect(refused({ tls: { key: site.key, cert: site.cert, ciphers: 'NO-SUCH-CIPHER' } })).toBe(
         'tls: tls.createServer refuses it: no cipher match',
       );
+    });
+
+    it('warns at start-up of a certificate that has expired, or is not valid yet', () => {
+      const day = 86_400_000;
+      vi.useFakeTimers({ toFake: ['Date'] });
+      try {
+        vi.setSystemTime(Date.now() + 2 * day);
+        expect(resolveOptions({ certfile: site.certPath, keyfile: site.keyPath }).warnings).toEqual([
+          expect.stringMatching(/^waitstate: the certificate in certfile expired on .+ GMT: clients will refuse it$/),
+        ]);
+        vi.setSystemTime(Date.now() - 4 * day);
+        expect(resolveOptions({ tls: { key: site.key, cert: site.cert } }).warnings).toEqual([
+          expect.stringMatching(/^waitstate: the certificate in tls\.cert is not valid before .+ GMT: clients will refuse it$/),
+        ]);
+      } finally {
+        vi.useRealTimers();
+      }
+      expect(resolveOptions({ tls: { key: site.key, cert: site.cert } }).warnings).toEqual([]);
     });
 
     it('serves https by default, minVersion TLSv1.2, and the handshake within header_timeout; what is given wins', () => {
