@@ -26,7 +26,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CONNECTIONS, helloLoad, BODY } from './hello-lib.mjs';
+import { BODY, BUSY_CLIENT_CPU, CONNECTIONS, SATURATED_CPU, helloLoad } from './hello-lib.mjs';
 import { HERE, LOAD_CORE, PINNED, SERVER_CORE, cleanups, int, median, onPath, pct, pinSelf, spawnServer, table } from './lib.mjs';
 
 const LABEL = { waitstate: 'waitstate', node: 'node:https' };
@@ -166,8 +166,18 @@ async function main() {
     pct(r.loadCpu),
   ]);
   console.log(table(['round', 'server', 'req/s', 'srv CPU', 'load CPU'], rows));
+  const notes = [];
   const flagged = runs.filter((r) => r.flagged || r.noisy);
-  if (flagged.length > 0) console.log(`\nnotes: ${flagged.length} run(s) marked ! (errors) or * (other processes busy during the run)`);
+  if (flagged.length > 0) notes.push(`${flagged.length} run(s) marked ! (errors) or * (other processes busy during the run)`);
+  for (const r of runs) {
+    if (r.serverCpu < SATURATED_CPU && r.loadCpu < BUSY_CLIENT_CPU) {
+      notes.push(
+        `round ${r.round} ${LABEL[r.server]}: neither the server (${pct(r.serverCpu)}) nor ${TOOL} (${pct(r.loadCpu)}) saturated its core: ` +
+          'other load on the cores? Treat the figure as noise.',
+      );
+    }
+  }
+  if (notes.length > 0) console.log(`\nnotes:\n${notes.map((note) => `  - ${note}`).join('\n')}`);
   console.log(
     `BENCH_JSON ${JSON.stringify({ tool: TOOL, node: process.version, pinned: PINNED, rounds: opts.rounds, seconds: opts.seconds, medians: med, ratio })}`,
   );
