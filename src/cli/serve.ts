@@ -18,7 +18,17 @@ import { callingRef, existingAppModule } from '../app-ref.js';
 import { OptionError, startupReport } from '../errors.js';
 import { readConfigFile, underFlags } from '../config/config-file.js';
 import { didYouMean } from '../config/did-you-mean.js';
-import { ADDRESS_OPTIONS, flagOf, OPTIONS, resolveOptions, spell, spellIn, type OptionName, type Spelling } from '../config/options.js';
+import {
+  ADDRESS_OPTIONS,
+  flagOf,
+  hasFlag,
+  OPTIONS,
+  resolveOptions,
+  spell,
+  spellIn,
+  type OptionName,
+  type Spelling,
+} from '../config/options.js';
 import { startServing } from '../server/serve.js';
 import { pinnedListeners, reportToReloader, serveReloading } from './reload.js';
 
@@ -91,6 +101,7 @@ export function helpText(): string {
   ];
   for (const [option, spec] of Object.entries(OPTIONS)) {
     const name = option as OptionName;
+    if (!hasFlag(name)) continue;
     const flag = flagOf(name);
     const form =
       spec.kind === 'boolean'
@@ -105,6 +116,10 @@ export function helpText(): string {
     const form = `${spec.short === undefined ? '' : `${spec.short}, `}${flag}${spec.value === undefined ? '' : `=${spec.value}`}`;
     lines.push(`  ${form}`, ...wrap(spec.help, '      '));
   }
+  lines.push('', 'Environment:');
+  for (const spec of Object.values(OPTIONS) as { env?: string; help: string }[]) {
+    if (spec.env !== undefined) lines.push(`  ${spec.env}`, ...wrap(spellIn(FLAG_SPELLING, spec.help), '      '));
+  }
   return lines.join('\n');
 }
 
@@ -116,9 +131,15 @@ export interface ParsedArgs {
   command: { [K in CommandFlagName]?: string | true };
 }
 
-const byFlag = new Map(Object.keys(OPTIONS).map((name) => [flagOf(name), name as OptionName]));
+const byFlag = new Map((Object.keys(OPTIONS) as OptionName[]).filter(hasFlag).map((name) => [flagOf(name), name]));
 const byShort = new Map(
   Object.entries(COMMAND_FLAGS).flatMap(([flag, spec]: [string, CommandFlag]) => (spec.short === undefined ? [] : [[spec.short, flag]])),
+);
+/** The flags an option would have but has not (a secret, an object), each with why. */
+const withoutFlag = new Map(
+  Object.entries(OPTIONS).flatMap(([name, spec]: [string, { noFlag?: string }]) =>
+    spec.noFlag === undefined ? [] : [[flagOf(name), spec.noFlag] as const],
+  ),
 );
 /** Every flag there is, for "did you mean". */
 const ALL_FLAGS = [
@@ -159,6 +180,7 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
       continue;
     }
     const name = byFlag.get(flag);
+    if (withoutFlag.has(flag)) throw new OptionError(flag, `is not a flag: ${withoutFlag.get(flag)}`);
     if (name === undefined) throw new OptionError(flag, `is not an option${didYouMean(flag, ALL_FLAGS)} (see --help)`);
     const kind = OPTIONS[name].kind;
     if (kind === 'inspect') {
@@ -228,11 +250,27 @@ function gatherOptions(args: ParsedArgs): { options: Record<string, unknown>; sp
     }
     flags['sockets'] = activated;
   }
+  // Options without a flag that the environment gives (a secret): below the flags, above the file.
+  const fromEnv = fromEnvironment(process.env);
   const path = args.command['--config'];
   const file = typeof path === 'string' ? readConfigFile(path) : undefined;
-  const { options, spelling } = file === undefined ? { options: flags, spelling: FLAG_SPELLING } : underFlags(file, flags);
+  const under = { ...fromEnv.options, ...flags };
+  const { options, spelling } = file === undefined ? { options: under, spelling: FLAG_SPELLING } : underFlags(file, under);
   for (const [name, value] of Object.entries(CLI_DEFAULTS)) options[name] ??= value;
-  return { options, spelling, notes: file?.notes ?? [] };
+  return { options, spelling: { ...spelling, written: { ...spelling.written, ...fromEnv.written } }, notes: file?.notes ?? [] };
+}
+
+/** The options read from environment variables (`env` in the table), each named by its variable. */
+function fromEnvironment(env: NodeJS.ProcessEnv): { options: Record<string, unknown>; written: NonNullable<Spelling['written']> } {
+  const options: Record<string, unknown> = {};
+  const written: { [K in OptionName]?: { key: string } } = {};
+  for (const [name, spec] of Object.entries(OPTIONS) as [OptionName, { env?: string }][]) {
+    const value = spec.env === undefined ? undefined : env[spec.env];
+    if (spec.env === undefined || value === undefined || value === '') continue;
+    options[name] = value;
+    written[name] = { key: spec.env };
+  }
+  return { options, written };
 }
 
 /** --reload: check what can be checked once, then serve from a child process restarted on changes. */

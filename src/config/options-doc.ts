@@ -7,6 +7,7 @@ import { flagOf, OPTIONS, snakeOf } from './options.js';
 const cell = (text: string) => text.replace(/\|/g, '\\|');
 
 function shownDefault(value: unknown): string {
+  if (value === undefined) return '';
   if (Array.isArray(value)) return value.length === 0 ? '' : `\`${value.join(' ')}\``;
   if (value === '') return '""';
   return `\`${String(value)}\``;
@@ -40,7 +41,11 @@ export function renderOptionsDoc(): string {
     let help = 'library' in spec && spec.library !== undefined ? `${spec.help} ${spec.library}` : spec.help;
     if ('ignored' in spec && spec.ignored !== undefined) help += ` **No effect on Node** (a warning says so): ${spec.ignored}.`;
     if ('precedent' in spec && spec.precedent !== undefined) help += ` *Why this default:* ${spec.precedent}.`;
-    return `| \`${name}\` | \`${flagOf(name)}\` | \`${snakeOf(name)}\` | ${spec.kind} | ${shownDefault(spec.default)} | ${cell(help)} |`;
+    const noFlag = 'noFlag' in spec ? spec.noFlag : undefined;
+    if (noFlag !== undefined) help += ` No flag: ${noFlag}.`;
+    const flag = noFlag === undefined ? `\`${flagOf(name)}\`` : '—';
+    const kind = spec.kind === 'tls' ? 'object' : spec.kind;
+    return `| \`${name}\` | ${flag} | \`${snakeOf(name)}\` | ${kind} | ${shownDefault(spec.default)} | ${cell(help)} |`;
   };
   const names = Object.keys(OPTIONS);
   const own = (name: string) => 'own' in OPTIONS[name as keyof typeof OPTIONS];
@@ -151,6 +156,9 @@ export function renderFromWaitressDoc(): string {
     '| the `waitress` logger of Python logging (`INFO:waitress:Serving on …` on stderr, no time unless configured) | the `logger` option; without one, lines with an ISO 8601 time and a level on stderr, as text or pino JSON (`logFormat`), at least `logLevel` |',
     '| `environ["wsgi.input"]`, on any method | `request.body`, `text()`, `json()`, … on any method, GET and HEAD included |',
     "| none: Waitress has no WebSockets (a WSGI app cannot take its connection over) | `upgradeWebSocket(request)`, Deno's API: a standard WebSocket and the 101 to answer with; closed with 1001 at shutdown ([usage.md](usage.md#websockets)) |",
+    '| no TLS: a proxy in front terminates it, and `url_scheme = https` (or a trusted `X-Forwarded-Proto`) tells the app | ' +
+      "waitstate's own: `certfile` and `keyfile` (gunicorn's names; `--certfile`, `--keyfile`), or `tls` in the library, serve HTTPS " +
+      'directly, and `url_scheme` is then https by itself; HTTP/2 still needs a proxy ([usage.md](usage.md#tls)) |',
     '',
     '## Protocol answers where waitstate departs',
     '',

@@ -12,8 +12,10 @@ import { OptionError } from '../errors.js';
 import { PROXY_HEADERS } from '../http/proxy-headers.js';
 import { consoleLogger, LOG_FORMATS, type LogFormat, type Logger } from './console-log.js';
 import { didYouMean } from './did-you-mean.js';
+import { resolveTls, type TlsField, type TlsNames, type TlsOption } from './tls.js';
 
 export type { Logger } from './console-log.js';
+export type { TlsOption } from './tls.js';
 
 /** Where log lines go (access_log, trace): anything with a write(string) method (a stream, process.stdout). */
 export interface LogOutput {
@@ -29,7 +31,7 @@ export type InspectOption = false | InspectionCallback | number;
 /** How the machines run: tables compiled from their definitions, or real xstate actors. */
 export type MachineRuntime = 'compiled' | 'xstate';
 
-type Kind = 'string' | 'integer' | 'boolean' | 'list' | 'sockets' | 'output' | 'inspect';
+type Kind = 'string' | 'integer' | 'boolean' | 'list' | 'sockets' | 'output' | 'inspect' | 'tls';
 
 interface OptionSpec<T> {
   readonly kind: Kind;
@@ -47,6 +49,10 @@ interface OptionSpec<T> {
   readonly own?: true;
   /** Why the default is what it is: what other servers use (docs/options.md). */
   readonly precedent?: string;
+  /** Why there is no command-line flag for it (an object, a secret); it is still a config file key. */
+  readonly noFlag?: string;
+  /** The environment variable waitstate-serve reads it from (below the flags, above a config file). */
+  readonly env?: string;
 }
 
 const integer = (def: number, min: number, help: string, extra: Partial<OptionSpec<number>> = {}): OptionSpec<number> => ({
@@ -71,6 +77,9 @@ const string = (def: string, help: string, extra: Partial<OptionSpec<string>> = 
 
 /** `[::1]` → `::1`; anything else as it is. */
 const unbracketed = (address: string) => address.replace(/^\[(.*)\]$/, '$1');
+
+/** Where waitstate-serve reads keyfile_password from: a flag would show it to every user of the machine (ps). */
+export const KEYFILE_PASSWORD_ENV = 'WAITSTATE_KEYFILE_PASSWORD';
 
 /** The inspector's port when `inspect` is just switched on. */
 const DEFAULT_INSPECT_PORT = 5678;
@@ -269,6 +278,41 @@ export const OPTIONS = {
     'Seconds close() (and SIGINT/SIGTERM in waitstate-serve) lets running requests finish; then their connections are closed.',
     { own: true },
   ),
+  // ---- HTTPS (gunicorn's names for the files; Waitress serves plain HTTP only)
+  certfile: string(
+    '',
+    'Serve HTTPS with this certificate: a PEM file, the intermediate certificates after it. With `keyfile`. ' +
+      'request.url and info.urlScheme are then https unless `url_scheme` says otherwise.',
+    { own: true },
+  ),
+  keyfile: string('', 'The private key of `certfile`, a PEM file; an encrypted one is opened with the passphrase in `keyfile_password`.', {
+    own: true,
+  }),
+  keyfilePassword: string('', 'Passphrase of an encrypted `keyfile`.', {
+    own: true,
+    noFlag: `a flag would show it to every user of the machine (ps): waitstate-serve reads it from the environment variable ${KEYFILE_PASSWORD_ENV}, or from a config file`,
+    env: KEYFILE_PASSWORD_ENV,
+  }),
+  caCerts: string(
+    '',
+    'CA certificates, a PEM file: those client certificates must chain to when `tls` asks for them (requestCert); ' +
+      'OpenSSL also completes the chain it sends from them.',
+    { own: true },
+  ),
+  tls: {
+    kind: 'tls',
+    default: undefined,
+    help:
+      'Options of tls.createServer: key, cert, ca, passphrase (PEM strings or Buffers, or lists), pfx, ciphers, minVersion, ' +
+      'requestCert, ticketKeys, SNICallback, …; serve HTTPS. key, cert, ca and passphrase may come from the file options instead, ' +
+      'never both. waitstate advertises http/1.1 through ALPN itself (HTTP/2 is not served), defaults minVersion to TLSv1.2 and ' +
+      'handshakeTimeout to `header_timeout` (`channel_timeout` when that is 0).',
+    own: true,
+    noFlag: 'an object: in the library, or in a JSON config file',
+    precedent:
+      'the handshake is where a request begins, so it gets the time a request head gets (Go bounds it by ReadHeaderTimeout; ' +
+      "nginx gives ssl_handshake_timeout 60 s; node:https's 120 s is longer than a client needs)",
+  } as OptionSpec<TlsOption | undefined>,
   accessLog: {
     kind: 'output',
     default: '',
@@ -360,6 +404,9 @@ export function flagOf(name: string): string {
   return '--' + name.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase());
 }
 
+/** Whether waitstate-serve has a flag for the option (`tls`, an object, and `keyfile_password`, a secret, have none). */
+export const hasFlag = (name: OptionName): boolean => !('noFlag' in OPTIONS[name]);
+
 function checkListenEntry(entry: string): string | undefined {
   return parseListenEntry(entry, 8080) === undefined ? `"${entry}" is not HOST:PORT ([::1]:8080 for IPv6)` : undefined;
 }
@@ -390,8 +437,8 @@ export function parseListenEntry(entry: string, defaultPort: number): ListenAddr
 export interface Spelling {
   /** How options not in `written` are named: `library`, camelCase; `cli`, as flags (`--max-request-body-size`). */
   readonly style: 'library' | 'cli';
-  /** Options read from a config file: each one's key as written there, and the file. */
-  readonly written?: { readonly [K in OptionName]?: { readonly key: string; readonly file: string } };
+  /** Options read from a config file (each one's key as written there, and the file) or the environment (its variable). */
+  readonly written?: { readonly [K in OptionName]?: { readonly key: string; readonly file?: string } };
 }
 
 export const LIBRARY_SPELLING: Spelling = { style: 'library' };
@@ -403,9 +450,13 @@ export const LIBRARY_SPELLING: Spelling = { style: 'library' };
 export function spell(spelling: Spelling, name: OptionName, near?: OptionName): string {
   const written = spelling.written?.[name];
   if (written !== undefined) return written.key;
-  const nearKey = near === undefined ? undefined : spelling.written?.[near]?.key;
-  if (nearKey !== undefined) return /[A-Z]/.test(nearKey) ? name : snakeOf(name);
-  return spelling.style === 'cli' ? flagOf(name) : name;
+  const nearWritten = near === undefined ? undefined : spelling.written?.[near];
+  if (nearWritten?.file !== undefined) return /[A-Z]/.test(nearWritten.key) ? name : snakeOf(name);
+  if (spelling.style === 'library') return name;
+  if (hasFlag(name)) return flagOf(name);
+  // No flag: the command line takes it from its environment variable, else from a config file.
+  const env: string | undefined = (OPTIONS[name] as OptionSpec<unknown>).env;
+  return env === undefined ? snakeOf(name) : `the environment variable ${env}`;
 }
 
 /** `name` in a sentence: `recv_bytes in deploy.ini`, `--recv-bytes`, `recvBytes`. */
@@ -434,8 +485,11 @@ export function optionError(spelling: Spelling, name: OptionName, detail: Detail
 /** Where to listen: Waitress refuses to combine these (listen with host or port, unix_socket or sockets with any other). */
 export const ADDRESS_OPTIONS = ['listen', 'host', 'port', 'unixSocket', 'sockets'] as const satisfies readonly OptionName[];
 
-/** The settings in force, the logger, warnings for options that have no effect here, and how the user spelled them. */
-export type ResolvedOptions = Settings & { logger: Logger; warnings: string[]; spelling: Spelling };
+/**
+ * The settings in force, the logger, warnings for options that have no effect here, how the user
+ * spelled them, and, when HTTPS is served, what tls.createServer is given (files read, checked).
+ */
+export type ResolvedOptions = Settings & { logger: Logger; warnings: string[]; spelling: Spelling; tlsServer: TlsOption | undefined };
 
 /**
  * Validate user options against the table; unknown names, bad values and conflicts throw an
@@ -469,6 +523,19 @@ export function resolveOptions(user: Record<string, unknown>, spelling: Spelling
   }
   const s = settings as Settings;
   checkCombinations(s, (name) => user[name] !== undefined, spelling);
+  const tlsServer = resolveTls(
+    {
+      tls: s.tls,
+      files: { key: s.keyfile, cert: s.certfile, ca: s.caCerts },
+      passphrase: s.keyfilePassword,
+      // A handshake is never left unbounded: without header_timeout, the idle clock bounds it.
+      handshakeTimeoutMs: (s.headerTimeout > 0 ? s.headerTimeout : s.channelTimeout) * 1000,
+    },
+    tlsNames(spelling),
+    warnings,
+  );
+  // An explicit url_scheme wins, as behind a proxy: it says what the client used.
+  if (tlsServer !== undefined && user['urlScheme'] === undefined) s.urlScheme = 'https';
   if (s.inspect !== false || s.trace !== '') s.machineRuntime = 'xstate';
   if (s.trustedProxy !== '' && s.trustedProxyHeaders.length === 0) {
     s.trustedProxyHeaders = ['x-forwarded-proto'];
@@ -478,7 +545,27 @@ export function resolveOptions(user: Record<string, unknown>, spelling: Spelling
     );
   }
   // A logger of the user's is used as it is: it stamps its lines its own way.
-  return { ...s, logger: leveled(logger ?? consoleLogger(s.logFormat), s.logLevel), warnings, spelling };
+  return { ...s, logger: leveled(logger ?? consoleLogger(s.logFormat), s.logLevel), warnings, spelling, tlsServer };
+}
+
+/** The option that gives each piece of TLS material as a file (or, for the passphrase, as text). */
+const TLS_FILE_OPTIONS = {
+  key: 'keyfile',
+  cert: 'certfile',
+  ca: 'caCerts',
+  passphrase: 'keyfilePassword',
+} as const satisfies Record<TlsField, OptionName>;
+
+/** TLS material named as the user gave it: `--keyfile`, `keyfile in deploy.json`, `tls.key`. */
+function tlsNames(spelling: Spelling): TlsNames {
+  const member = (key: string) => (key === '' ? spell(spelling, 'tls') : `${spell(spelling, 'tls')}.${key}`);
+  return {
+    name: (source) => ('file' in source ? spell(spelling, TLS_FILE_OPTIONS[source.file]) : member(source.key)),
+    refuse: (source, detail) =>
+      'file' in source
+        ? optionError(spelling, TLS_FILE_OPTIONS[source.file], detail)
+        : new OptionError(member(source.key), detail, spelling.written?.tls?.file),
+  };
 }
 
 /** The combinations Waitress refuses (Adjustments.__init__), and waitstate's own. */
@@ -582,6 +669,11 @@ function checkValue(spec: OptionSpec<unknown>, value: unknown, library: boolean,
     case 'list':
       if (!Array.isArray(v) || !v.every((x) => typeof x === 'string'))
         throw refuse('must be a list of strings or a space-separated string');
+      break;
+    case 'tls':
+      if (v === null || typeof v !== 'object' || Array.isArray(v)) {
+        throw refuse(`must be an object of tls.createServer options${library ? '' : ' (a JSON config file can hold one)'}`);
+      }
       break;
   }
   const problem = spec.check?.(v);

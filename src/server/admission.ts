@@ -21,6 +21,8 @@ export class Admission {
   readonly #settings: Pick<ResolvedOptions, 'connectionLimit' | 'backlog' | 'logger'>;
   /** Make `socket` a channel of the server. */
   readonly #admit: (socket: Socket) => void;
+  /** Connections admitted that are not channels yet (a TLS handshake under way): they count too. */
+  readonly #pending: () => number;
   /** Connections waiting, unread, for room; the first came first. */
   readonly #waiting: Socket[] = [];
   /** Channels shed at the limit and still closing: they no longer count against it. */
@@ -32,15 +34,17 @@ export class Admission {
     channels: ReadonlySet<Channel>,
     settings: Pick<ResolvedOptions, 'connectionLimit' | 'backlog' | 'logger'>,
     admit: (socket: Socket) => void,
+    pending: () => number = () => 0,
   ) {
     this.#channels = channels;
     this.#settings = settings;
     this.#admit = admit;
+    this.#pending = pending;
   }
 
-  /** The channels that count against connection_limit. */
+  /** The connections that count against connection_limit: channels, and connections on their way to becoming one. */
   counted(): number {
-    return this.#channels.size - this.#shedding.size;
+    return this.#channels.size - this.#shedding.size + this.#pending();
   }
 
   /** Shed the oldest channel still waiting for a whole head; false when there is none. */

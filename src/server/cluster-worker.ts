@@ -1,7 +1,7 @@
 // src/server/cluster-worker.ts: one process of a `processes` > 1 server (src/server/cluster.ts): serve the
 // plan from the environment, report the addresses, close gracefully when told. The primary said
 // the start-up warnings once for all; a process says only what goes wrong in it.
-import { CLUSTER_PLAN_ENV, type ClusterPlan, type FromClusterProcess, type ToClusterProcess } from './cluster.js';
+import { CLUSTER_PLAN_ENV, planOptions, type ClusterPlan, type FromClusterProcess, type ToClusterProcess } from './cluster.js';
 import { startServing } from './serve.js';
 import { toWorkerError } from '../workers/protocol.js';
 
@@ -14,7 +14,7 @@ if (plan === null) {
 }
 try {
   const warn = (text: string) => send({ t: 'warning', text });
-  const server = await startServing(plan.appRef, plan.options, { spelling: plan.spelling, said: true, warn });
+  const server = await startServing(plan.appRef, planOptions(plan), { spelling: plan.spelling, said: true, warn });
   process.on('message', (message: ToClusterProcess) => {
     if (message.t === 'shutdown') void server.close().then(() => process.exit(0));
   });

@@ -6,13 +6,16 @@
 // replaces one that dies (after a second's pause if it died young, so a crash loop does not
 // spin) and, on close(), asks each to close gracefully. The app must be a module reference,
 // since every process imports it; options cross as JSON, so `logger` does not (each process logs
-// through its own built-in logger, in `logFormat`).
+// through its own built-in logger, in `logFormat`), and `tls` crosses with its Buffers as base64.
+// Each process runs its own TLS engine over the shared listeners (its own session ticket keys,
+// unless `tls` gives ticketKeys).
 
 import cluster, { type Worker as ClusterWorker } from 'node:cluster';
 import { Server } from 'node:net';
 import { resolveAppRef } from '../app-ref.js';
 import { builtScript } from '../built-script.js';
-import { optionError, type ResolvedOptions, type ServeOptions, type Spelling } from '../config/options.js';
+import { optionError, spell, type ResolvedOptions, type ServeOptions, type Spelling, type TlsOption } from '../config/options.js';
+import { tlsFromJson, tlsToJson } from '../config/tls.js';
 import { clearStaleSocket } from './listeners.js';
 import type { BoundAddress, ServerHandle } from '../app.js';
 import { fromWorkerError, type WorkerError } from '../workers/protocol.js';
@@ -125,5 +128,15 @@ function clusterPlan(app: unknown, options: ServeOptions, settings: ResolvedOpti
     throw optionError(spelling, 'processes', 'needs the app as a module reference such as "./app.mjs:app": every process imports it');
   }
   const { logger: _logger, processes: _processes, ...rest } = options;
+  if (rest.tls !== undefined) {
+    const cannotCross = (at: string) =>
+      optionError(spelling, 'tls', (o) => `${at} is a function: with ${o('processes')}, it cannot be sent to the other processes`);
+    rest.tls = tlsToJson(rest.tls, spell(spelling, 'tls'), cannotCross) as TlsOption;
+  }
   return { appRef: resolveAppRef(app, process.cwd()), options: rest, spelling };
+}
+
+/** The options a cluster process serves with, as its primary was given them. */
+export function planOptions(plan: ClusterPlan): ClusterPlan['options'] {
+  return plan.options.tls === undefined ? plan.options : { ...plan.options, tls: tlsFromJson(plan.options.tls) as TlsOption };
 }

@@ -1,12 +1,13 @@
 // src/server/listeners.ts: where to listen, resolved as Waitress resolves it, and the bound
-// net.Servers every connection arrives through.
+// net.Servers every connection arrives through (with HTTPS too: the TLS handshake is done above
+// them, src/server/tls-front.ts, so that every kind of listener serves it alike).
 
 import cluster from 'node:cluster';
 import { lookup } from 'node:dns/promises';
 import { chmodSync, lstatSync, unlinkSync } from 'node:fs';
 import { connect, createServer, isIP, Server, type Socket } from 'node:net';
 import type { BoundAddress } from '../app.js';
-import { optionError, parseListenEntry, type ListenAddress, type ListenSocket, type Spelling } from '../config/options.js';
+import { optionError, parseListenEntry, type ListenAddress, type ListenSocket, type Spelling, type TlsOption } from '../config/options.js';
 
 /** Where to listen, resolved: TCP addresses (one family each), a Unix socket path, or sockets bound by someone else. */
 type Endpoint =
@@ -25,6 +26,8 @@ interface ListenSettings {
   unixSocketPerms: string;
   sockets: readonly ListenSocket[];
   spelling: Spelling;
+  /** Set when HTTPS is served: the addresses are https:// URLs. */
+  tlsServer: TlsOption | undefined;
 }
 
 /**
@@ -109,6 +112,7 @@ async function createListener(
   backlog: number,
   onConnection: (socket: Socket) => void,
   spelling: Spelling,
+  scheme: string,
 ): Promise<[Server, BoundAddress]> {
   if (endpoint.kind === 'server') {
     const server = endpoint.server;
@@ -117,7 +121,7 @@ async function createListener(
     }
     Object.assign(server, LISTENER_OPTIONS);
     server.on('connection', onConnection);
-    return [server, boundAddress(server, 'a net.Server from sockets')];
+    return [server, boundAddress(server, 'a net.Server from sockets', scheme)];
   }
   const server = createServer(LISTENER_OPTIONS, onConnection);
   const where =
@@ -148,16 +152,16 @@ async function createListener(
     }
   });
   if (endpoint.kind === 'unix') chmodSync(endpoint.path, endpoint.mode);
-  return [server, boundAddress(server, where)];
+  return [server, boundAddress(server, where, scheme)];
 }
 
-function boundAddress(server: Server, where: string): BoundAddress {
+function boundAddress(server: Server, where: string, scheme: string): BoundAddress {
   const bound = server.address();
   if (bound === null) throw new Error(`listen ${where}: not bound`);
-  if (typeof bound === 'string') return { host: bound, port: 0, family: 'unix', url: `http://unix:${bound}` };
+  if (typeof bound === 'string') return { host: bound, port: 0, family: 'unix', url: `${scheme}://unix:${bound}` };
   const family = bound.family === 'IPv6' ? 'IPv6' : 'IPv4';
   const host = family === 'IPv6' ? `[${bound.address}]` : bound.address;
-  return { host: bound.address, port: bound.port, family, url: `http://${host}:${bound.port}` };
+  return { host: bound.address, port: bound.port, family, url: `${scheme}://${host}:${bound.port}` };
 }
 
 /**
@@ -170,10 +174,11 @@ export async function bindAll(
 ): Promise<{ servers: Server[]; addresses: BoundAddress[] }> {
   const servers: Server[] = [];
   const addresses: BoundAddress[] = [];
+  const scheme = settings.tlsServer === undefined ? 'http' : 'https';
   try {
     for (const endpoint of await resolveEndpoints(settings)) {
       if (endpoint.kind === 'unix' && cluster.isPrimary) await clearStaleSocket(endpoint.path, settings.spelling);
-      const [server, address] = await createListener(endpoint, settings.backlog, onConnection, settings.spelling);
+      const [server, address] = await createListener(endpoint, settings.backlog, onConnection, settings.spelling, scheme);
       servers.push(server);
       addresses.push(address);
     }

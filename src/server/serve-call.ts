@@ -8,8 +8,9 @@
 // function: the listening callback). Anything else is waitstate's. Whatever cannot be honoured
 // is an OptionError, never silently ignored.
 
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
-import type { ServeOptions } from '../config/options.js';
+import type { ServeOptions, TlsOption } from '../config/options.js';
 import { OptionError } from '../errors.js';
 import type { App, BoundAddress, FetchHandler } from '../app.js';
 
@@ -24,6 +25,10 @@ export type NodeServerOptions = ServeOptions & {
   hostname?: string;
   /** What waitstate always does: a request body is received whole before the app runs, so none is left unread. */
   autoCleanupIncoming?: true;
+  /** node:https's createServer, to serve HTTPS as @hono/node-server does; no other server is taken. */
+  createServer?: typeof createHttpsServer;
+  /** With node:https's createServer: its TLS options (key, cert, …), taken as waitstate's `tls`. */
+  serverOptions?: TlsOption;
 };
 
 /** What the listening callback receives: node's AddressInfo of the first address bound, and its URL. */
@@ -59,16 +64,52 @@ const NODE_SERVER_KEYS = [
 /** @hono/node-server's keys that waitstate cannot honour: why, and what to use instead. */
 const REFUSED_NODE_SERVER_KEYS: Readonly<Record<string, string>> = {
   createServer:
-    'waitstate is its own HTTP/1.1 server on net sockets, so a node:http, https or http2 server cannot stand in for it; ' +
-    'for HTTPS or HTTP/2 put a proxy in front (docs/usage.md, behind a reverse proxy); for a socket bound elsewhere use sockets',
+    'waitstate is its own HTTP/1.1 server on net sockets, so a node:http or http2 server cannot stand in for it ' +
+    "(node:https's createServer can: its serverOptions become waitstate's tls); for HTTP/2 put a proxy in front " +
+    '(docs/usage.md, behind a reverse proxy); for a socket bound elsewhere use sockets',
   serverOptions:
     "are node:http's createServer options, which waitstate does not use; its own options cover that ground " +
     '(maxRequestHeaderSize for maxHeaderSize, headerTimeout and bodyMinRate for headersTimeout and requestTimeout, ' +
-    'channelTimeout for keepAliveTimeout; docs/options.md), and TLS (key, cert) belongs to a proxy in front',
+    "channelTimeout for keepAliveTimeout; docs/options.md); TLS options (key, cert) go with node:https's createServer, or in tls",
   websocket:
     "is a ws server for @hono/node-server's own upgradeWebSocket, which needs node:http's request objects; " +
     "waitstate upgrades with its upgradeWebSocket() (Deno's API), needing no server to pass (docs/usage.md, WebSockets)",
 };
+
+/** node:http's own options, which serverOptions for node:https may hold beside TLS's: waitstate's options cover them. */
+const HTTP_SERVER_OPTIONS = [
+  'IncomingMessage',
+  'ServerResponse',
+  'requestTimeout',
+  'headersTimeout',
+  'keepAliveTimeout',
+  'connectionsCheckingInterval',
+  'highWaterMark',
+  'insecureHTTPParser',
+  'joinDuplicateHeaders',
+  'maxHeaderSize',
+  'requireHostHeader',
+  'uniqueHeaders',
+  'rejectNonStandardBodyWrites',
+];
+
+/**
+ * `createServer: https.createServer` with its `serverOptions` (@hono/node-server's way to serve
+ * HTTPS): the options become waitstate's `tls`. Any other createServer is refused.
+ */
+function httpsFromNodeServer(options: Record<string, unknown>): void {
+  const { createServer, serverOptions } = options;
+  delete options['createServer'];
+  delete options['serverOptions'];
+  if (createServer !== createHttpsServer) throw new OptionError('createServer', REFUSED_NODE_SERVER_KEYS['createServer']!);
+  if (serverOptions === null || typeof serverOptions !== 'object') {
+    throw new OptionError('serverOptions', 'must be the options of https.createServer: key and cert at least');
+  }
+  const httpOption = HTTP_SERVER_OPTIONS.find((key) => Object.hasOwn(serverOptions, key));
+  if (httpOption !== undefined) throw new OptionError(`serverOptions.${httpOption}`, REFUSED_NODE_SERVER_KEYS['serverOptions']!);
+  if (options['tls'] !== undefined) throw new OptionError('serverOptions', 'and tls say the same (the TLS options): give one');
+  options['tls'] = serverOptions;
+}
 
 const describeValue = (value: unknown): string =>
   typeof value === 'function' ? 'a function' : typeof value === 'string' ? JSON.stringify(value) : String(value);
@@ -120,6 +161,7 @@ function readNodeServerOptions(source: object): { app: App; options: ServeOption
     ? { ...record }
     : Object.fromEntries(NODE_SERVER_KEYS.map((key) => [key, record[key]]));
   const { fetch, hostname, autoCleanupIncoming, ...options } = given;
+  if (options['createServer'] !== undefined) httpsFromNodeServer(options);
   for (const [key, why] of Object.entries(REFUSED_NODE_SERVER_KEYS)) {
     if (options[key] !== undefined) throw new OptionError(key, why);
   }

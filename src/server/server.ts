@@ -14,6 +14,7 @@
 // supervisor, each channel) are actors.
 
 import type { Server as Listener, Socket } from 'node:net';
+import type { TLSSocket } from 'node:tls';
 import { Channel, channelDeadlines, proxyPolicy, type ChannelConfig } from '../connection/channel.js';
 import type { ResolvedOptions } from '../config/options.js';
 import { installLiteResponse } from '../fetch/response.js';
@@ -23,6 +24,7 @@ import { bindAll } from './listeners.js';
 import { openServices, OpenedResources, type Services, type StartupWarn } from './services.js';
 import { startSupervisor, type Supervisor } from './supervisor.js';
 import { WebSocketHub } from '../websocket/hub.js';
+import { TlsFront } from './tls-front.js';
 
 /**
  * Where a server is in its life:
@@ -64,6 +66,8 @@ export class InProcessServer {
   readonly #channels = new Set<Channel>();
   readonly #config: ChannelConfig;
   readonly #admission: Admission;
+  /** With HTTPS: where admitted connections shake hands before they become channels. */
+  readonly #tls: TlsFront | undefined;
   readonly #checksDeadlines: boolean;
   #listeners: Listener[] = [];
   #addresses: BoundAddress[] = [];
@@ -78,7 +82,22 @@ export class InProcessServer {
     this.#services = services;
     this.#opened = opened;
     this.#config = channelConfig(settings, services, (channel) => this.#channelClosed(channel));
-    this.#admission = new Admission(this.#channels, settings, (socket) => this.#admit(socket));
+    this.#tls =
+      settings.tlsServer === undefined
+        ? undefined
+        : new TlsFront(
+            settings.tlsServer,
+            settings.logger,
+            (socket) => this.#secured(socket),
+            () => this.#admitWaiting(),
+          );
+    const tls = this.#tls;
+    this.#admission = new Admission(
+      this.#channels,
+      settings,
+      (socket) => this.#admit(socket),
+      tls === undefined ? undefined : () => tls.pending,
+    );
     this.#checksDeadlines = settings.headerTimeout > 0 || settings.bodyMinRate > 0 || settings.handlerTimeout > 0;
   }
 
@@ -91,9 +110,9 @@ export class InProcessServer {
     return this.#addresses;
   }
 
-  /** Open connections right now, shed ones still closing included. */
+  /** Open connections right now, shed ones still closing and TLS handshakes under way included. */
   get connections(): number {
-    return this.#channels.size;
+    return this.#channels.size + (this.#tls?.pending ?? 0);
   }
 
   /** starting → serving: bind every listener and start the sweeps; if one cannot be bound, → closed. */
@@ -132,8 +151,19 @@ export class InProcessServer {
   }
 
   #admit(socket: Socket): void {
+    if (this.#tls !== undefined) this.#tls.accept(socket);
+    else this.#startChannel(socket);
+  }
+
+  #startChannel(socket: Socket): void {
     this.#channels.add(new Channel(socket, this.#config));
     socket.resume(); // sockets arrive paused (pauseOnConnect) so nothing is read before this
+  }
+
+  /** A TLS handshake ended well: the connection becomes a channel, unless the server is closing. */
+  #secured(socket: TLSSocket): void {
+    if (this.#takesConnections()) this.#startChannel(socket);
+    else socket.destroy();
   }
 
   /** Room came (a channel closed), or may have (busy channels went idle): let waiting connections in. */
@@ -184,6 +214,7 @@ export class InProcessServer {
     });
     for (const channel of [...this.#channels]) channel.shutdown();
     this.#admission.closeWaiting();
+    this.#tls?.close();
     const grace = setTimeout(() => this.#closeLingering(), this.#settings.shutdownTimeout * 1000);
     await Promise.all([listenersClosed, channelsClosed]);
     clearTimeout(grace);

@@ -5,7 +5,7 @@
 // info, and a client cannot pass itself off as someone else with its own X-Forwarded-For. A
 // WebSocket opens through it, and ordinary requests still reuse nginx's connections to waitstate.
 // .ci/run installs nginx and openssl, so CI always runs this; without them it is skipped, saying why.
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request as httpsRequest } from 'node:https';
 import { connect } from 'node:net';
@@ -16,6 +16,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import type { ServerHandle } from '../../src/index.js';
 import { serve, upgradeWebSocket } from '../../src/index.js';
+import { selfSignedCertificate } from '../helpers/certificates.js';
 import { freePort, quietLogger } from '../helpers/raw-client.js';
 import { findTool, NGINX, OPENSSL, TESTS_NEEDING_TOOLS, titleSayingWhy } from '../helpers/tools.js';
 import { echoApp, type Echo } from './echo-app.js';
@@ -91,34 +92,14 @@ describe.skipIf(nginx === undefined || openssl === undefined)(title, () => {
       trustedProxyHeaders: ['x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host', 'x-forwarded-port'],
       logger: quietLogger,
     });
-    execFileSync(
-      openssl!,
-      [
-        'req',
-        '-x509',
-        '-newkey',
-        'rsa:2048',
-        '-nodes',
-        '-days',
-        '1',
-        '-subj',
-        '/CN=shop.test',
-        '-keyout',
-        join(dir, 'key.pem'),
-        '-out',
-        join(dir, 'cert.pem'),
-      ],
-      {
-        stdio: 'ignore',
-      },
-    );
+    const { certPath, keyPath } = selfSignedCertificate(openssl!, dir, 'shop', { cn: 'shop.test' });
     tlsPort = await freePort();
     for (const temp of ['body', 'proxy', 'fastcgi', 'uwsgi', 'scgi']) mkdirSync(join(dir, temp));
     const site = localised(readFileSync(join(root, DEPLOY_CONF), 'utf8'), [
       ['server 127.0.0.1:8080;', `server 127.0.0.1:${server.addresses[0]!.port};`],
       ['listen 443 ssl;', `listen 127.0.0.1:${tlsPort} ssl;`],
-      ['ssl_certificate /etc/ssl/certs/shop.example.pem;', `ssl_certificate ${dir}/cert.pem;`],
-      ['ssl_certificate_key /etc/ssl/private/shop.example.key;', `ssl_certificate_key ${dir}/key.pem;`],
+      ['ssl_certificate /etc/ssl/certs/shop.example.pem;', `ssl_certificate ${certPath};`],
+      ['ssl_certificate_key /etc/ssl/private/shop.example.key;', `ssl_certificate_key ${keyPath};`],
     ]);
     // What a packaged nginx has in nginx.conf around the site's file, kept in the temp directory.
     const conf = `

@@ -1,6 +1,7 @@
 // test/helpers/raw-client.ts: a deliberately dumb HTTP/1.1 client over a raw socket, so nothing
 // normalises the bytes on either side (never fetch/undici for edge cases), plus a server fixture.
 import { connect, createServer, type AddressInfo, type Socket } from 'node:net';
+import { connect as connectTls, type ConnectionOptions } from 'node:tls';
 import { serve, type App, type ServeOptions, type ServerHandle } from '../../src/index.js';
 
 export const quietLogger = { error() {}, warn() {}, info() {} };
@@ -71,6 +72,14 @@ export class RawClient {
     return new Promise((resolve, reject) => {
       const socket = connect({ port, host, allowHalfOpen: true }, () => resolve(new RawClient(socket)));
       socket.setNoDelay(true);
+      socket.once('error', reject);
+    });
+  }
+
+  /** The same client over TLS (HTTPS, with no HTTP library between): `options.ca` to trust the server's certificate. */
+  static connectTls(port: number, options: ConnectionOptions = {}): Promise<RawClient> {
+    return new Promise((resolve, reject) => {
+      const socket = connectTls({ port, host: '127.0.0.1', servername: 'localhost', ...options }, () => resolve(new RawClient(socket)));
       socket.once('error', reject);
     });
   }

@@ -13,11 +13,13 @@ export interface SystemTool {
 
 export const NGINX: SystemTool = { name: 'nginx', places: ['/usr/sbin/nginx'], apt: 'nginx' };
 export const OPENSSL: SystemTool = { name: 'openssl', places: ['/usr/bin/openssl'], apt: 'openssl' };
+export const CURL: SystemTool = { name: 'curl', places: ['/usr/bin/curl'], apt: 'curl' };
 export const CHROMIUM: SystemTool = { name: 'chromium', places: ['/usr/bin/chromium', '/usr/bin/chromium-browser'], apt: 'chromium' };
 
 /** The test files that skip (some of) their tests when a tool is missing, and the tools each needs. */
 export const TESTS_NEEDING_TOOLS: Readonly<Record<string, readonly SystemTool[]>> = {
   'test/functional/nginx.test.ts': [NGINX, OPENSSL],
+  'test/functional/tls.test.ts': [OPENSSL, CURL],
   'test/functional/trace.test.ts': [CHROMIUM],
 };
 
