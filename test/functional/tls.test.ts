@@ -14,6 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect as connectTls } from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { WebSocket } from 'ws';
 import { resolveOptions } from '../../src/config/options.js';
 import { OptionError, serve, type ServerHandle } from '../../src/index.js';
 import { selfSignedCertificate, type Certificate } from '../helpers/certificates.js';
@@ -397,6 +398,29 @@ describe.skipIf(openssl === undefined)(titleSayingWhy('HTTPS', [OPENSSL]), () =>
         expect(parseEcho(body).url).toBe('https://localhost/u');
       } finally {
         await server?.close();
+      }
+    });
+  });
+
+  describe('WebSockets over TLS (wss)', () => {
+    it.each([0, 2])('threads %i: upgrades an HTTPS request, echoes, and closes with 1001 at shutdown', async (threads) => {
+      const t = await startServer('test/fixtures/websocket-app.mjs:app', { threads, tls: { key: site.key, cert: site.cert } });
+      try {
+        const client = new WebSocket(`wss://localhost:${t.port}/ws`, { ca: site.cert });
+        const received: string[] = [];
+        const closed = new Promise<number>((resolve) => client.on('close', (code) => resolve(code)));
+        client.on('message', (data: Buffer) => received.push(data.toString()));
+        await new Promise<void>((resolve, reject) => {
+          client.once('open', () => resolve());
+          client.once('error', reject);
+        });
+        client.send('over tls');
+        expect(await until(() => received.length === 1)).toBe(true);
+        expect(received).toEqual(['over tls']);
+        await t.close();
+        expect(await closed).toBe(1001);
+      } finally {
+        await t.close();
       }
     });
   });
