@@ -9,7 +9,7 @@
 import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer as createHttpsServer, request as httpsRequest, type RequestOptions } from 'node:https';
-import { connect, type Socket } from 'node:net';
+import { connect, createServer as createNetServer, type AddressInfo, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect as connectTls } from 'node:tls';
@@ -385,6 +385,22 @@ describe.skipIf(openssl === undefined)(titleSayingWhy('HTTPS', [OPENSSL]), () =>
       await expect(
         startServer('test/fixtures/pid-app.mjs:app', { processes: 2, tls: { key: site.key, cert: site.cert, SNICallback } }),
       ).rejects.toThrow(/^tls: tls\.SNICallback is a function: with processes, it cannot be sent to the other processes$/);
+    });
+
+    it('serves HTTPS on a socket bound by someone else (sockets)', async () => {
+      const bound = createNetServer();
+      await new Promise<void>((resolve) => bound.listen(0, '127.0.0.1', resolve));
+      const { port } = bound.address() as AddressInfo;
+      let server: ServerHandle | undefined;
+      try {
+        server = await serve(echoApp, { sockets: [bound], tls: { key: site.key, cert: site.cert }, logger: recordingLogger() });
+        expect(server.addresses[0]!.url).toBe(`https://127.0.0.1:${port}`);
+        const { status, body } = await httpsGet({ port, path: '/passed', ca: site.cert });
+        expect(status).toBe(200);
+        expect(parseEcho(body).url).toBe(`https://127.0.0.1:${port}/passed`);
+      } finally {
+        await server?.close();
+      }
     });
 
     it('serves HTTPS on a Unix socket', async () => {
