@@ -1,5 +1,5 @@
 // bench/lib.mjs: helpers shared by the benchmark drivers bench/run.mjs, bench/workers.mjs,
-// bench/time.mjs and bench/peers.mjs.
+// bench/time.mjs, bench/peers.mjs and bench/websocket.mjs.
 //
 // Environment (PATH lookup, taskset pinning, the open-file limit), CPU sampling from /proc, the
 // foreign-load gate, a process's memory from /proc, child-process tracking and cleanup, server
@@ -344,15 +344,22 @@ export function httpGet(port, path, { keepAlive, timeoutMs }) {
 /**
  * Run a load tool (tracked) and collect its stdout + stderr in `out`. CPU snapshots every 250 ms
  * while it runs, of pidsWith(its pid); the first and the last one (the tool still alive in both)
- * bracket the measurement window. Throws if it does not exit within seconds + 20 s.
+ * bracket the measurement window, unless the tool prints the lines `WINDOW start` and
+ * `WINDOW end` on stdout (a tool that sets up before it measures): then snapshots taken as they
+ * arrive bracket it. Throws if it does not exit within seconds + 20 s.
  * Resolves {code, out, cpu}: cpu = {foreign, pidPct(pid)}, undefined with fewer than 2 samples.
  */
 export async function sampledRun(cmd, args, { name, seconds, pidsWith, cwd, kthreads = kernelThreads() }) {
   const child = track(spawn(cmd, args, { cwd, stdio: ['ignore', 'pipe', 'pipe'] }));
   let out = '';
-  child.stdout.setEncoding('utf8').on('data', (d) => (out += d));
-  child.stderr.setEncoding('utf8').on('data', (d) => (out += d));
   const pids = pidsWith(child.pid);
+  const marks = {};
+  child.stdout.setEncoding('utf8').on('data', (d) => {
+    out += d;
+    for (const mark of ['start', 'end'])
+      if (marks[mark] === undefined && out.includes(`WINDOW ${mark}\n`)) marks[mark] = snapshot(pids, kthreads);
+  });
+  child.stderr.setEncoding('utf8').on('data', (d) => (out += d));
   const samples = [];
   const sampler = setInterval(() => {
     const s = snapshot(pids, kthreads);
@@ -364,7 +371,8 @@ export async function sampledRun(cmd, args, { name, seconds, pidsWith, cwd, kthr
     child.kill('SIGKILL');
     throw new Error(`${name} did not finish within ${seconds + 20} s`);
   }
-  return { code, out, pid: child.pid, cpu: samples.length >= 2 ? cpuBetween(samples[0], samples.at(-1)) : undefined };
+  const [first, last] = marks.start !== undefined && marks.end !== undefined ? [marks.start, marks.end] : [samples[0], samples.at(-1)];
+  return { code, out, pid: child.pid, cpu: first !== undefined && last !== first ? cpuBetween(first, last) : undefined };
 }
 
 /**
