@@ -12,14 +12,12 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
-import { FOREIGN_LIMIT, HAVE_PROC, HERE, LOAD_CORE, ROOT, httpGet, kernelThreads, onPath, parseWrk, pct, pinned } from './lib.mjs';
-import { sampledRun, waitForQuiet } from './lib.mjs';
+import { HAVE_PROC, HERE, LOAD_CORE, ROOT, clientBound, httpGet, kernelThreads, onPath, parseWrk, pinned } from './lib.mjs';
+import { rerunIfNoisy, sampledRun } from './lib.mjs';
 
 export const CONNECTIONS = 50;
 export const DEPTH = 16;
 export const BODY = 'Hello, World!';
-export const SATURATED_CPU = 90; // % of one core: that process is the limit
-export const BUSY_CLIENT_CPU = 75; // % of one core: a load tool this busy while the server is not saturated is the likely limit
 const AUTOCANNON_CEILING = 140_000; // req/s; autocannon saturates its core at ~150-155k here
 
 // ---------------------------------------------------------------------------------------------
@@ -158,29 +156,16 @@ export function helloLoad({ tool: requested, labels, usage }) {
    * loadOnce after waiting (at most quietMs; 0: no wait) for a quiet second; re-run once if other
    * processes were busy during it, unless rerun is false.
    */
-  async function measured(scenario, server, seconds, ours, { quietMs = 5000, rerun = true } = {}) {
-    const quiet = quietMs > 0 ? await waitForQuiet(ours, quietMs) : undefined;
-    let run = await loadOnce(scenario, server, seconds, ours);
-    if (rerun && run.foreign !== undefined && run.foreign >= FOREIGN_LIMIT) {
-      console.error(`    (other processes used ${run.foreign.toFixed(0)} % of a core during the run: re-running it once)`);
-      if (quietMs > 0) await waitForQuiet(ours, quietMs);
-      const again = await loadOnce(scenario, server, seconds, ours);
-      if (again.foreign < run.foreign) run = again;
-      run.rerun = true;
-    }
-    run.quietBefore = quiet;
-    run.noisy = run.foreign !== undefined && run.foreign >= FOREIGN_LIMIT;
-    return run;
+  function measured(scenario, server, seconds, ours, options) {
+    return rerunIfNoisy(() => loadOnce(scenario, server, seconds, ours), ours, options);
   }
 
   /** Why a scenario's figures may be limited by the client rather than the servers. */
   function clientBoundNotes(runs) {
     const notes = [];
     for (const run of runs) {
-      if (run.loadCpu >= SATURATED_CPU) notes.push(`${TOOL} at ${pct(run.loadCpu)} CPU vs ${labels[run.server]}`);
-      else if (run.loadCpu >= BUSY_CLIENT_CPU && run.serverCpu < SATURATED_CPU) {
-        notes.push(`${TOOL} at ${pct(run.loadCpu)} CPU while ${labels[run.server]} used only ${pct(run.serverCpu)}`);
-      }
+      const note = clientBound(run, TOOL, labels[run.server]);
+      if (note !== undefined) notes.push(note);
       if (TOOL === 'autocannon' && run.rps >= AUTOCANNON_CEILING)
         notes.push(`autocannon near its ~150k req/s ceiling vs ${labels[run.server]}`);
     }

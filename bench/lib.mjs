@@ -1,11 +1,12 @@
 // bench/lib.mjs: helpers shared by the benchmark drivers bench/run.mjs, bench/workers.mjs,
-// bench/time.mjs and bench/peers.mjs.
+// bench/time.mjs, bench/peers.mjs and bench/websocket.mjs.
 //
 // Environment (PATH lookup, taskset pinning, the open-file limit), CPU sampling from /proc, the
 // foreign-load gate, a process's memory from /proc, child-process tracking and cleanup, server
 // start-up over the READY/STATS/CLOSED stdin/stdout protocol (bench/server-lib.mjs is the server
 // side) or, for a server in another language, by polling its port; one load-tool run with CPU
-// sampling, wrk output parsing, and table formatting.
+// sampling, a run re-run once when other processes were busy, whether a run was bound by its
+// client, wrk output parsing, and table formatting.
 //
 // Importing this module installs the driver's exit and signal handlers: every tracked child is
 // SIGKILLed on exit, and SIGINT/SIGTERM/SIGHUP stop the children (at most 2 s) and exit 130.
@@ -24,6 +25,8 @@ export const HERE = dirname(fileURLToPath(import.meta.url));
 export const ROOT = join(HERE, '..');
 
 export const FOREIGN_LIMIT = 5; // % of one core used by other processes during a run
+export const SATURATED_CPU = 90; // % of one core: that process is the limit
+export const BUSY_CLIENT_CPU = 75; // % of one core: a load tool this busy while the server is not saturated is the likely limit
 
 // ---------------------------------------------------------------------------------------------
 // Environment: tools, pinning, /proc
@@ -130,6 +133,15 @@ export function memory(pid) {
     return { rss: kb('VmRSS'), hwm: kb('VmHWM') };
   } catch {
     return undefined;
+  }
+}
+
+/** The version of an installed package (node_modules/NAME/package.json), or '?'. */
+export function packageVersion(name) {
+  try {
+    return JSON.parse(readFileSync(join(ROOT, 'node_modules', name, 'package.json'), 'utf8')).version;
+  } catch {
+    return '?';
   }
 }
 
@@ -332,15 +344,22 @@ export function httpGet(port, path, { keepAlive, timeoutMs }) {
 /**
  * Run a load tool (tracked) and collect its stdout + stderr in `out`. CPU snapshots every 250 ms
  * while it runs, of pidsWith(its pid); the first and the last one (the tool still alive in both)
- * bracket the measurement window. Throws if it does not exit within seconds + 20 s.
+ * bracket the measurement window, unless the tool prints the lines `WINDOW start` and
+ * `WINDOW end` on stdout (a tool that sets up before it measures): then snapshots taken as they
+ * arrive bracket it. Throws if it does not exit within seconds + 20 s.
  * Resolves {code, out, cpu}: cpu = {foreign, pidPct(pid)}, undefined with fewer than 2 samples.
  */
 export async function sampledRun(cmd, args, { name, seconds, pidsWith, cwd, kthreads = kernelThreads() }) {
   const child = track(spawn(cmd, args, { cwd, stdio: ['ignore', 'pipe', 'pipe'] }));
   let out = '';
-  child.stdout.setEncoding('utf8').on('data', (d) => (out += d));
-  child.stderr.setEncoding('utf8').on('data', (d) => (out += d));
   const pids = pidsWith(child.pid);
+  const marks = {};
+  child.stdout.setEncoding('utf8').on('data', (d) => {
+    out += d;
+    for (const mark of ['start', 'end'])
+      if (marks[mark] === undefined && out.includes(`WINDOW ${mark}\n`)) marks[mark] = snapshot(pids, kthreads);
+  });
+  child.stderr.setEncoding('utf8').on('data', (d) => (out += d));
   const samples = [];
   const sampler = setInterval(() => {
     const s = snapshot(pids, kthreads);
@@ -352,7 +371,37 @@ export async function sampledRun(cmd, args, { name, seconds, pidsWith, cwd, kthr
     child.kill('SIGKILL');
     throw new Error(`${name} did not finish within ${seconds + 20} s`);
   }
-  return { code, out, pid: child.pid, cpu: samples.length >= 2 ? cpuBetween(samples[0], samples.at(-1)) : undefined };
+  const [first, last] = marks.start !== undefined && marks.end !== undefined ? [marks.start, marks.end] : [samples[0], samples.at(-1)];
+  return { code, out, pid: child.pid, cpu: first !== undefined && last !== first ? cpuBetween(first, last) : undefined };
+}
+
+/**
+ * once() (a run resolving {foreign, ...}) after waiting (at most quietMs; 0: no wait) for a quiet
+ * second among processes not in `ours`; re-run once if other processes used >= FOREIGN_LIMIT % of
+ * a core during it, unless rerun is false, keeping the quieter run. Resolves the run with
+ * quietBefore, noisy and (when re-run) rerun set.
+ */
+export async function rerunIfNoisy(once, ours, { quietMs = 5000, rerun = true } = {}) {
+  const quiet = quietMs > 0 ? await waitForQuiet(ours, quietMs) : undefined;
+  let run = await once();
+  if (rerun && run.foreign !== undefined && run.foreign >= FOREIGN_LIMIT) {
+    console.error(`    (other processes used ${run.foreign.toFixed(0)} % of a core during the run: re-running it once)`);
+    if (quietMs > 0) await waitForQuiet(ours, quietMs);
+    const again = await once();
+    if (again.foreign < run.foreign) run = again;
+    run.rerun = true;
+  }
+  run.quietBefore = quiet;
+  run.noisy = run.foreign !== undefined && run.foreign >= FOREIGN_LIMIT;
+  return run;
+}
+
+/** Why a run's figure may be limited by its client (a phrase), or undefined. */
+export function clientBound({ loadCpu, serverCpu }, client, server) {
+  if (loadCpu >= SATURATED_CPU) return `${client} at ${pct(loadCpu)} CPU vs ${server}`;
+  if (loadCpu >= BUSY_CLIENT_CPU && serverCpu < SATURATED_CPU)
+    return `${client} at ${pct(loadCpu)} CPU while ${server} used only ${pct(serverCpu)}`;
+  return undefined;
 }
 
 /**

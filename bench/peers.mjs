@@ -37,11 +37,10 @@
 // The last line, BENCH_JSON {...}, holds everything; the lines before it a Markdown table.
 
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CONNECTIONS, DEPTH, helloLoad } from './hello-lib.mjs';
-import { HERE, LOAD_CORE, PINNED, ROOT, SERVER_CORE, FOREIGN_LIMIT, interrupted, pinSelf, spawnProgram, spawnServer } from './lib.mjs';
-import { int, median, parseBenchArgs, pct, table } from './lib.mjs';
+import { HERE, LOAD_CORE, PINNED, SERVER_CORE, FOREIGN_LIMIT, interrupted, pinSelf, spawnProgram, spawnServer } from './lib.mjs';
+import { int, median, packageVersion, parseBenchArgs, pct, table } from './lib.mjs';
 
 const SERVERS = ['node', 'hono', 'fastify', 'waitstate', 'waitstate-hono', 'waitstate-threads', 'waitress'];
 const LABEL = {
@@ -100,14 +99,6 @@ function waitressVersion() {
     timeout: 10_000,
   });
   return r.status === 0 ? r.stdout.trim() : undefined;
-}
-
-function packageVersion(name) {
-  try {
-    return JSON.parse(readFileSync(join(ROOT, 'node_modules', name, 'package.json'), 'utf8')).version;
-  } catch {
-    return '?';
-  }
 }
 
 async function start(kind, port) {

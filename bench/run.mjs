@@ -58,8 +58,8 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { summarize } from './cpuprofile.mjs';
-import { BUSY_CLIENT_CPU, CONNECTIONS, DEPTH, SATURATED_CPU, helloLoad } from './hello-lib.mjs';
-import { HERE, LOAD_CORE, PINNED, SERVER_CORE, pinSelf } from './lib.mjs';
+import { CONNECTIONS, DEPTH, helloLoad } from './hello-lib.mjs';
+import { BUSY_CLIENT_CPU, HERE, LOAD_CORE, PINNED, SATURATED_CPU, SERVER_CORE, pinSelf } from './lib.mjs';
 import { interrupted, spawnServer } from './lib.mjs';
 import { int, median, pct, table } from './lib.mjs';
 
