@@ -39,8 +39,10 @@ export interface TaskEffects {
    */
   cancelApp(timedOut: boolean): void;
   logHandlerTimeout(): void;
-  /** 503: the app did not answer within handler_timeout. */
-  writeUnavailable(): void;
+  /** 503: the app did not answer within handler_timeout (`late`), or the server stopped before it ran (`stopping`). */
+  writeUnavailable(cause: 'late' | 'stopping'): void;
+  /** Log (a warning) that the server stopped before a worker thread took the request. */
+  logNotRun(): void;
   /** Log at info and answer the refusal of a WebSocket opening handshake (400, or 426). */
   refuseHandshake(refusal: HandshakeRefusal): void;
   reportDone(): void;
@@ -60,6 +62,8 @@ export type TaskEvent =
   /** What the app answered was read; `problem` says why it cannot be sent (an error with a `code`), if it cannot. */
   | { type: 'app.responded'; problem: Error | undefined }
   | { type: 'app.threw'; error: unknown }
+  /** The server stopped before a worker thread took the request: the app never saw it. */
+  | { type: 'app.notRun' }
   /** The app answered with the 101 of upgradeWebSocket() for this request, with fields that can be sent. */
   | { type: 'app.upgraded' }
   /** What escaped the app is upgradeWebSocket()'s refusal of the client's opening handshake. */
@@ -96,6 +100,7 @@ export const taskMachine = setup({
     cancelApp: notProvided('task', 'cancelApp'),
     logHandlerTimeout: notProvided('task', 'logHandlerTimeout'),
     writeUnavailable: notProvided('task', 'writeUnavailable'),
+    logNotRun: notProvided('task', 'logNotRun'),
     refuseHandshake: notProvided('task', 'refuseHandshake'),
     reportDone: notProvided('task', 'reportDone'),
     reportFailed: notProvided('task', 'reportFailed'),
@@ -126,6 +131,12 @@ export const taskMachine = setup({
           target: 'failed',
           actions: ['logAppError', 'writeServerError'],
           description: 'The app failed before a response head existed: answer 500 (RFC 9110 §15.6.1).',
+        },
+        'app.notRun': {
+          target: 'failed',
+          actions: ['logNotRun', 'writeUnavailable'],
+          description:
+            'The server stopped before a worker thread took the request, which the app never saw: 503, the server cannot serve it now (RFC 9110 §15.6.4).',
         },
         'app.upgraded': {
           target: 'upgraded',

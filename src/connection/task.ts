@@ -50,6 +50,7 @@ import type { PendingWebSocket, UpgradeConnection } from '../websocket/upgrade.j
 const FILE_CHUNK_BYTES = 256 * 1024;
 const GENERIC_500 = 'The server encountered an unexpected internal server error';
 const UNAVAILABLE = 'The application did not answer in time';
+const STOPPING = 'The server is stopping';
 /**
  * The (field, route) pairs whose drop is logged, at most: a route is the request's method and
  * path, which clients choose, so neither the set nor the log may grow with them (each path is
@@ -74,7 +75,8 @@ const runnableTask = new RunnableMachine<TaskContext, TaskEvent>(
       signalClientLeft: ({ context }) => context.shell.signalClientLeft(),
       cancelApp: ({ context, event }) => context.shell.cancelApp(event.type === 'deadline.check'),
       logHandlerTimeout: ({ context }) => context.shell.logHandlerTimeout(),
-      writeUnavailable: ({ context }) => context.shell.writeUnavailable(),
+      writeUnavailable: ({ context, event }) => context.shell.writeUnavailable(event.type === 'app.notRun' ? 'stopping' : 'late'),
+      logNotRun: ({ context }) => context.shell.logNotRun(),
       refuseHandshake: ({ context, event }) => {
         if (event.type === 'app.refused') context.shell.refuseHandshake(event.refusal);
       },
@@ -384,11 +386,6 @@ export class Task implements JobListener, ExchangeFacts, UpgradeConnection {
   logAppError(error: unknown, phase: 'before-head' | 'after-head'): void {
     const { logger } = this.#host.config;
     const request = `waitstate: ${this.#head.method} ${this.#head.target}`;
-    // Not the app's doing: the request never reached it.
-    if (error instanceof ServerClosingError) {
-      logger.warn(`${request}: request not run (answered 500): ${error.code}: ${error.message}`);
-      return;
-    }
     const where = phase === 'before-head' ? 'before the response head (answered 500)' : 'after the response head (connection closed)';
     const code = codeOf(error);
     const hint = this.#host.config.factoryHint;
@@ -431,9 +428,10 @@ export class Task implements JobListener, ExchangeFacts, UpgradeConnection {
     );
   }
 
-  writeUnavailable(): void {
+  writeUnavailable(cause: 'late' | 'stopping'): void {
     const { ident } = this.#host.config;
-    this.#output.writeBytes(errorResponse({ status: 503, reason: UNAVAILABLE }, '1.1', httpDate(Date.now()), ident));
+    const reason = cause === 'late' ? UNAVAILABLE : STOPPING;
+    this.#output.writeBytes(errorResponse({ status: 503, reason }, '1.1', httpDate(Date.now()), ident));
     this.#statusSent = 503;
   }
 
@@ -540,7 +538,16 @@ export class Task implements JobListener, ExchangeFacts, UpgradeConnection {
   onFailure(error: Error, unsendable: boolean): void {
     if (this.#abandoned) return;
     if (unsendable) this.#send({ type: 'app.responded', problem: error });
+    // Not the app's doing: the pool stopped before a worker thread took the request.
+    else if (error instanceof ServerClosingError) this.#send({ type: 'app.notRun' });
     else this.#threw(error);
+  }
+
+  logNotRun(): void {
+    const error = new ServerClosingError();
+    this.#host.config.logger.warn(
+      `waitstate: ${this.#head.method} ${this.#head.target}: request not run (answered 503): ${error.code}: ${error.message}`,
+    );
   }
 
   /** The app threw: a refused WebSocket handshake is the client's fault, anything else the app's. */

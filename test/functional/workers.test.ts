@@ -82,7 +82,7 @@ describe('app errors cross from the worker with their codes', () => {
 });
 
 describe('a pool that stops while requests wait for a worker', () => {
-  it('answers them 500 as before, and logs "request not run" with WS_ERR_SERVER_CLOSING, not an app error', async () => {
+  it('answers them 503 (the app never saw them), and logs "request not run" with WS_ERR_SERVER_CLOSING, not an app error', async () => {
     // serve()'s close() waits for its connections before it stops the pool, so this drives the
     // channels and the pool directly, as a server stopping mid-queue would.
     const log = recordingLogger();
@@ -97,9 +97,10 @@ describe('a pool that stops while requests wait for a worker', () => {
     waiting.feed(get('/hello'));
     await pool.close();
     expect(await until(() => waiting.output().length > 0)).toBe(true);
-    expect(waiting.output()).toMatch(/^HTTP\/1\.1 500 Internal Server Error\r\n/);
+    expect(waiting.output()).toMatch(/^HTTP\/1\.1 503 Service Unavailable\r\n/);
+    expect(waiting.output()).toMatch(/\r\n\r\nThe server is stopping/);
     expect(log.lines).toEqual([
-      'warn: waitstate: GET /hello: request not run (answered 500): WS_ERR_SERVER_CLOSING: the server is stopping, and requests still waiting for a worker thread are not run',
+      'warn: waitstate: GET /hello: request not run (answered 503): WS_ERR_SERVER_CLOSING: the server is stopping, and requests still waiting for a worker thread are not run',
     ]);
   });
 });

@@ -84,6 +84,7 @@ const taskPayloads: Payloads<TaskEvent> = {
   'task.start': none,
   'app.responded': fc.record({ problem: fc.option(fc.constant(new Error('bad')), { nil: undefined }) }),
   'app.threw': fc.constant({ error: new Error('x') }),
+  'app.notRun': fc.constant({}),
   'app.upgraded': none,
   'app.refused': fc.constant({ refusal: HANDSHAKE.key }),
   'body.finished': fc.record({ short: fc.boolean() }),
