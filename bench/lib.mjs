@@ -455,6 +455,21 @@ export function table(header, rows, numeric = /^[\d,.%x*!-]+$/) {
 }
 
 /**
+ * Run a bench's `main` and exit: 1 with a one-line reason when it throws, unless Ctrl-C is what
+ * stopped it (the signal handler is stopping the children and exits 130).
+ */
+export async function runBench(main, name = 'bench') {
+  try {
+    await main();
+  } catch (error) {
+    if (interrupted) await new Promise(() => {});
+    console.error(`${name}: ${error.message}`);
+    process.exitCode = 1;
+  }
+  process.exit();
+}
+
+/**
  * Run the scenarios named in `only`, in `order`, filling `json.scenarios`; a scenario that throws
  * is recorded and the others still run. Then print the BENCH_JSON line and exit (1 if any failed).
  */
@@ -478,18 +493,22 @@ export async function runScenarios(json, scenarios, order, only) {
   process.exit();
 }
 
+/** The load tools the HTTP benches drive (`--tool`). */
+export const LOAD_TOOLS = ['wrk', 'autocannon'];
+
 /**
- * Parse `--only a,b` (names from `scenarios`) and integer flags `--name N` / `--name=N` within
- * `limits` ({ name: [min, max] }) over `defaults`; anything else calls `usage(message)`.
+ * Parse `--only a,b` (names from `scenarios`, when given), integer flags `--name N` / `--name=N`
+ * within `limits` ({ name: [min, max] }) and flags naming one of `choices` ({ name: [...] }) over
+ * `defaults`; anything else calls `usage(message)`.
  */
-export function parseBenchArgs(argv, { scenarios, defaults, limits, usage, what = 'scenario' }) {
+export function parseBenchArgs(argv, { scenarios, defaults, limits, choices = {}, usage, what = 'scenario' }) {
   const opts = { ...defaults };
   for (let i = 0; i < argv.length; i++) {
     const [flag, value] = argv[i].split('=', 2);
     const take = () => (value !== undefined ? value : argv[++i]);
     const name = flag.slice(2);
     if (flag === '--help' || flag === '-h') usage();
-    else if (flag === '--only') {
+    else if (flag === '--only' && scenarios !== undefined) {
       opts.only = String(take()).split(',');
       for (const s of opts.only) if (!scenarios.includes(s)) usage(`--only: unknown ${what} ${s}`);
     } else if (name in limits) {
@@ -497,6 +516,10 @@ export function parseBenchArgs(argv, { scenarios, defaults, limits, usage, what 
       const [min, max] = limits[name];
       if (!Number.isInteger(n) || n < min || n > max) usage(`${flag} needs an integer in ${min}..${max}`);
       opts[name] = n;
+    } else if (name in choices) {
+      const choice = take();
+      if (!choices[name].includes(choice)) usage(`${flag} must be ${choices[name].join(' or ')}`);
+      opts[name] = choice;
     } else usage(`unknown argument ${argv[i]}`);
   }
   return opts;

@@ -39,8 +39,8 @@
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { CONNECTIONS, DEPTH, helloLoad } from './hello-lib.mjs';
-import { HERE, LOAD_CORE, PINNED, SERVER_CORE, FOREIGN_LIMIT, interrupted, pinSelf, spawnProgram, spawnServer } from './lib.mjs';
-import { int, median, packageVersion, parseBenchArgs, pct, table } from './lib.mjs';
+import { HERE, LOAD_CORE, PINNED, SERVER_CORE, FOREIGN_LIMIT, pinSelf, spawnProgram, spawnServer } from './lib.mjs';
+import { LOAD_TOOLS, int, median, packageVersion, parseBenchArgs, pct, runBench, table } from './lib.mjs';
 
 const SERVERS = ['node', 'hono', 'fastify', 'waitstate', 'waitstate-hono', 'waitstate-threads', 'waitress'];
 const LABEL = {
@@ -66,15 +66,11 @@ function usage(message) {
   process.exit(message ? 1 : 0);
 }
 
-const argv = process.argv.slice(2);
-const toolAt = argv.findIndex((arg) => arg === '--tool' || arg.startsWith('--tool='));
-const requestedTool = toolAt === -1 ? undefined : argv[toolAt].includes('=') ? argv[toolAt].split('=')[1] : argv[toolAt + 1];
-if (requestedTool !== undefined && !['wrk', 'autocannon'].includes(requestedTool)) usage('--tool must be wrk or autocannon');
-const rest = toolAt === -1 ? argv : argv.filter((_, i) => i !== toolAt && !(i === toolAt + 1 && !argv[toolAt].includes('=')));
-const opts = parseBenchArgs(rest, {
+const opts = parseBenchArgs(process.argv.slice(2), {
   scenarios: SERVERS,
   defaults: { rounds: 2, seconds: 3, budget: 120, only: SERVERS },
   limits: { rounds: [1, 20], seconds: [1, 60], budget: [10, 3600] },
+  choices: { tool: LOAD_TOOLS },
   usage,
   what: 'server',
 });
@@ -82,7 +78,7 @@ const BASE_PORT = Number(process.env.BENCH_PORT ?? 18180) + 20;
 if (!Number.isInteger(BASE_PORT) || BASE_PORT < 1 || BASE_PORT + SERVERS.length > 65535) usage('BENCH_PORT must be a port number');
 const WAITRESS_PYTHON = process.env.WAITRESS_PYTHON ?? '/usr/bin/python3';
 
-const load = helloLoad({ tool: requestedTool, labels: LABEL, usage });
+const load = helloLoad({ tool: opts.tool, labels: LABEL, usage });
 pinSelf(LOAD_CORE);
 
 // Imports waitress (failing when it cannot), then prints its version if packaging metadata says it.
@@ -263,11 +259,4 @@ function report(kinds, runs, notes, versions, seconds) {
   console.log(`BENCH_JSON ${JSON.stringify(json)}`);
 }
 
-try {
-  await main();
-} catch (error) {
-  if (interrupted) await new Promise(() => {}); // the signal handler is stopping the children and exits 130
-  console.error(`bench: ${error.message}`);
-  process.exitCode = 1;
-}
-process.exit();
+await runBench(main);

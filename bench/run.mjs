@@ -60,7 +60,7 @@ import { pathToFileURL } from 'node:url';
 import { summarize } from './cpuprofile.mjs';
 import { CONNECTIONS, DEPTH, helloLoad } from './hello-lib.mjs';
 import { BUSY_CLIENT_CPU, HERE, LOAD_CORE, PINNED, SATURATED_CPU, SERVER_CORE, pinSelf } from './lib.mjs';
-import { interrupted, spawnServer } from './lib.mjs';
+import { LOAD_TOOLS, runBench, spawnServer } from './lib.mjs';
 import { int, median, pct, table } from './lib.mjs';
 
 // The per-run fields written to the BENCH_JSON line.
@@ -114,7 +114,7 @@ function parseArgs(argv) {
       opts[flag.slice(2)] = n;
     } else usage(`unknown argument ${argv[i]}`);
   }
-  if (opts.tool !== undefined && !['wrk', 'autocannon'].includes(opts.tool)) usage('--tool must be wrk or autocannon');
+  if (opts.tool !== undefined && !LOAD_TOOLS.includes(opts.tool)) usage('--tool must be wrk or autocannon');
   return opts;
 }
 
@@ -373,11 +373,4 @@ async function profile() {
 
 // ---------------------------------------------------------------------------------------------
 
-try {
-  await (opts.profile ? profile() : compare());
-} catch (error) {
-  if (interrupted) await new Promise(() => {}); // the signal handler is stopping the children and exits 130
-  console.error(`bench: ${error.message}`);
-  process.exitCode = 1;
-}
-process.exit();
+await runBench(() => (opts.profile ? profile() : compare()));

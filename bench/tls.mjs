@@ -26,8 +26,9 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { BODY, BUSY_CLIENT_CPU, CONNECTIONS, SATURATED_CPU, helloLoad } from './hello-lib.mjs';
-import { HERE, LOAD_CORE, PINNED, SERVER_CORE, cleanups, int, median, onPath, pct, pinSelf, spawnServer, table } from './lib.mjs';
+import { BODY, CONNECTIONS, helloLoad } from './hello-lib.mjs';
+import { BUSY_CLIENT_CPU, HERE, LOAD_CORE, LOAD_TOOLS, PINNED, SATURATED_CPU, SERVER_CORE, cleanups, int, median } from './lib.mjs';
+import { onPath, parseBenchArgs, pct, pinSelf, runBench, spawnServer, table } from './lib.mjs';
 
 const LABEL = { waitstate: 'waitstate', node: 'node:https' };
 const SERVERS = ['waitstate', 'node'];
@@ -39,25 +40,12 @@ function usage(message) {
   process.exit(message ? 1 : 0);
 }
 
-function parseArgs(argv) {
-  const opts = { rounds: 3, seconds: 5, warmup: 2, tool: undefined };
-  for (let i = 0; i < argv.length; i++) {
-    const [flag, value] = argv[i].split('=', 2);
-    const takeValue = () => (value !== undefined ? value : argv[++i]);
-    if (flag === '--help' || flag === '-h') usage();
-    else if (flag === '--tool') opts.tool = takeValue();
-    else if (flag === '--rounds' || flag === '--seconds' || flag === '--warmup') {
-      const n = Number(takeValue());
-      const min = flag === '--warmup' ? 0 : 1;
-      if (!Number.isInteger(n) || n < min || n > 3600) usage(`${flag} needs an integer >= ${min}`);
-      opts[flag.slice(2)] = n;
-    } else usage(`unknown argument ${argv[i]}`);
-  }
-  if (opts.tool !== undefined && !['wrk', 'autocannon'].includes(opts.tool)) usage('--tool must be wrk or autocannon');
-  return opts;
-}
-
-const opts = parseArgs(process.argv.slice(2));
+const opts = parseBenchArgs(process.argv.slice(2), {
+  defaults: { rounds: 3, seconds: 5, warmup: 2, tool: undefined },
+  limits: { rounds: [1, 3600], seconds: [1, 3600], warmup: [0, 3600] },
+  choices: { tool: LOAD_TOOLS },
+  usage,
+});
 const BASE_PORT = Number(process.env.BENCH_PORT ?? 18280);
 if (!Number.isInteger(BASE_PORT) || BASE_PORT < 1 || BASE_PORT > 65534) usage('BENCH_PORT must be a port number');
 if (!onPath('openssl')) usage('openssl is not on PATH (apt-get install openssl): it makes the certificate');
@@ -183,10 +171,4 @@ async function main() {
   );
 }
 
-main().then(
-  () => process.exit(0),
-  (error) => {
-    console.error(`bench:tls: ${error.message}`);
-    process.exit(1);
-  },
-);
+await runBench(main, 'bench:tls');

@@ -43,9 +43,9 @@
 
 import { join } from 'node:path';
 import WebSocket from 'ws';
-import { FOREIGN_LIMIT, HERE, LOAD_CORE, PINNED, ROOT, SERVER_CORE, clientBound, interrupted, packageVersion } from './lib.mjs';
+import { FOREIGN_LIMIT, HERE, LOAD_CORE, PINNED, ROOT, SERVER_CORE, clientBound, packageVersion } from './lib.mjs';
 import { pinSelf, pinned, rerunIfNoisy, sampledRun, spawnServer } from './lib.mjs';
-import { int, median, parseBenchArgs, pct, table } from './lib.mjs';
+import { int, median, parseBenchArgs, pct, runBench, table } from './lib.mjs';
 
 const SERVERS = ['ws-node', 'waitstate', 'waitstate-threads', 'waitstate-hono'];
 const LABEL = {
@@ -340,11 +340,4 @@ function report(kinds, runs, versions, seconds) {
   console.log(`BENCH_JSON ${JSON.stringify(json)}`);
 }
 
-try {
-  await main();
-} catch (error) {
-  if (interrupted) await new Promise(() => {}); // the signal handler is stopping the children and exits 130
-  console.error(`bench: ${error.message}`);
-  process.exitCode = 1;
-}
-process.exit();
+await runBench(main);
