@@ -17,8 +17,9 @@
 //    the next pipelined request when it is entered again (RFC 9112 §9.3.2). When what was buffered
 //    holds no whole request, the shell says so (`input.incomplete`) and the guards decide.
 // 4. A FIN is the end of the requests, not of the responses (RFC 9112 §9.6): requests pipelined
-//    before it are answered, each told the client left (request.signal aborts); a request cut
-//    short by it is not answered; then the connection closes.
+//    before it are answered, each told the client left (request.signal aborts), one whose body
+//    is still being written to a temp file too; a request cut short by it is not answered; then
+//    the connection closes.
 // 5. After a refusal or a close decision nothing more is parsed (`pending-close` and `lingering`
 //    ignore `socket.data`): a request smuggled behind a bad one is never answered (CVE-2024-49768).
 //    A close is lingering (RFC 9112 §9.6): what is written is flushed, the write side ends, and
@@ -46,8 +47,8 @@
 //   dispatched ──task.upgraded──▶ upgraded ──socket.closed──▶ closed
 //
 //   reading:  input.incomplete [hasPeerEnded] ──▶ pending-close (the response before it is sent)
-//   reading:  socket.ended, server.closing [isIdle], server.shedding ──▶ closed
-//   awaiting-continue: socket.ended, input.incomplete [hasPeerEnded] ──▶ closed
+//   reading:  socket.ended (unless a whole request is being spooled), server.closing [isIdle], server.shedding ──▶ closed
+//   awaiting-continue: socket.ended (same), input.incomplete [hasPeerEnded] ──▶ closed
 //   flushing: output.drained [isIdleAtEnd] ──▶ closed
 //   any state: socket.closed (dispatched: and abortTask), channel.timeout (not dispatched) ──▶ closed;
 //              socket.ended and server.closing are remembered where nothing else is done with them
@@ -177,8 +178,11 @@ export function isBodyTooSlow(progress: RequestProgress, deadlines: ChannelDeadl
 export type ChannelEvent<R extends ChannelRequest = ChannelRequest> =
   /** Bytes were appended to the channel's input buffer. */
   | { type: 'socket.data' }
-  /** The client half-closed (FIN). */
-  | { type: 'socket.ended' }
+  /**
+   * The client half-closed (FIN). `requestSpooling`: a whole request is in and waits only for
+   * its body's last writes to a temp file before it is handed over.
+   */
+  | { type: 'socket.ended'; requestSpooling: boolean }
   /** The socket is gone (reset, error, or fully closed). */
   | { type: 'socket.closed' }
   | { type: 'request.head'; expectsContinue: boolean; bodyStarted: boolean }
@@ -221,6 +225,7 @@ export const channelMachine = setup({
     hasOutputBacklog: ({ event }) => event.type === 'task.done' && event.backlog,
     isIdle: ({ event }) => event.type === 'server.closing' && event.idle,
     hasPeerEnded: ({ context }) => context.peerEnded,
+    isRequestSpooling: ({ event }) => event.type === 'socket.ended' && event.requestSpooling,
     isServerClosing: ({ context }) => context.serverClosing,
     // RFC 9112 §9.6: output drained, and nothing more will be answered: the client half-closed or
     // the server is stopping, and no later request is buffered.
@@ -294,10 +299,18 @@ export const channelMachine = setup({
           description:
             'The client half-closed in the middle of a request: the rest of it will never come; the response before it still goes out, then the connection closes (RFC 9112 §9.6).',
         },
-        'socket.ended': {
-          target: 'closed',
-          description: 'The client half-closed between requests or in the middle of one: nothing more will come (RFC 9112 §9.6).',
-        },
+        'socket.ended': [
+          {
+            guard: 'isRequestSpooling',
+            actions: 'notePeerEnded',
+            description:
+              'The client half-closed after a whole request whose body is still being written to disk: it is answered once there, told the client left, then the connection closes (RFC 9112 §9.6).',
+          },
+          {
+            target: 'closed',
+            description: 'The client half-closed between requests or in the middle of one: nothing more will come (RFC 9112 §9.6).',
+          },
+        ],
         'server.closing': {
           guard: 'isIdle',
           target: 'closed',
@@ -347,10 +360,18 @@ export const channelMachine = setup({
           target: 'closed',
           description: 'The client half-closed before sending the body it announced: it will never come (RFC 9112 §9.6).',
         },
-        'socket.ended': {
-          target: 'closed',
-          description: 'The client half-closed before sending the body it announced: it will never come (RFC 9112 §9.6).',
-        },
+        'socket.ended': [
+          {
+            guard: 'isRequestSpooling',
+            actions: 'notePeerEnded',
+            description:
+              'The client half-closed after the whole invited body, which is still being written to disk: the request is answered once it is there, then the connection closes (RFC 9112 §9.6).',
+          },
+          {
+            target: 'closed',
+            description: 'The client half-closed before sending the body it announced: it will never come (RFC 9112 §9.6).',
+          },
+        ],
         'deadline.check': {
           guard: 'isBodyTooSlow',
           target: 'pending-close',

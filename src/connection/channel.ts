@@ -233,7 +233,7 @@ export class Channel implements RequestReaderHost, OutputHost, TaskHost {
   }
 
   #onEnd(): void {
-    this.#send({ type: 'socket.ended' });
+    this.#send({ type: 'socket.ended', requestSpooling: this.#reader.spooling });
   }
 
   #onSocketError(error: Error & { code?: string }): void {
@@ -298,9 +298,10 @@ export class Channel implements RequestReaderHost, OutputHost, TaskHost {
     const reader = this.#reader;
     reader.nextRequest();
     if (reader.pending === 0) return;
-    // A request handed over is queued for the machine and goes first; only when none came of
-    // what was buffered does the machine hear so (and decides what a FIN means for it).
-    if (!reader.parse()) this.#machine.send(INPUT_INCOMPLETE);
+    // A request handed over is queued for the machine and goes first, and one whose body is
+    // still being written to disk is whole too; only when none came of what was buffered does
+    // the machine hear so (and decides what a FIN means for it).
+    if (!reader.parse() && !reader.spooling) this.#machine.send(INPUT_INCOMPLETE);
   }
 
   writeContinue(): void {

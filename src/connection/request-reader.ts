@@ -188,6 +188,11 @@ export class RequestReader {
     return this.#parser.state === 'head';
   }
 
+  /** A whole request is in and waits only for its body's last writes to a temp file before it is handed over. */
+  get spooling(): boolean {
+    return this.#spooling !== undefined;
+  }
+
   /** Input is thrown away unread: the connection is closing. */
   get discarding(): boolean {
     return this.#discarding;

@@ -122,6 +122,55 @@ describe('request bodies past inbuf_overflow', () => {
     expect(called).toBe(false);
     await t.close();
   });
+  it('answers a whole request whose client half-closes while its body is still being written to disk (RFC 9112 §9.6)', async () => {
+    const t = await startServer(
+      async (request) => {
+        const bytes = new Uint8Array(await request.arrayBuffer());
+        return new Response(`${bytes.byteLength} ${sha(bytes)} aborted=${request.signal.aborted}`);
+      },
+      { inbufOverflow: 64 * 1024 },
+    );
+    for (let round = 0; round < 3; round++) {
+      const client = await RawClient.connect(t.port);
+      // The whole request and the FIN in one go: the last writes to the temp file are still
+      // under way when the FIN is read.
+      client.write(Buffer.concat([Buffer.from(`POST / HTTP/1.1\r\nHost: a\r\nContent-Length: ${body.length}\r\n\r\n`), body]));
+      client.end();
+      const response = await client.readResponse({ timeoutMs: 3000 });
+      expect(response.body.toString()).toBe(`${body.length} ${sha(body)} aborted=true`);
+      expect(response.header('connection')).toBe('close');
+      expect((await client.expectClosed()).closed).toBe(true);
+      client.destroy();
+    }
+    expect(await until(() => readdirSync(spoolDir()).length === 0)).toBe(true);
+    await t.close();
+  });
+  it('answers a request pipelined before a FIN whose body goes to disk only when its turn comes', async () => {
+    const t = await startServer(
+      async (request) => {
+        if (request.method === 'GET') await new Promise((r) => setTimeout(r, 100));
+        const bytes = new Uint8Array(await request.arrayBuffer());
+        return new Response(`${request.method} ${bytes.byteLength}`);
+      },
+      { inbufOverflow: 1024 },
+    );
+    const client = await RawClient.connect(t.port);
+    // 30 KB: buffered whole while the GET runs (reading pauses at 64 KiB), spooled after it.
+    const upload = body.subarray(0, 30_000);
+    client.write(
+      Buffer.concat([
+        Buffer.from(`GET / HTTP/1.1\r\nHost: a\r\n\r\nPOST / HTTP/1.1\r\nHost: a\r\nContent-Length: ${upload.length}\r\n\r\n`),
+        upload,
+      ]),
+    );
+    client.end();
+    expect((await client.readResponse()).body.toString()).toBe('GET 0');
+    expect((await client.readResponse({ timeoutMs: 3000 })).body.toString()).toBe(`POST ${upload.length}`);
+    expect((await client.expectClosed()).closed).toBe(true);
+    client.destroy();
+    expect(await until(() => readdirSync(spoolDir()).length === 0)).toBe(true);
+    await t.close();
+  });
   it('removes the temp file of a request whose client goes while a worker runs it, although the app never settles', async () => {
     const t = await startServer('test/fixtures/worker-app.mjs:app', { threads: 1, inbufOverflow: 0, shutdownTimeout: 1 });
     for (const leave of ['reset', 'close'] as const) {

@@ -55,7 +55,7 @@ const done = (exchange: Partial<ExchangeFacts> & { backlog?: boolean } = {}): Ch
   backlog: false,
   ...exchange,
 });
-const fin: ChannelEvent = { type: 'socket.ended' };
+const fin: ChannelEvent = { type: 'socket.ended', requestSpooling: false };
 const incomplete: ChannelEvent = { type: 'input.incomplete' };
 const closing = (idle: boolean): ChannelEvent => ({ type: 'server.closing', idle });
 const drained = (pipelined: boolean): ChannelEvent => ({ type: 'output.drained', pipelined });
@@ -118,6 +118,21 @@ describe('a FIN from the client (RFC 9112 §9.6)', () => {
       state: 'closed',
       actions: ['release'],
     });
+  });
+
+  it('after a whole request whose body is still being written to disk: it runs, told the client left, then close', () => {
+    const spoolingFin: ChannelEvent = { type: 'socket.ended', requestSpooling: true };
+    expect(walk(spoolingFin, complete, done())).toEqual([
+      { state: 'reading', actions: [], peerEnded: true, serverClosing: false },
+      { state: 'dispatched', actions: ['startTask'], peerEnded: true, serverClosing: false, clientLeft: true },
+      { state: 'pending-close', actions: ['closeWhenFlushed'], peerEnded: true, serverClosing: false },
+    ]);
+    const invited = { type: 'request.head', expectsContinue: true, bodyStarted: false } as const;
+    expect(walk(invited, spoolingFin, complete).map((s) => [s.state, s.clientLeft])).toEqual([
+      ['awaiting-continue', undefined],
+      ['awaiting-continue', undefined],
+      ['dispatched', true],
+    ]);
   });
 
   it('during a running request: the task is told, the response still goes, then the connection closes lingering', () => {

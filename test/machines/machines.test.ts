@@ -91,8 +91,8 @@ describe('channel machine', () => {
     });
   });
   it('tells the app a half-closed client left, and keeps it until its response is out (RFC 9112 §9.6)', () => {
-    expect(c(complete, { type: 'socket.ended' })).toEqual({ state: 'dispatched', actions: ['signalClientLeft'] });
-    expect(c({ type: 'socket.ended' }).state).toBe('closed');
+    expect(c(complete, { type: 'socket.ended', requestSpooling: false })).toEqual({ state: 'dispatched', actions: ['signalClientLeft'] });
+    expect(c({ type: 'socket.ended', requestSpooling: false }).state).toBe('closed');
   });
   describe('deadlines of a request on its way in (RFC 9110 §15.5.9)', () => {
     const check = (progress: Omit<RequestProgress, 'now'>): ChannelEvent => ({ type: 'deadline.check', now: 100_000, ...progress });
@@ -283,7 +283,7 @@ describe('every state is reachable', () => {
   const serializeState = (s: { value: unknown }) => JSON.stringify(s.value);
   const channelEvents: ChannelEvent[] = [
     { type: 'socket.data' },
-    { type: 'socket.ended' },
+    { type: 'socket.ended', requestSpooling: false },
     { type: 'socket.closed' },
     { type: 'request.head', expectsContinue: true, bodyStarted: false },
     complete,

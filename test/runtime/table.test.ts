@@ -45,7 +45,7 @@ const none = fc.constant({});
 const CHANNEL_INPUT = { shell: {}, deadlines: { headerTimeoutMs: 30_000, bodyMinRate: 240, bodyGraceMs: 5_000 } };
 const channelPayloads: Payloads<ChannelEvent> = {
   'socket.data': none,
-  'socket.ended': none,
+  'socket.ended': fc.record({ requestSpooling: fc.boolean() }),
   'socket.closed': none,
   'request.head': fc.record({ expectsContinue: fc.boolean(), bodyStarted: fc.boolean() }),
   'request.complete': fc.constant({ request: { head: head({ kind: 'none' }) } }),
