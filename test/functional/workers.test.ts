@@ -160,6 +160,24 @@ describe('awaiting tasks share a thread', () => {
     for (const c of [...hung, fifth]) c.destroy();
     await t.close();
   });
+  it('a never-settling request whose client leaves, by a close or a reset, gives its worker slot back', async () => {
+    const t = await startServer(APP, { threads: 1, threadConcurrency: 1, shutdownTimeout: 1 });
+    for (const leave of ['close', 'reset'] as const) {
+      const hung = await RawClient.connect(t.port);
+      hung.write(get('/hang'));
+      await new Promise((r) => setTimeout(r, 100));
+      const next = await RawClient.connect(t.port);
+      next.write(get('/hello'));
+      // The only slot is the hung request's...
+      expect(await next.settle(200)).toBe('');
+      // ...until its client goes.
+      if (leave === 'close') hung.end();
+      else hung.socket.resetAndDestroy();
+      expect((await next.readResponse({ timeoutMs: 1000 })).status).toBe(200);
+      for (const c of [hung, next]) c.destroy();
+    }
+    await t.close();
+  });
 });
 
 describe('faults in workers (the server keeps serving everyone else)', () => {
