@@ -69,8 +69,9 @@ const WAITRESS_DIFFERENCES: Partial<Record<string, string>> = {
     'The library runs the app inline unless `threads` > 0 (then the app is a module reference); `waitstate-serve` runs 4, like waitress-serve. ' +
     'A thread is an event loop: it runs up to `thread_concurrency` requests at once while they await I/O (a Waitress thread runs one).',
   channelTimeout:
-    'Applies between requests only. A request that has begun keeps to `header_timeout` and `body_min_rate` instead: in Waitress every byte ' +
-    'resets the idle timer, so a client sending a byte now and then holds its connection (and, at `connection_limit`, the server) forever.',
+    'As in Waitress, a connection silent this long while no request runs is closed. A request on its way in is held besides to ' +
+    '`header_timeout` and `body_min_rate`: in Waitress every byte resets the idle timer, so a client sending a byte now and then ' +
+    'holds its connection (and, at `connection_limit`, the server) forever.',
   sockets: 'File descriptors or listening `net.Server` objects; `waitstate-serve` also takes systemd sockets (`LISTEN_FDS`).',
   serverName: 'Default `waitstate.invalid`.',
   ident: 'Default `waitstate`.',
