@@ -86,6 +86,7 @@ describe.each([
     it.each([
       ['/response-error', '0'],
       ['/status-700', '700'],
+      ['/status-600-subclass', '600'],
     ])('%s: 500 and an error logged, never "HTTP/1.1 %s"', async (path, status) => {
       log.lines.length = 0;
       const r = await exchange(t.port, request(path));
