@@ -98,6 +98,16 @@ describe.each([
     });
   });
 
+  it('HEAD of a route that answers Response.error(): the 500 head alone, then the close (RFC 9110 §9.3.2)', async () => {
+    const client = await RawClient.connect(t.port);
+    client.write(request('/response-error', 'HEAD'));
+    const r = await client.readResponse({ forHead: true });
+    expect(r.status).toBe(500);
+    expect(Number(r.header('content-length'))).toBeGreaterThan(0);
+    expect(await client.expectClosed()).toEqual({ closed: true, extra: '' });
+    client.destroy();
+  });
+
   it('a Response whose fields cannot be read: 500, logged with WS_ERR_APP_UNREADABLE, and the server goes on', async () => {
     log.lines.length = 0;
     const r = await exchange(t.port, request('/unreadable'));
