@@ -1,8 +1,9 @@
 // src/audit/catalogue.ts: HTTP/1.1 edge cases as data. Each case is the bytes a client sends, what
 // a correct server answers (the status of each response, and whether it then closes; waitstate's
-// answer, with the others the RFC also allows in `alsoAllowed`), the RFC section that decides it, and where waitstate decides it (machine, transition or guard, and the
-// codec's error code). The test suite runs every case against waitstate
-// (test/functional/catalogue.test.ts); docs/edge-cases.md shows them (npm run docs:edge-cases).
+// answer, with the others the RFC also allows in `alsoAllowed`), the RFC section that decides it,
+// and where waitstate decides it (machine, transition or guard, and the codec's error code). The
+// test suite runs every case against waitstate (test/functional/catalogue.test.ts);
+// docs/edge-cases.md shows them (npm run docs:edge-cases).
 //
 // The answers assume an app that answers any request it is given with 200, as any "hello" app
 // does. Nothing here imports `node:`: the cases are plain data.
@@ -146,23 +147,29 @@ export const CATALOGUE: readonly EdgeCase[] = [
     'RFC 9110 §9.1',
     'WS_ERR_METHOD',
   ),
-  refused(
-    'double-space',
-    'Request line',
-    'two spaces between method and target',
-    'GET  / HTTP/1.1\r\nHost: a\r\n\r\n',
-    400,
-    'RFC 9112 §3',
-    'WS_ERR_REQUEST_LINE',
+  allowing(
+    refused(
+      'double-space',
+      'Request line',
+      'two spaces between method and target',
+      'GET  / HTTP/1.1\r\nHost: a\r\n\r\n',
+      400,
+      'RFC 9112 §3',
+      'WS_ERR_REQUEST_LINE',
+    ),
+    { statuses: [200], closes: false, why: 'RFC 9112 §3: a recipient may parse the request line on whitespace-delimited words' },
   ),
-  refused(
-    'tab-separator',
-    'Request line',
-    'a TAB instead of a space',
-    'GET\t/ HTTP/1.1\r\nHost: a\r\n\r\n',
-    400,
-    'RFC 9112 §3',
-    'WS_ERR_REQUEST_LINE',
+  allowing(
+    refused(
+      'tab-separator',
+      'Request line',
+      'a TAB instead of a space',
+      'GET\t/ HTTP/1.1\r\nHost: a\r\n\r\n',
+      400,
+      'RFC 9112 §3',
+      'WS_ERR_REQUEST_LINE',
+    ),
+    { statuses: [200], closes: false, why: 'RFC 9112 §3: a recipient may parse the request line on whitespace-delimited words' },
   ),
   refused(
     'no-version',
@@ -538,14 +545,21 @@ export const CATALOGUE: readonly EdgeCase[] = [
     ),
     { statuses: [200], closes: true, why: 'RFC 9112 §6.1: a server may frame by Transfer-Encoding alone, then must close' },
   ),
-  refused(
-    'te-http-1-0',
-    'Body framing',
-    'Transfer-Encoding in an HTTP/1.0 request',
-    'POST / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n',
-    400,
-    'RFC 9112 §6.1',
-    'WS_ERR_TE_HTTP10',
+  allowing(
+    refused(
+      'te-http-1-0',
+      'Body framing',
+      'Transfer-Encoding in an HTTP/1.0 request',
+      'POST / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n',
+      400,
+      'RFC 9112 §6.1',
+      'WS_ERR_TE_HTTP10',
+    ),
+    {
+      statuses: [200],
+      closes: true,
+      why: 'RFC 9112 §6.1: the framing is treated as faulty: the message may be processed, then the connection closed',
+    },
   ),
   refused(
     'te-gzip-final',
@@ -770,14 +784,21 @@ export const CATALOGUE: readonly EdgeCase[] = [
     rfc: 'RFC 9110 §10.1.1',
     decidedBy: SERVED_CLOSING,
   },
-  refused(
-    'expect-continue-too-large',
-    'Expect: 100-continue',
-    'Expect: 100-continue with a body over the limit: 413, no 100',
-    post('Content-Length: 2000000000\r\nExpect: 100-continue\r\n', ''),
-    413,
-    'RFC 9110 §10.1.1',
-    'WS_ERR_BODY_TOO_LARGE',
+  allowing(
+    refused(
+      'expect-continue-too-large',
+      'Expect: 100-continue',
+      'Expect: 100-continue with a body over the limit: 413, no 100',
+      post('Content-Length: 2000000000\r\nExpect: 100-continue\r\n', ''),
+      413,
+      'RFC 9110 §10.1.1',
+      'WS_ERR_BODY_TOO_LARGE',
+    ),
+    {
+      statuses: [100],
+      closes: false,
+      why: 'RFC 9110 §10.1.1, §15.5.14: a server with no body limit (413 is its choice) asks for the body',
+    },
   ),
   // ---- responses (what the server makes of the app's answer; the audit app is described in docs/audit.md)
   {

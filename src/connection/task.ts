@@ -373,13 +373,18 @@ export class Task implements JobListener, ExchangeFacts, UpgradeConnection {
     void this.#pump(stream);
   }
 
+  /** RFC 9110 §9.3.2: the server's own answer to a HEAD is its head alone. */
+  get #toHead(): boolean {
+    return this.#head.method === 'HEAD';
+  }
+
   writeServerError(error: unknown): void {
     const { settings, ident } = this.#host.config;
     let detail = GENERIC_500;
     if (settings.exposeTracebacks && error !== undefined) {
       detail = error instanceof Error ? (error.stack ?? `${error.name}: ${error.message}`) : String(error);
     }
-    this.#output.writeBytes(errorResponse({ status: 500, reason: detail }, '1.1', httpDate(Date.now()), ident));
+    this.#output.writeBytes(errorResponse({ status: 500, reason: detail }, '1.1', httpDate(Date.now()), ident, this.#toHead));
     this.#statusSent = 500;
   }
 
@@ -431,14 +436,14 @@ export class Task implements JobListener, ExchangeFacts, UpgradeConnection {
   writeUnavailable(cause: 'late' | 'stopping'): void {
     const { ident } = this.#host.config;
     const reason = cause === 'late' ? UNAVAILABLE : STOPPING;
-    this.#output.writeBytes(errorResponse({ status: 503, reason }, '1.1', httpDate(Date.now()), ident));
+    this.#output.writeBytes(errorResponse({ status: 503, reason }, '1.1', httpDate(Date.now()), ident, this.#toHead));
     this.#statusSent = 503;
   }
 
   refuseHandshake(refusal: HandshakeRefusal): void {
     const { logger, ident } = this.#host.config;
     logger.info(`waitstate: ${this.#head.method} ${this.#head.target}: ${refusal.status} ${refusal.code}: ${refusal.reason}`);
-    this.#output.writeBytes(errorResponse(refusal, '1.1', httpDate(Date.now()), ident));
+    this.#output.writeBytes(errorResponse(refusal, '1.1', httpDate(Date.now()), ident, this.#toHead));
     this.#statusSent = refusal.status;
   }
 

@@ -61,6 +61,9 @@ export function readResponse(value: unknown): ResponseParts | AppResponseError {
 }
 
 function partsOf(value: Response): ResponseParts | AppResponseError {
+  // The status as the app's object says it: a subclass's getter wins over what its constructor
+  // kept (RFC 9110 §15: a status outside 200-599 must reach the server's check, LiteResponse or not).
+  const { status, statusText } = value;
   const peek = LiteResponse.isLite(value) ? LiteResponse.peek(value) : undefined;
   if (peek !== undefined) {
     const headers = flattenHeaders(peek.headers);
@@ -71,25 +74,18 @@ function partsOf(value: Response): ResponseParts | AppResponseError {
     } else {
       body = peek.body instanceof ArrayBuffer ? new Uint8Array(peek.body) : peek.body;
     }
-    return { status: peek.status, statusText: peek.statusText, headers, body, stream: undefined };
+    return { status, statusText, headers, body, stream: undefined };
   }
   const response = LiteResponse.isLite(value) ? value.materialize() : value;
   const file = filePathOf(response);
   if (file !== undefined) {
-    return {
-      status: response.status,
-      statusText: response.statusText,
-      headers: flattenHeaders(response.headers),
-      body: null,
-      stream: undefined,
-      file,
-    };
+    return { status, statusText, headers: flattenHeaders(response.headers), body: null, stream: undefined, file };
   }
   if (response.bodyUsed) return new AppResponseError('bodyUsed', 'the response body was already read');
   const known = readKnownBody(response);
   return {
-    status: response.status,
-    statusText: response.statusText,
+    status,
+    statusText,
     headers: flattenHeaders(response.headers),
     body: known === undefined ? null : typeof known === 'string' ? toWireString(known) : known,
     stream: known === undefined && response.body !== null ? response.body : undefined,

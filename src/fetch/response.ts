@@ -136,14 +136,13 @@ export class LiteResponse {
   }
 
   /**
-   * For the server: status, headers and a string/bytes body, or undefined once the response has
-   * been materialized (then read it as a real Response).
+   * For the server: the headers and a string/bytes body, or undefined once the response has been
+   * materialized (then read it as a real Response). The status is read through `status`, which
+   * a subclass may override.
    */
   static peek(res: LiteResponse): LitePeek | undefined {
     if (res.#real !== undefined) return undefined;
     return {
-      status: res.#status,
-      statusText: res.#statusText,
       headers: res.#headers ?? res.#headersInit,
       body: res.#body,
     };
@@ -172,8 +171,6 @@ export class LiteResponse {
 }
 
 interface LitePeek {
-  status: number;
-  statusText: string;
   headers: HeadersInitLike | undefined;
   body: SimpleBody;
 }

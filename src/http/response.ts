@@ -283,13 +283,15 @@ const utf8 = new TextEncoder();
  * with Connection: close, Content-Length, Content-Type, Date, the refusal's own `fields` (426's
  * Sec-WebSocket-Version), Server (omitted when ident is empty), in that (alphabetical, Waitress)
  * order. `error.reason` is the detail line: the HttpError sentence, or the app error text /
- * traceback for a 500.
+ * traceback for a 500. `toHead`: it answers a HEAD, so the head goes alone, with the
+ * Content-Length a GET's answer has (RFC 9110 §9.3.2: no content in a response to HEAD).
  */
 export function errorResponse(
   error: { readonly status: number; readonly reason: string; readonly fields?: readonly string[] },
   version: HttpVersion,
   date: string,
   ident: string | undefined,
+  toHead = false,
 ): Uint8Array {
   const phrase = STATUS_TEXT[error.status] ?? '';
   const tag = ident !== undefined && ident !== '' ? ident : 'server';
@@ -304,13 +306,13 @@ export function errorResponse(
   if (fields !== undefined) for (let i = 0; i + 1 < fields.length; i += 2) head += `${fields[i]!}: ${fields[i + 1]!}\r\n`;
   if (ident !== undefined && ident !== '') head += `Server: ${ident}\r\n`;
   head += '\r\n';
-  const out = new Uint8Array(head.length + body.length);
+  const out = new Uint8Array(head.length + (toHead ? 0 : body.length));
   // latin1 encoding of the head; a char above U+00FF (only possible from a misconfigured ident)
   // becomes "?" rather than a silently truncated byte.
   for (let i = 0; i < head.length; i++) {
     const c = head.charCodeAt(i);
     out[i] = c <= 0xff ? c : 0x3f;
   }
-  out.set(body, head.length);
+  if (!toHead) out.set(body, head.length);
   return out;
 }

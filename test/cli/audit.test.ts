@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../src/audit/cli.js';
 import { CATALOGUE } from '../../src/audit/catalogue.js';
-import { probe, verdict } from '../../src/audit/probe.js';
+import { allowedAnswer, probe, verdict } from '../../src/audit/probe.js';
 import { startServer, type TestServer } from '../helpers/raw-client.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'waitstate-audit-'));
@@ -74,6 +74,18 @@ describe('waitstate-audit', () => {
     const report = JSON.parse(text) as { passed: number; allowed: number; failed: number; cases: { verdict: string; why?: string }[] };
     expect(report).toMatchObject({ passed: 1, allowed: 1, failed: 0 });
     expect(report.cases[1]).toMatchObject({ verdict: 'allowed', why: expect.stringMatching(/417/) });
+  });
+
+  // What node:http answers here differs from waitstate's answer, but the RFC permits it.
+  it.each([
+    ['double-space', /RFC 9112 §3/],
+    ['te-http-1-0', /RFC 9112 §6\.1/],
+    ['expect-continue-too-large', /RFC 9110 §10\.1\.1/],
+  ])("node:http's answer to %s is graded allowed, with the rule that permits it", async (id, rule) => {
+    const edge = CATALOGUE.find((c) => c.id === id)!;
+    const result = await probe('127.0.0.1', nodePort, edge);
+    expect(verdict(edge, result)).toBe('allowed');
+    expect(allowedAnswer(edge, result)?.why).toMatch(rule);
   });
 
   it.each([

@@ -86,6 +86,7 @@ describe.each([
     it.each([
       ['/response-error', '0'],
       ['/status-700', '700'],
+      ['/status-600-subclass', '600'],
     ])('%s: 500 and an error logged, never "HTTP/1.1 %s"', async (path, status) => {
       log.lines.length = 0;
       const r = await exchange(t.port, request(path));
@@ -95,6 +96,16 @@ describe.each([
       expect(log.lines.some((line) => line.startsWith('error:') && line.includes(`status ${status}`))).toBe(true);
       expect(log.lines.some((line) => line.includes(`(answered 500): WS_ERR_APP_STATUS_RANGE: the response status ${status}`))).toBe(true);
     });
+  });
+
+  it('HEAD of a route that answers Response.error(): the 500 head alone, then the close (RFC 9110 §9.3.2)', async () => {
+    const client = await RawClient.connect(t.port);
+    client.write(request('/response-error', 'HEAD'));
+    const r = await client.readResponse({ forHead: true });
+    expect(r.status).toBe(500);
+    expect(Number(r.header('content-length'))).toBeGreaterThan(0);
+    expect(await client.expectClosed()).toEqual({ closed: true, extra: '' });
+    client.destroy();
   });
 
   it('a Response whose fields cannot be read: 500, logged with WS_ERR_APP_UNREADABLE, and the server goes on', async () => {

@@ -46,7 +46,7 @@ describe.each([
   });
   afterAll(() => t.close());
 
-  it('c.text and c.json: a Content-Length of the body, and HEAD keeps it', async () => {
+  it('c.text and c.json: a Content-Length of the body; HEAD has the same one or none, never 0', async () => {
     for (const [path, body] of [
       ['/text', 'Hello, Hono!!'],
       ['/json', '{"ok":true,"n":1}'],

@@ -259,6 +259,12 @@ describe('error responses (Waitress layout)', () => {
     expect(head).toContain(`Content-Length: ${Buffer.byteLength(body, 'utf8')}`);
     expect(Buffer.byteLength(body, 'utf8')).toBeGreaterThan(body.length);
   });
+  test("toHead: the head alone, with the Content-Length of the GET's answer (RFC 9110 §9.3.2)", () => {
+    const full = text(errorResponse({ status: 500, reason: 'boom' }, '1.1', DATE, 'w'));
+    const head = text(errorResponse({ status: 500, reason: 'boom' }, '1.1', DATE, 'w', true));
+    expect(head).toBe(full.slice(0, full.indexOf('\r\n\r\n') + 4));
+    expect(head).toContain(`Content-Length: ${full.length - head.length}\r\n`);
+  });
   test('501 and 505 reason phrases', () => {
     expect(text(errorResponse(ERR.transferCodingUnsupported, '1.1', DATE, 'w'))).toMatch(/^HTTP\/1\.1 501 Not Implemented\r\n/);
     expect(text(errorResponse(ERR.versionNotSupported, '1.0', DATE, 'w'))).toMatch(/^HTTP\/1\.0 505 HTTP Version Not Supported\r\n/);
