@@ -283,6 +283,44 @@ function longFunctions(file: string, max: number): string[] {
   return found;
 }
 
+/** Files outside src/ and machines/ that may use what those export. */
+const users = ['test', 'bench', 'scripts', 'examples'].flatMap((dir) =>
+  readdirSync(join(root, dir), { recursive: true, encoding: 'utf8' })
+    .filter((name) => /\.(ts|mjs|js)$/.test(name) && !name.includes('node_modules'))
+    .map((name) => join(root, dir, name)),
+);
+const sourceOf = new Map([...files, ...users].map((file) => [file, readFileSync(file, 'utf8')]));
+/** Exports Node looks up by name (module customization hooks), not code of ours. */
+const CALLED_BY_NODE = new Set(['src/cli/reload-hooks.ts initialize', 'src/cli/reload-hooks.ts load']);
+
+/** The values (functions, classes, constants) a file exports that no other file names. */
+function unusedExports(file: string, source = sourceOf.get(file)!): string[] {
+  const tree = ts.createSourceFile(file, source, ts.ScriptTarget.Latest, true);
+  const exported = tree.statements.flatMap((statement) => {
+    if (!ts.canHaveModifiers(statement) || !ts.getModifiers(statement)?.some((m) => m.kind === ts.SyntaxKind.ExportKeyword)) return [];
+    if (ts.isVariableStatement(statement)) return statement.declarationList.declarations.map((d) => d.name.getText(tree));
+    if ((ts.isFunctionDeclaration(statement) || ts.isClassDeclaration(statement)) && statement.name) return [statement.name.text];
+    return [];
+  });
+  return exported
+    .filter((name) => !CALLED_BY_NODE.has(`${relative(root, file)} ${name}`))
+    .filter((name) => ![...sourceOf].some(([other, text]) => other !== file && new RegExp(`\\b${name}\\b`).test(text)))
+    .map((name) => `${relative(root, file)}: ${name}`);
+}
+
+describe('no export without a user', () => {
+  test('every function, class and constant exported from src/ or machines/ is used by another file (tests count)', () => {
+    expect(files.flatMap((file) => unusedExports(file))).toEqual([]);
+  });
+  test('the check finds an export nobody imports', () => {
+    const file = join(root, 'src/http/x.ts');
+    // The name is built from pieces, so that this file does not use it.
+    const unused = 'nobody' + 'CallsThis';
+    const source = `export const parseHead = 1;\nexport function ${unused}() {}\nexport type NorThis = 1;\n`;
+    expect(unusedExports(file, source)).toEqual([`src/http/x.ts: ${unused}`]);
+  });
+});
+
 describe('functions a reader can hold', () => {
   test(`no function in src/ or machines/ is over ${MAX_FUNCTION_LINES} lines`, () => {
     expect(files.flatMap((file) => longFunctions(file, MAX_FUNCTION_LINES))).toEqual([]);
