@@ -12,7 +12,7 @@ export interface ConnectionInfo {
 }
 
 /**
- * @deprecated The Fetch standard's `ConnectionInfo` is `Request | string`; this one is
+ * @deprecated The Fetch standard's `RequestInfo` is `Request | string`; this one is
  * {@link ConnectionInfo}, under the name it had before.
  */
 export type RequestInfo = ConnectionInfo;

@@ -1,4 +1,4 @@
-// The public surface of waitstate: everything a user imports is named here.
+// src/index.ts: the public surface of waitstate ('waitstate'): everything a user imports is named here.
 export { serve } from './server/serve.js';
 export type { Serving } from './server/serve.js';
 export type { App, BoundAddress, ConnectionInfo, FetchHandler, RequestInfo, ServerHandle } from './app.js';

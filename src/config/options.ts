@@ -79,7 +79,7 @@ const string = (def: string, help: string, extra: Partial<OptionSpec<string>> = 
 const unbracketed = (address: string) => address.replace(/^\[(.*)\]$/, '$1');
 
 /** Where waitstate-serve reads keyfile_password from: a flag would show it to every user of the machine (ps). */
-export const KEYFILE_PASSWORD_ENV = 'WAITSTATE_KEYFILE_PASSWORD';
+const KEYFILE_PASSWORD_ENV = 'WAITSTATE_KEYFILE_PASSWORD';
 
 /** The inspector's port when `inspect` is just switched on. */
 const DEFAULT_INSPECT_PORT = 5678;

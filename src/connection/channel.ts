@@ -41,7 +41,7 @@ import { Task, type TaskConfig, type TaskHost } from './task.js';
 import { GOING_AWAY, type WebSocketHub } from '../websocket/hub.js';
 
 /** How long a closing connection keeps draining the client's bytes before it is destroyed (RFC 9112 §9.6). */
-const LINGER_MS = 2_000;
+export const LINGER_MS = 2_000;
 const CONTINUE = 'HTTP/1.1 100 Continue\r\n\r\n';
 /** The reason of the 1001 a shutdown closes WebSockets with. */
 const SHUTTING_DOWN = 'The server is shutting down';

@@ -3,7 +3,7 @@
 //
 // The app runs inline (it gets an IncomingRequest, src/fetch/request.ts, and the connection's `info`)
 // or in a worker thread (src/workers/pool.ts). What it answers is taken apart by readResponse()
-// and checked once (`#accept`): fields that can go on the wire, or a problem the machine turns
+// and checked once (`#checkResponse`): fields that can go on the wire, or a problem the machine turns
 // into a 500. The head and a known-length body leave together; a streamed body is copied chunk
 // by chunk and a file response read from disk, each waiting once outbuf_high_watermark (streams)
 // or outbuf_overflow (files) waits to be sent.
@@ -143,7 +143,7 @@ export class Task implements JobListener, ExchangeFacts, UpgradeConnection {
   readonly #url: string;
   readonly #info: ConnectionInfo;
   readonly #machine: RunningMachine<TaskEvent>;
-  // The checked response, filled in by #accept.
+  // The checked response, filled in by #checkResponse.
   #status = 200;
   #statusText = '';
   #headers: string[] = [];
@@ -593,7 +593,7 @@ export class Task implements JobListener, ExchangeFacts, UpgradeConnection {
   /** Report the response to the machine; a file response is opened first, for its size. */
   #take(parts: ResponseParts): void {
     if (parts.file === undefined) {
-      this.#send({ type: 'app.responded', problem: this.#accept(parts) });
+      this.#send({ type: 'app.responded', problem: this.#checkResponse(parts) });
       return;
     }
     const path = parts.file;
@@ -604,7 +604,7 @@ export class Task implements JobListener, ExchangeFacts, UpgradeConnection {
           return;
         }
         this.#file = handle;
-        const problem = this.#accept(parts);
+        const problem = this.#checkResponse(parts);
         // Waitress's file_wrapper: a smaller Content-Length sends that much; a larger one is corrected.
         this.#fileLength = this.#declaredLength === undefined ? size : Math.min(this.#declaredLength, size);
         this.#declaredLength = this.#fileLength;
@@ -619,7 +619,7 @@ export class Task implements JobListener, ExchangeFacts, UpgradeConnection {
   }
 
   /** Take the parts of a response (from the app inline, or from a worker) if they can be sent. */
-  #accept(parts: ResponseParts): AppResponseError | undefined {
+  #checkResponse(parts: ResponseParts): AppResponseError | undefined {
     this.#status = parts.status;
     this.#statusText = parts.statusText;
     this.#known = parts.body;

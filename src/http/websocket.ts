@@ -13,7 +13,7 @@ import { isToken } from './grammar.js';
 import type { HttpVersion } from './types.js';
 
 /** The only version of the protocol this server speaks (RFC 6455 §4.1 item 9). */
-export const WEBSOCKET_VERSION = '13';
+const WEBSOCKET_VERSION = '13';
 
 /** A handshake the server refuses: what it answers, and why. */
 export interface HandshakeRefusal {

@@ -14,12 +14,12 @@
 
 import { createServer } from 'node:http';
 import { WebSocket, WebSocketServer } from 'ws';
-import type { InspectionEvent, Observer } from 'xstate';
 import { codeOf } from '../errors.js';
-import { optionError, type InspectionCallback, type InspectOption, type Spelling } from '../config/options.js';
+import { optionError, type InspectOption, type Spelling } from '../config/options.js';
+import type { InspectionObserver } from '../runtime/machine.js';
 
 export interface Inspector {
-  readonly observer: InspectionCallback | Observer<InspectionEvent>;
+  readonly observer: InspectionObserver;
   /** The page to open in a browser to watch (the WebSocket relay), when there is one. */
   readonly url: string | undefined;
   close(): Promise<void>;

@@ -7,11 +7,11 @@
 // test/runtime/table.test.ts shows both take the same transitions and run the same actions.
 
 import { createActor, type AnyStateMachine, type InspectionEvent, type Observer } from 'xstate';
-import type { MachineRuntime } from '../config/options.js';
+import type { InspectionCallback, MachineRuntime } from '../config/options.js';
 import { compileMachine, MachineRunner, type CompiledMachine } from './table.js';
 
 /** Where xstate actors send inspection events (the `inspect` option). */
-export type InspectionObserver = ((event: InspectionEvent) => void) | Observer<InspectionEvent>;
+export type InspectionObserver = InspectionCallback | Observer<InspectionEvent>;
 
 /** What the shell needs of a running machine, whichever interpreter runs it. */
 export interface RunningMachine<E, C = unknown> {
@@ -27,7 +27,8 @@ export interface RunningMachine<E, C = unknown> {
   readonly context: C;
 }
 
-class ActorDriver<E extends { type: string }, C> implements RunningMachine<E, C> {
+/** A definition run by a real xstate actor: what `machine_runtime: 'xstate'` (and inspection) asks for. */
+class ActorRunner<E extends { type: string }, C> implements RunningMachine<E, C> {
   readonly #actor;
   constructor(logic: AnyStateMachine, input: unknown, onError: (error: unknown) => void, inspect: InspectionObserver | undefined) {
     this.#actor = createActor(logic, inspect === undefined ? { input } : { input, inspect });
@@ -65,7 +66,7 @@ export class RunnableMachine<C, E extends { type: string }, I = C> {
   }
 
   start(runtime: MachineRuntime, input: I, onError: (error: unknown) => void, inspect?: InspectionObserver): RunningMachine<E, C> {
-    if (runtime === 'xstate') return new ActorDriver<E, C>(this.#logic, input, onError, inspect);
+    if (runtime === 'xstate') return new ActorRunner<E, C>(this.#logic, input, onError, inspect);
     return new MachineRunner<C, E>(this.#table, input);
   }
 }

@@ -16,6 +16,7 @@
 import type { Socket } from 'node:net';
 import { createServer, type Server as TlsServer, type TLSSocket, type TlsOptions } from 'node:tls';
 import type { Logger } from '../config/options.js';
+import { LINGER_MS } from '../connection/channel.js';
 import { codeOf } from '../errors.js';
 
 /**
@@ -29,9 +30,6 @@ const PLAIN_HTTP_BODY = 'This port speaks HTTPS: the request was sent as plain H
 const PLAIN_HTTP_ANSWER =
   'HTTP/1.0 400 Bad Request\r\nContent-Type: text/plain\r\n' +
   `Content-Length: ${PLAIN_HTTP_BODY.length}\r\nConnection: close\r\n\r\n${PLAIN_HTTP_BODY}`;
-/** How long a client told it spoke plain HTTP may keep sending before its connection is dropped (RFC 9112 §9.6). */
-const LINGER_MS = 2_000;
-
 const ignore = () => {};
 
 export class TlsFront {
@@ -127,8 +125,9 @@ export class TlsFront {
 
   #answerPlainHttp(socket: Socket): void {
     this.#logger.info(`waitstate: ${peerOf(socket)} sent plain HTTP to the HTTPS port: answered 400`);
-    // RFC 9112 §9.6: close our side only, and read (and drop) what the client still sends for a
-    // while, lest its unread bytes make the kernel reset the connection before it reads the answer.
+    // RFC 9112 §9.6: close our side only, and read (and drop) what the client still sends for as
+    // long as a channel's close lingers, lest its unread bytes make the kernel reset the
+    // connection before it reads the answer.
     socket.on('data', ignore);
     socket.resume();
     socket.end(PLAIN_HTTP_ANSWER, 'latin1');

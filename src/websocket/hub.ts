@@ -16,9 +16,9 @@ import type { PendingWebSocket } from './upgrade.js';
  * The largest message a client may send, fragments together: past it ws fails the connection
  * with 1009, Message Too Big (RFC 6455 §7.4.1), as Deno does past its own 64 MiB.
  */
-export const MAX_MESSAGE_BYTES = 64 * 1024 * 1024;
+const MAX_MESSAGE_BYTES = 64 * 1024 * 1024;
 /** The reason of the close that ends a socket that did not answer a ping, Deno's words. */
-export const NO_PONG = 'No response from ping frame.';
+const NO_PONG = 'No response from ping frame.';
 /** RFC 6455 §7.4.1: 1001, Going Away: the server is stopping. */
 export const GOING_AWAY = 1001;
 
@@ -137,7 +137,7 @@ export function keepAlive(ws: WebSocket, idleTimeoutMs: number, silent: () => vo
 }
 
 /** A binary message's bytes as an ArrayBuffer of their own (ws may hand a view of a larger read). */
-export function ownArrayBuffer(data: Buffer): ArrayBuffer {
+function ownArrayBuffer(data: Buffer): ArrayBuffer {
   const { buffer, byteOffset, byteLength } = data;
   if (byteOffset === 0 && byteLength === buffer.byteLength && buffer instanceof ArrayBuffer) return buffer;
   return buffer.slice(byteOffset, byteOffset + byteLength) as ArrayBuffer;

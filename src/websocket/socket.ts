@@ -22,7 +22,7 @@ const CLOSED = 3;
 type ReadyState = typeof CONNECTING | typeof OPEN | typeof CLOSING | typeof CLOSED;
 
 /** The code a close event has when no close frame came: the connection just went (RFC 6455 §7.1.5). */
-export const ABNORMAL_CLOSURE = 1006;
+const ABNORMAL_CLOSURE = 1006;
 
 /** What a send() may carry, as WHATWG's WebSocket.send() takes it. */
 export type WebSocketData = string | ArrayBufferLike | ArrayBufferView | Blob;

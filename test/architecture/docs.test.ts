@@ -163,7 +163,16 @@ function staleEmbeds(file: string, markdown: string): string[] {
  * from pieces so that this file does not match itself.
  */
 const PRIVATE_REFERENCE = new RegExp(
-  ['\\.\\./' + 'shared', 'research[ _-]?notes?', '\\bresearch/', 'DESIGN' + '\\.md', '\\bwaitress-(?!serve\\b)[\\w-]+\\.md'].join('|'),
+  [
+    '\\.\\./' + 'shared',
+    'research[ _-]?notes?',
+    '\\bresearch/',
+    'DESIGN' + '\\.md',
+    '\\bwaitress-(?!serve\\b)[\\w-]+\\.md',
+    // The work items the code came from: a reader has neither the tracker nor the brief.
+    '\\b' + 'issues? #?\\d+',
+    '\\bthe ' + 'brief\\b',
+  ].join('|'),
   'i',
 );
 
@@ -208,7 +217,7 @@ describe('docs and code point only at what users have', () => {
     ),
   ];
 
-  test('no mention of research notes, design notes or ../shared', () => {
+  test('no mention of research notes, design notes, ../shared, issue numbers or the brief', () => {
     expect(sources.flatMap((f) => privateReferences(f, read(f)))).toEqual([]);
   });
 });
@@ -269,9 +278,15 @@ describe('the checks find what they look for', () => {
   });
 
   test('a pointer at private notes', () => {
-    const text = ['see the ' + 'research notes', 'in ../' + 'shared/x.md', 'per waitress-' + 'notes.md', 'waitress-serve is fine'].join(
-      '\n',
-    );
-    expect(privateReferences(here, text).map((line) => line.split(':')[1])).toEqual(['1', '2', '3']);
+    const text = [
+      'see the ' + 'research notes',
+      'in ../' + 'shared/x.md',
+      'per waitress-' + 'notes.md',
+      'waitress-serve is fine',
+      'as issue ' + '#12 asks',
+      'The ' + 'brief asks for it',
+      'a PKCS#12 bundle is fine',
+    ].join('\n');
+    expect(privateReferences(here, text).map((line) => line.split(':')[1])).toEqual(['1', '2', '3', '5', '6']);
   });
 });

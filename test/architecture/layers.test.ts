@@ -58,13 +58,29 @@ interface Import {
   readonly typeOnly: boolean;
 }
 
-function importsOf(file: string): Import[] {
-  const source = readFileSync(file, 'utf8');
-  return [...source.matchAll(/^\s*(?:import|export)(\s+type)?[^'";]*?from\s+['"]([^'"]+)['"]/gm)].map((m) => {
-    const specifier = m[2]!;
+/**
+ * Every module a file names, read by the TypeScript parser so that comments and strings never
+ * count: `import … from`, `export … from`, `import 'x'`, `import('x')` and `typeof import('x')`.
+ * Only `import type` and `export type` (and a type's `import('x')`) are type-only.
+ */
+function importsOf(file: string, source = readFileSync(file, 'utf8')): Import[] {
+  const tree = ts.createSourceFile(file, source, ts.ScriptTarget.Latest, true);
+  const found: Import[] = [];
+  const add = (literal: ts.Expression | undefined, typeOnly: boolean) => {
+    if (literal === undefined || !ts.isStringLiteralLike(literal)) return;
+    const specifier = literal.text;
     const target = specifier.startsWith('.') ? resolve(dirname(file), specifier).replace(/\.js$/, '.ts') : undefined;
-    return { specifier, target, typeOnly: m[1] !== undefined };
-  });
+    found.push({ specifier, target, typeOnly });
+  };
+  const visit = (node: ts.Node): void => {
+    if (ts.isImportDeclaration(node)) add(node.moduleSpecifier, node.importClause?.isTypeOnly ?? false);
+    else if (ts.isExportDeclaration(node)) add(node.moduleSpecifier, node.isTypeOnly);
+    else if (ts.isCallExpression(node) && node.expression.kind === ts.SyntaxKind.ImportKeyword) add(node.arguments[0], false);
+    else if (ts.isImportTypeNode(node) && ts.isLiteralTypeNode(node.argument)) add(node.argument.literal, true);
+    ts.forEachChild(node, visit);
+  };
+  visit(tree);
+  return found;
 }
 const graph = new Map(files.map((file) => [file, importsOf(file)]));
 
@@ -103,6 +119,20 @@ describe('each folder imports only the layers beneath it', () => {
     expect(layerViolations(machine, [{ specifier: '../src/http/head.js', target: codec, typeOnly: false }])).toHaveLength(1);
     expect(layerViolations(machine, [{ specifier: '../src/http/head.js', target: codec, typeOnly: true }])).toEqual([]);
   });
+  test('the imports read are every kind of import, and none in a comment or a string', () => {
+    const code = [
+      "import type { A } from './a.js';",
+      "import { type B, c } from './b.js';",
+      "export { d } from './d.js';",
+      "import './e.js';",
+      "const f = await import('./f.js');",
+      "type G = typeof import('./g.js');",
+      "// import { h } from './h.js'; and import('./h.js')",
+      'const text = "import { i } from \'./i.js\'";',
+    ].join('\n');
+    const found = importsOf(join(root, 'src/x.ts'), code).map(({ specifier, typeOnly }) => `${specifier}${typeOnly ? ' (type)' : ''}`);
+    expect(found).toEqual(['./a.js (type)', './b.js', './d.js', './e.js', './f.js', './g.js (type)']);
+  });
 });
 
 describe('docs/architecture.md draws the same layers', () => {
@@ -126,7 +156,45 @@ describe('each folder says what it holds', () => {
     const unnamed = readdirSync(folder).filter((file) => file.endsWith('.ts') && !readme.includes('`' + file + '`'));
     expect(unnamed).toEqual([]);
   });
+  test.each(folders.map((f) => [relative(root, f), f]))('%s/README.md says what it may import, as MAY_IMPORT does', (_name, folder) => {
+    const layer = layerOf(join(folder, 'x.ts'));
+    const readme = readFileSync(join(folder, 'README.md'), 'utf8');
+    expect(readmeImports(readme)).toEqual([...MAY_IMPORT[layer]!].sort());
+  });
+  test('the README check reads the folders a "May import" paragraph names', () => {
+    const readme = '# x\n\n`src/http/` is not named here.\n\nMay import: the ground floor, `src/config/`\nand `machines/` (types).\n';
+    expect(readmeImports(readme)).toEqual(['config', 'ground', 'machines']);
+    expect(readmeImports('May import: nothing of ours.\n')).toEqual([]);
+    expect(readmeImports('# no such paragraph\n')).toBeUndefined();
+  });
 });
+
+/** What is wrong with a file's first line (after a `#!` line): it must be `// its/path.ts: what it is`. */
+function headerProblem(path: string, source: string): string | undefined {
+  const first = source.replace(/^#!.*\n/, '').split('\n', 1)[0]!;
+  return first.startsWith(`// ${path}: `) ? undefined : `${path} starts with ${JSON.stringify(first.slice(0, 60))}`;
+}
+
+describe('each file says what it is', () => {
+  test.each(files.map((f) => [relative(root, f), f]))('%s starts with "// its path: what it is"', (path, file) => {
+    expect(headerProblem(path, readFileSync(file, 'utf8'))).toBeUndefined();
+  });
+  test('the check finds a file without its header, or with another path in it', () => {
+    expect(headerProblem('src/x.ts', '#!/usr/bin/env node\n// src/x.ts: a thing\n')).toBeUndefined();
+    expect(headerProblem('src/x.ts', '// A thing.\n')).toBeDefined();
+    expect(headerProblem('src/x.ts', '// src/y.ts: a thing\n')).toBeDefined();
+  });
+});
+
+/** The layers a README's "May import:" paragraph names, sorted; undefined when it has none. */
+function readmeImports(readme: string): string[] | undefined {
+  const paragraph = /^May import\b[\s\S]*?(?:\n\s*\n|(?![\s\S]))/m.exec(readme)?.[0];
+  if (paragraph === undefined) return undefined;
+  const named = new Set([...paragraph.matchAll(/`src\/(\w+)\/`/g)].map((m) => m[1]!));
+  if (paragraph.includes('`machines/`')) named.add('machines');
+  if (paragraph.includes('ground floor')) named.add('ground');
+  return [...named].sort();
+}
 
 describe('the sans-I/O layers touch no I/O', () => {
   const pure = files.filter((file) => PURE.has(layerOf(file)));
@@ -214,6 +282,44 @@ function longFunctions(file: string, max: number): string[] {
   visit(source);
   return found;
 }
+
+/** Files outside src/ and machines/ that may use what those export. */
+const users = ['test', 'bench', 'scripts', 'examples'].flatMap((dir) =>
+  readdirSync(join(root, dir), { recursive: true, encoding: 'utf8' })
+    .filter((name) => /\.(ts|mjs|js)$/.test(name) && !name.includes('node_modules'))
+    .map((name) => join(root, dir, name)),
+);
+const sourceOf = new Map([...files, ...users].map((file) => [file, readFileSync(file, 'utf8')]));
+/** Exports Node looks up by name (module customization hooks), not code of ours. */
+const CALLED_BY_NODE = new Set(['src/cli/reload-hooks.ts initialize', 'src/cli/reload-hooks.ts load']);
+
+/** The values (functions, classes, constants) a file exports that no other file names. */
+function unusedExports(file: string, source = sourceOf.get(file)!): string[] {
+  const tree = ts.createSourceFile(file, source, ts.ScriptTarget.Latest, true);
+  const exported = tree.statements.flatMap((statement) => {
+    if (!ts.canHaveModifiers(statement) || !ts.getModifiers(statement)?.some((m) => m.kind === ts.SyntaxKind.ExportKeyword)) return [];
+    if (ts.isVariableStatement(statement)) return statement.declarationList.declarations.map((d) => d.name.getText(tree));
+    if ((ts.isFunctionDeclaration(statement) || ts.isClassDeclaration(statement)) && statement.name) return [statement.name.text];
+    return [];
+  });
+  return exported
+    .filter((name) => !CALLED_BY_NODE.has(`${relative(root, file)} ${name}`))
+    .filter((name) => ![...sourceOf].some(([other, text]) => other !== file && new RegExp(`\\b${name}\\b`).test(text)))
+    .map((name) => `${relative(root, file)}: ${name}`);
+}
+
+describe('no export without a user', () => {
+  test('every function, class and constant exported from src/ or machines/ is used by another file (tests count)', () => {
+    expect(files.flatMap((file) => unusedExports(file))).toEqual([]);
+  });
+  test('the check finds an export nobody imports', () => {
+    const file = join(root, 'src/http/x.ts');
+    // The name is built from pieces, so that this file does not use it.
+    const unused = 'nobody' + 'CallsThis';
+    const source = `export const parseHead = 1;\nexport function ${unused}() {}\nexport type NorThis = 1;\n`;
+    expect(unusedExports(file, source)).toEqual([`src/http/x.ts: ${unused}`]);
+  });
+});
 
 describe('functions a reader can hold', () => {
   test(`no function in src/ or machines/ is over ${MAX_FUNCTION_LINES} lines`, () => {

@@ -1,8 +1,10 @@
 // The library API: serve(), the handle, apps as functions or objects (a real Hono app), the
 // Request and info the app receives, and close().
+import { readFileSync } from 'node:fs';
 import { Hono } from 'hono';
+import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
-import { OptionError, serve } from '../../src/index.js';
+import { OptionError, serve, type ConnectionInfo, type RequestInfo } from '../../src/index.js';
 import { exchange, quietLogger, RawClient, startServer } from '../helpers/raw-client.js';
 import { echoApp, parseEcho } from './echo-app.js';
 
@@ -108,6 +110,23 @@ describe('what the app receives', () => {
     expect(r.status).toBe(202);
     expect(r.body.toString()).toBe('lite');
     expect(seen).toEqual(['PUT', 'http://a/p', '1', 'body', 'http://a/other', '1']);
+  });
+});
+
+describe('names kept for code written against an earlier waitstate', () => {
+  it('RequestInfo is ConnectionInfo, deprecated, since the Fetch standard’s RequestInfo is Request | string', () => {
+    // Checked by the type checker: the two names are interchangeable.
+    const info: RequestInfo = {} as ConnectionInfo;
+    const back: ConnectionInfo = info;
+    expect(back).toBe(info);
+    const file = new URL('../../src/app.ts', import.meta.url);
+    const source = ts.createSourceFile('app.ts', readFileSync(file, 'utf8'), ts.ScriptTarget.Latest, true);
+    const alias = source.statements.find(
+      (s): s is ts.TypeAliasDeclaration => ts.isTypeAliasDeclaration(s) && s.name.text === 'RequestInfo',
+    );
+    expect(alias?.type.getText(source)).toBe('ConnectionInfo');
+    const deprecation = ts.getJSDocDeprecatedTag(alias!);
+    expect(ts.getTextOfJSDocComment(deprecation?.comment)).toMatch(/Fetch standard's `RequestInfo` is `Request \| string`/);
   });
 });
 

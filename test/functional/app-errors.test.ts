@@ -184,3 +184,14 @@ describe('docs/usage.md lists every code src/errors.ts makes', () => {
     expect(docs).toContain(`| \`${code}\` | ${reason} |`);
   });
 });
+
+describe('the docs list every code a refusal on the wire carries (src/http/errors.ts, src/http/websocket.ts)', () => {
+  // The catalogue (docs/edge-cases.md) shows most, case by case; docs/usage.md lists the others.
+  const docs = readFileSync('docs/usage.md', 'utf8') + readFileSync('docs/edge-cases.md', 'utf8');
+  const codes = ['src/http/errors.ts', 'src/http/websocket.ts'].flatMap((file) =>
+    [...readFileSync(file, 'utf8').matchAll(/'(WS_ERR_[A-Z_]+)'/g)].map((m) => m[1]!),
+  );
+  it.each(codes)('%s', (code) => {
+    expect(docs).toContain(`\`${code}\``);
+  });
+});

@@ -834,6 +834,16 @@ describe('compileMachine refuses, naming the machine and the construct, what the
       /the root uses entry actions/,
     ],
     [
+      'a wildcard on the root',
+      () => base.createMachine({ id: 'm', initial: 'a', on: { '*': { target: '.a' } }, states: { a: {} } }),
+      /the root uses the wildcard event descriptor "\*"/,
+    ],
+    [
+      'a built-in action behind a name on a root transition',
+      () => base.createMachine({ id: 'm', initial: 'a', on: { go: { actions: 'raised' } }, states: { a: {} } }),
+      /action "raised" is the built-in xstate\.raise/,
+    ],
+    [
       'root `always`',
       () => base.createMachine({ id: 'm', initial: 'a', always: { target: '.a' }, states: { a: {} } }),
       /the root uses eventless transitions/,
