@@ -310,7 +310,7 @@ export class Channel implements RequestReaderHost, OutputHost, TaskHost {
 
   writeErrorResponse(error: HttpError): void {
     this.config.logger.info(`waitstate: connection ${this.id}: ${error.status} ${error.code}: ${error.reason}`);
-    this.#output.writeBytes(errorResponse(error, '1.1', httpDate(Date.now()), this.config.ident));
+    this.#output.writeBytes(errorResponse(error, '1.1', httpDate(Date.now()), this.config.ident, this.#reader.forHead));
     this.#statusSent = error.status;
   }
 

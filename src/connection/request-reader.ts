@@ -112,6 +112,8 @@ export class RequestReader {
   readonly #authority: string;
   // The request being read, as the app will see it (settled by #settleHead).
   #head: RequestHead | undefined;
+  // The method of the request last parsed or refused was HEAD (see forHead).
+  #headMethod = false;
   #url = '';
   #info: ConnectionInfo;
   /** Bytes of an incomplete head (from the input's start) already searched by parseHead. */
@@ -193,6 +195,15 @@ export class RequestReader {
     return this.#spooling !== undefined;
   }
 
+  /**
+   * RFC 9110 §9.3.2: the request being read, or just refused, is a HEAD, so the server's own
+   * answer to it (a refusal, a 408) is the head alone. Before its head is whole, its first bytes say.
+   */
+  get forHead(): boolean {
+    const input = this.#input;
+    return this.#parser.state === 'head' ? startsWithHeadMethod(input.bytes, input.start, input.pending) : this.#headMethod;
+  }
+
   /** Input is thrown away unread: the connection is closing. */
   get discarding(): boolean {
     return this.#discarding;
@@ -268,9 +279,11 @@ export class RequestReader {
         this.#headScanned = 0;
         this.#headSince = 0;
         if (result.kind === 'error') {
+          this.#headMethod = startsWithHeadMethod(bytes, start, input.pending);
           parser.send({ type: 'head.failed', error: result.error });
           break;
         }
+        this.#headMethod = result.head.method === 'HEAD';
         input.consume(result.consumed);
         if (!this.#settleHead(result.head)) break;
         parser.send({ type: 'head.parsed', head: this.#head! });
@@ -423,6 +436,15 @@ export class RequestReader {
   rejectRequest(error: HttpError): void {
     this.#host.requestInvalid(error);
   }
+}
+
+const HEAD_SP = [0x48, 0x45, 0x41, 0x44, 0x20]; // "HEAD "
+
+/** RFC 9112 §3: the request line in buf[start..start + length) begins with the method HEAD. */
+function startsWithHeadMethod(buf: Uint8Array, start: number, length: number): boolean {
+  if (length < HEAD_SP.length) return false;
+  for (let i = 0; i < HEAD_SP.length; i++) if (buf[start + i] !== HEAD_SP[i]) return false;
+  return true;
 }
 
 function isTrustedPeer(trustedProxy: string, peer: string): boolean {

@@ -40,6 +40,16 @@ describe.concurrent('header_timeout', () => {
     client.destroy();
     await t.close();
   });
+  it('answers a HEAD whose head is late with the 408 head alone (RFC 9110 §9.3.2)', async () => {
+    const t = await startServer(() => new Response('ok'), { headerTimeout: 1 });
+    const client = await RawClient.connect(t.port);
+    client.write('HEAD / HTTP/1.1\r\nHost: a\r\nX-Slow: x');
+    const response = await client.readResponse({ forHead: true, timeoutMs: 4000 });
+    expect(response.status).toBe(408);
+    expect(await client.expectClosed()).toEqual({ closed: true, extra: '' });
+    client.destroy();
+    await t.close();
+  });
   it('leaves a connection that has sent nothing to channel_timeout, and serves it when it asks', async () => {
     const t = await startServer(() => new Response('ok'), { headerTimeout: 1 });
     const client = await RawClient.connect(t.port);

@@ -1,7 +1,7 @@
 // Requests we refuse, as Waitress does (a complete error response with Connection: close, then
 // a close), but following RFC 9112 where it is stricter than Waitress 1.2.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { exchange, startServer, type TestServer } from '../helpers/raw-client.js';
+import { exchange, RawClient, startServer, type TestServer } from '../helpers/raw-client.js';
 import { echoApp, parseEcho } from './echo-app.js';
 
 let t: TestServer;
@@ -71,6 +71,30 @@ describe('refused requests get a complete error response, Connection: close, the
     const request = base.replace('X-Pad: ', `X-Pad: ${'p'.repeat(1000 - base.length)}`);
     expect(request.length).toBe(1000);
     expect((await exchange(t.port, request)).status).toBe(200);
+  });
+});
+
+describe('a refused HEAD is answered with the head alone (RFC 9110 §9.3.2)', () => {
+  // Each refusal is decided at a different step: the head's bytes, the URL made of a whole head,
+  // the body.
+  it.each([
+    ['a fragment in the target', 400, 'HEAD /page#frag HTTP/1.1\r\nHost: a\r\n\r\n'],
+    ['a Host no URL can have', 400, 'HEAD / HTTP/1.1\r\nHost: 256.1.1.1\r\n\r\n'],
+    ['a body larger than max_request_body_size', 413, 'HEAD / HTTP/1.1\r\nHost: a\r\nContent-Length: 1001\r\n\r\n'],
+    ['invalid chunked encoding', 400, 'HEAD / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n'],
+  ])('%s → %i, its Content-Length and no body, then a close', async (_name, status, request) => {
+    const client = await RawClient.connect(t.port);
+    client.write(request);
+    const r = await client.readResponse({ forHead: true });
+    expect(r.status).toBe(status);
+    expect(Number(r.header('content-length'))).toBeGreaterThan(0);
+    expect(await client.expectClosed()).toEqual({ closed: true, extra: '' });
+    client.destroy();
+  });
+  it('the same refusal to a GET carries its body', async () => {
+    const r = await exchange(t.port, 'GET /page#frag HTTP/1.1\r\nHost: a\r\n\r\n');
+    expect(r.body.byteLength).toBe(Number(r.header('content-length')));
+    expect(r.body.byteLength).toBeGreaterThan(0);
   });
 });
 
