@@ -30,7 +30,11 @@ function split(ref: string): ParsedRef {
   const call = ref.endsWith(CALL);
   const bare = call ? ref.slice(0, -CALL.length) : ref;
   const colon = bare.lastIndexOf(':');
-  if (colon <= 0 || colon === bare.length - 1) {
+  if (colon < 0) {
+    // Hono and most Fetch apps are a module's default export.
+    throw new OptionError(WHAT, `"${ref}" names no OBJECT: serve ${ref}:default for the module's default export, or ${ref}:NAME`);
+  }
+  if (colon === 0 || colon === bare.length - 1) {
     throw new OptionError(WHAT, `"${ref}" is not MODULE:OBJECT (for example examples/hello/app.mjs:app)`);
   }
   const object = bare.slice(colon + 1);

@@ -1,6 +1,7 @@
 // waitstate-serve's argument parser and --help, without a process: what each flag turns into,
 // and that the help says what the command really does.
 import { describe, expect, it } from 'vitest';
+import { resolveAppRef } from '../../src/app-ref.js';
 import { helpText, parseArgs } from '../../src/cli/serve.js';
 import { flagOf, OPTIONS, snakeOf } from '../../src/config/options.js';
 
@@ -40,6 +41,13 @@ describe('parseArgs', () => {
     [['a:b', 'c:d'], /^MODULE:OBJECT: give one app, not 2/],
   ])('refuses %j in one line', (argv, message) => {
     expect(() => parseArgs(argv)).toThrow(message);
+  });
+  it.each([
+    ['app.mjs', /^MODULE:OBJECT: "app\.mjs" names no OBJECT: serve app\.mjs:default for the module's default export, or app\.mjs:NAME$/],
+    ['app.mjs:', /^MODULE:OBJECT: "app\.mjs:" is not MODULE:OBJECT \(for example examples\/hello\/app\.mjs:app\)$/],
+    [':app', /^MODULE:OBJECT: ":app" is not MODULE:OBJECT/],
+  ])('an app reference %s without a module or an object is refused, saying what to write', (ref, message) => {
+    expect(() => resolveAppRef(ref, '/srv')).toThrow(message);
   });
 });
 
