@@ -5,10 +5,18 @@
 // CPU per request, for one request per read (keep-alive) and 16 per read (pipelined).
 // Run: npm run build && node bench/channel-cost.mjs
 import { EventEmitter } from 'node:events';
-import { Channel } from '../dist/src/connection/channel.js';
-import { MachineRunner } from '../dist/src/runtime/table.js';
-import { resolveOptions } from '../dist/src/config/options.js';
-import { installLiteResponse } from '../dist/src/fetch/response.js';
+
+if (process.argv.length > 2) {
+  // It takes no arguments; --help (or anything else) gets the usage.
+  const help = process.argv[2] === '--help' || process.argv[2] === '-h';
+  console.error('usage: node bench/channel-cost.mjs   (after npm run build; no options)');
+  process.exit(help ? 0 : 2);
+}
+// Loaded after the arguments are read, so that --help works before a build.
+const { Channel } = await import('../dist/src/connection/channel.js');
+const { MachineRunner } = await import('../dist/src/runtime/table.js');
+const { resolveOptions } = await import('../dist/src/config/options.js');
+const { installLiteResponse } = await import('../dist/src/fetch/response.js');
 
 class MemorySocket extends EventEmitter {
   destroyed = false;

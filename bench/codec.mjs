@@ -125,16 +125,19 @@ if (!isMainThread) {
 
 function parseArgs(args) {
   const opts = { rounds: 10, ms: 10, isolates: 3, dirs: [] };
+  const usage = (status) => {
+    console.error('usage: node bench/codec.mjs [old-dist-http-dir] [new-dist-http-dir] [--rounds N] [--ms N] [--isolates N]');
+    process.exit(status);
+  };
   for (let i = 0; i < args.length; i++) {
     const flag = args[i].slice(2);
-    if (args[i].startsWith('--') && flag !== 'dirs' && flag in opts) opts[flag] = Number(args[++i]);
+    if (args[i] === '--help' || args[i] === '-h') usage(0);
+    else if (args[i].startsWith('--') && flag !== 'dirs' && flag in opts) opts[flag] = Number(args[++i]);
+    else if (args[i].startsWith('-')) usage(2);
     else opts.dirs.push(resolve(args[i]));
   }
   if (opts.dirs.length === 0) opts.dirs.push(resolve(dirname(fileURLToPath(import.meta.url)), '../dist/src/http'));
-  if (opts.dirs.length > 2 || ![opts.rounds, opts.ms, opts.isolates].every((n) => Number.isInteger(n) && n > 0)) {
-    console.error('usage: node bench/codec.mjs [old-dist-http-dir] [new-dist-http-dir] [--rounds N] [--ms N] [--isolates N]');
-    process.exit(2);
-  }
+  if (opts.dirs.length > 2 || ![opts.rounds, opts.ms, opts.isolates].every((n) => Number.isInteger(n) && n > 0)) usage(2);
   return opts;
 }
 

@@ -124,9 +124,9 @@ export function summarize(profile, { requests, title = 'profile', top = 25 } = {
 
 if (process.argv[1] !== undefined && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   const [file, requests] = process.argv.slice(2);
-  if (file === undefined) {
+  if (file === undefined || file === '--help' || file === '-h') {
     console.error('usage: node bench/cpuprofile.mjs FILE.cpuprofile [REQUESTS]');
-    process.exit(2);
+    process.exit(file === undefined ? 2 : 0);
   }
   console.log(summarize(JSON.parse(readFileSync(file, 'utf8')), { requests: Number(requests) || 0, title: file }));
 }

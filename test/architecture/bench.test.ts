@@ -3,7 +3,7 @@
 // here (speed is measured by `npm run bench*`, never asserted in tests), so without this a moved
 // helper breaks a bench unseen until someone measures.
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 
@@ -14,6 +14,11 @@ const BENCHES = [
   ...new Set(Object.values(scripts).flatMap((command) => [...command.matchAll(/node (bench\/[\w-]+\.mjs)/g)].map((m) => m[1]!))),
 ];
 
+/** Every bench file whose header shows how to run it: the drivers above, those run by hand, and the servers and load processes the drivers start. */
+const RUNNABLE = readdirSync(`${root}bench`)
+  .filter((name) => name.endsWith('.mjs'))
+  .filter((name) => readFileSync(`${root}bench/${name}`, 'utf8').split('\n').slice(0, 30).join('\n').includes(`node bench/${name}`));
+
 describe('the benches', () => {
   it('are named by the npm scripts', () => {
     expect(BENCHES.length).toBeGreaterThanOrEqual(5);
@@ -22,5 +27,13 @@ describe('the benches', () => {
     const result = spawnSync(process.execPath, [bench, '--help'], { cwd: root, encoding: 'utf8', timeout: 15_000 });
     expect(result.stderr + result.stdout).toMatch(/^usage: node bench\//m);
     expect(result.status).toBe(0);
+  });
+  it('that show how to run them include the drivers run by hand', () => {
+    expect(RUNNABLE).toEqual(expect.arrayContaining(['channel-cost.mjs', 'codec.mjs', 'cpuprofile.mjs', 'server.mjs']));
+  });
+  it.each(RUNNABLE)('%s answers --help with its usage, not a crash or a run', (name) => {
+    const result = spawnSync(process.execPath, [`bench/${name}`, '--help'], { cwd: root, encoding: 'utf8', timeout: 15_000 });
+    expect(result.stderr + result.stdout).toMatch(new RegExp(`^usage: node bench/${name.replace('.', '\\.')}`, 'm'));
+    expect(result.signal).toBeNull();
   });
 });
