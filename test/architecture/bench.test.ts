@@ -1,5 +1,6 @@
 // test/architecture/bench.test.ts: every bench the npm scripts run still loads: its imports from
-// the shared bench modules resolve and it answers --help with its usage. The benches are not run
+// the shared bench modules resolve and it answers --help with its usage; so does every other bench
+// file whose header shows how to run it (codec.mjs, the servers the drivers start). None is run
 // here (speed is measured by `npm run bench*`, never asserted in tests), so without this a moved
 // helper breaks a bench unseen until someone measures.
 import { spawnSync } from 'node:child_process';
