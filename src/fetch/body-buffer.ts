@@ -7,7 +7,9 @@
 // the socket. A spooled body reaches the app (inline or in a worker) as its path, read back as a
 // stream that opens the file on its first read, so a body the app never reads holds no file
 // descriptor; the file lives in a directory of its own and is removed when the request ends, on
-// every path (`discard`).
+// every path (`discard`, `removeSpooled`). A reader still open then (a clone the app never read
+// holds one: tee() reads ahead for it) is closed with it, in each thread (`endSpooledReaders`),
+// rather than left to garbage collection, which closes a FileHandle with a warning.
 
 import { mkdtemp, open, rm, type FileHandle } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -29,29 +31,68 @@ export function isSpooled(body: RequestBody): body is SpooledBody {
   return body !== null && !(body instanceof Uint8Array);
 }
 
-/** Remove a spooled body's file and its directory; a no-op for bodies in memory. */
+/** Remove a spooled body's file and its directory, closing its readers in this thread; a no-op for bodies in memory. */
 export function removeSpooled(body: RequestBody): void {
-  if (isSpooled(body)) void rm(join(body.path, '..'), { recursive: true, force: true });
+  if (!isSpooled(body)) return;
+  endSpooledReaders(body);
+  void rm(join(body.path, '..'), { recursive: true, force: true });
+}
+
+/** The readers of each spooled body that have begun to read it in this thread, by its path. */
+const readersByPath = new Map<string, Set<() => void>>();
+
+/**
+ * The request is over: close every reader of its spooled body in this thread. One reads no more
+ * (it fails, as the body is gone); one that had not begun never opens the file.
+ */
+export function endSpooledReaders(body: RequestBody): void {
+  if (!isSpooled(body)) return;
+  const readers = readersByPath.get(body.path);
+  if (readers === undefined) return;
+  readersByPath.delete(body.path);
+  for (const end of readers) end();
 }
 
 /**
  * A spooled body as a stream. The file is opened on the first read and closed at its end, on an
- * error or a cancel: a Request built over it (for its signal, say) and never read opens nothing.
+ * error or a cancel, or when the request ends: a Request built over it (for its signal, say) and
+ * never read opens nothing.
  */
 export function readSpooled(body: SpooledBody): ReadableStream<Uint8Array> {
   let handle: FileHandle | undefined;
+  let ended = false;
   const close = async (): Promise<void> => {
+    const readers = readersByPath.get(body.path);
+    if (readers?.delete(end) === true && readers.size === 0) readersByPath.delete(body.path);
     const opened = handle;
     handle = undefined;
     await opened?.close();
+  };
+  const end = (): void => {
+    ended = true;
+    void close().catch(() => {});
+  };
+  const openFile = async (): Promise<FileHandle> => {
+    if (ended) throw new Error('the request is over: its spooled body was removed');
+    let readers = readersByPath.get(body.path);
+    if (readers === undefined) readersByPath.set(body.path, (readers = new Set()));
+    readers.add(end);
+    const opened = await open(body.path, 'r');
+    if (ended) {
+      await opened.close();
+      throw new Error('the request is over: its spooled body was removed');
+    }
+    // Kept in the same step as the check, so that end() either finds it or came before.
+    handle = opened;
+    return opened;
   };
   return new ReadableStream<Uint8Array>(
     {
       async pull(controller) {
         try {
-          handle ??= await open(body.path, 'r');
+          const file = handle ?? (await openFile());
           const buffer = new Uint8Array(SPOOL_READ_BYTES);
-          const { bytesRead } = await handle.read(buffer, 0, buffer.length, null);
+          const { bytesRead } = await file.read(buffer, 0, buffer.length, null);
           if (bytesRead === 0) {
             await close();
             controller.close();

@@ -14,6 +14,7 @@ import { MessageChannel, parentPort, workerData, type TransferListItem } from 'n
 import * as Comlink from 'comlink';
 import { loadAppRef } from '../app-ref.js';
 import { nodeEndpoint } from './comlink-node.js';
+import { endSpooledReaders, type RequestBody } from '../fetch/body-buffer.js';
 import { IncomingRequest, type AppHead } from '../fetch/request.js';
 import { readResponse } from '../fetch/read-response.js';
 import { installLiteResponse, upgradeOf } from '../fetch/response.js';
@@ -76,6 +77,8 @@ class AppCall implements UpgradeConnection {
     readonly id: number,
     readonly requestHead: AppHead,
     readonly url: string,
+    /** A spooled one is the main thread's to remove; its readers here close when the call is over. */
+    readonly body: RequestBody,
   ) {}
 
   takeOver(pending: PendingWebSocket): void {
@@ -140,7 +143,7 @@ function receive(message: ToWorker): void {
 function start(message: WorkerRequest): void {
   const { id } = message;
   Atomics.store(startedCount, 0, ++started);
-  const call = new AppCall(id, message.head, message.url);
+  const call = new AppCall(id, message.head, message.url, message.body);
   calls.set(id, call);
   let pending: Promise<void> | undefined;
   try {
@@ -179,6 +182,7 @@ function settle(call: AppCall): void {
   // Its slot may already serve the next request: leave that one be.
   if (calls.get(id) === call) calls.delete(id);
   if (!call.finished) post({ t: 'done', id, last: true });
+  endSpooledReaders(call.body);
 }
 
 function fail(call: AppCall, error: unknown): void {
