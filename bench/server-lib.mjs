@@ -16,6 +16,15 @@ import { createInterface } from 'node:readline';
 export const HELLO = 'Hello, World!';
 export const HELLO_HEADERS = { 'Content-Type': 'text/plain;charset=UTF-8', 'Content-Length': '13' };
 
+/** node:http's hello handler, the same bytes as waitstate's hello app; `onRequest` counts them. */
+export function nodeHello(onRequest = () => {}) {
+  return (req, res) => {
+    onRequest();
+    res.writeHead(200, HELLO_HEADERS);
+    res.end(HELLO);
+  };
+}
+
 /** [kind, port] from the command line; prints `usage` and exits 2 when they are not valid. */
 export function parseServerArgs(kinds, usage) {
   const [kind, portArg] = process.argv.slice(2);

@@ -21,7 +21,7 @@
 // load tool's count and divide profile time by requests really served.
 
 import { createServer } from 'node:http';
-import { HELLO, HELLO_HEADERS, closeNodeServer, countingLogger, listen, parseServerArgs, serveDriver } from './server-lib.mjs';
+import { HELLO, closeNodeServer, countingLogger, listen, nodeHello, parseServerArgs, serveDriver } from './server-lib.mjs';
 
 const KINDS = ['waitstate', 'node', 'base', 'hono', 'fastify', 'waitstate-hono'];
 const [kind, port] = parseServerArgs(KINDS, `usage: node bench/server.mjs ${KINDS.join('|')} PORT`);
@@ -69,11 +69,7 @@ if (kind === 'waitstate' || kind === 'base') {
   await app.listen({ port, host: '127.0.0.1' });
   close = () => app.close();
 } else {
-  const server = createServer((req, res) => {
-    requests++;
-    res.writeHead(200, HELLO_HEADERS);
-    res.end(HELLO);
-  });
+  const server = createServer(nodeHello(() => requests++));
   await listen(server, { port });
   close = () => closeNodeServer(server);
 }

@@ -10,7 +10,7 @@
 
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:https';
-import { HELLO, HELLO_HEADERS, closeNodeServer, countingLogger, listen, parseServerArgs, serveDriver } from './server-lib.mjs';
+import { closeNodeServer, countingLogger, listen, nodeHello, parseServerArgs, serveDriver } from './server-lib.mjs';
 
 const KINDS = ['waitstate', 'node'];
 const [kind, port] = parseServerArgs(KINDS, `usage: node bench/tls-server.mjs ${KINDS.join('|')} PORT CERT KEY`);
@@ -33,11 +33,10 @@ if (kind === 'waitstate') {
   );
   close = () => handle.close();
 } else {
-  const server = createServer(tls, (req, res) => {
-    requests++;
-    res.writeHead(200, HELLO_HEADERS);
-    res.end(HELLO);
-  });
+  const server = createServer(
+    tls,
+    nodeHello(() => requests++),
+  );
   await listen(server, { port });
   close = () => closeNodeServer(server);
 }

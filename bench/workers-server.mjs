@@ -22,7 +22,7 @@ import { createServer } from 'node:http';
 import { dirname, join } from 'node:path';
 import { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
-import { HELLO, HELLO_HEADERS, closeNodeServer, countingLogger, listen, parseServerArgs, serveDriver } from './server-lib.mjs';
+import { closeNodeServer, countingLogger, listen, nodeHello, parseServerArgs, serveDriver } from './server-lib.mjs';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const ROOT = join(HERE, '..');
@@ -133,16 +133,10 @@ switch (kind) {
     break;
   }
   case 'node-idle':
-    await node(
-      (req, res) => {
-        res.writeHead(200, HELLO_HEADERS);
-        res.end(HELLO);
-      },
-      (server) => {
-        server.keepAliveTimeout = 120_000; // node's default 5 s would close the idle connections
-        server.headersTimeout = 130_000;
-      },
-    );
+    await node(nodeHello(), (server) => {
+      server.keepAliveTimeout = 120_000; // node's default 5 s would close the idle connections
+      server.headersTimeout = 130_000;
+    });
     break;
 }
 
