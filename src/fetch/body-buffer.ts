@@ -40,6 +40,8 @@ export function removeSpooled(body: RequestBody): void {
 
 /** The readers of each spooled body that have begun to read it in this thread, by its path. */
 const readersByPath = new Map<string, Set<() => void>>();
+/** What a read of a spooled body fails with once its request is over. */
+const BODY_GONE = 'the request is over: its spooled body was removed';
 
 /**
  * The request is over: close every reader of its spooled body in this thread. One reads no more
@@ -73,14 +75,14 @@ export function readSpooled(body: SpooledBody): ReadableStream<Uint8Array> {
     void close().catch(() => {});
   };
   const openFile = async (): Promise<FileHandle> => {
-    if (ended) throw new Error('the request is over: its spooled body was removed');
+    if (ended) throw new Error(BODY_GONE);
     let readers = readersByPath.get(body.path);
     if (readers === undefined) readersByPath.set(body.path, (readers = new Set()));
     readers.add(end);
     const opened = await open(body.path, 'r');
     if (ended) {
       await opened.close();
-      throw new Error('the request is over: its spooled body was removed');
+      throw new Error(BODY_GONE);
     }
     // Kept in the same step as the check, so that end() either finds it or came before.
     handle = opened;
